@@ -1,0 +1,22 @@
+"""Flask app factory. The API validates, records and queues; it never touches libvirt."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from api import errors, routes_hosts, routes_misc, routes_operations, routes_webhooks
+from infra.bootstrap import api_services
+from infra.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask("hostflow")
+    app.json.sort_keys = False
+    app.extensions["hostflow"] = api_services(settings)
+    errors.install(app)
+    for module in (routes_hosts, routes_operations, routes_misc, routes_webhooks):
+        app.register_blueprint(module.bp)
+    logging.basicConfig(level=logging.INFO)
+    return app

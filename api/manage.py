@@ -1,0 +1,86 @@
+"""Administration: `python -m api.manage migrate | ensure-admin-token | create-token | register-image-dir`."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from infra import bootstrap
+from infra.db import migrate
+from infra.db.images import ImageStore
+from infra.db.tokens import TokenStore
+from infra.image_source import sha512_of
+from infra.settings import Settings
+
+
+def ensure_admin_token(settings: Settings, path: Path) -> None:
+    if path.exists() and path.read_text().strip():
+        if TokenStore(bootstrap.database(settings.database_url)).lookup(path.read_text().strip()):
+            return
+    token = TokenStore(bootstrap.database(settings.database_url)).create("admin", "admin")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token + "\n")
+    print(f"admin token written to {path}")
+
+
+def register_image_dir(settings: Settings, directory: Path) -> dict:
+    """Registers a built AKI/ARI/AMI triple from its manifest.json (idempotent)."""
+    manifest = json.loads((directory / "manifest.json").read_text())
+    store = ImageStore(bootstrap.database(settings.database_url))
+    files = manifest["files"]
+    ids = {}
+    for kind in ("aki", "ari"):
+        ids[kind] = _register(store, f"{manifest['name']}-{kind}", directory, files[kind], kind, {})["id"]
+    ami = files["ami"]
+    props = {"os_command_line": manifest.get("cmdline", "console=ttyS0"), "ami_disk_format": ami["disk_format"]}
+    image = _register(store, manifest["name"], directory, ami, ami["disk_format"], props,
+                      kernel_id=ids["aki"], ramdisk_id=ids["ari"])
+    print(f"image {image['name']} {image['id']}")
+    return image
+
+
+def _register(store: ImageStore, name: str, directory: Path, entry: dict, disk_format: str, props: dict,
+              **refs) -> dict:
+    path = directory / entry["file"]
+    digest = entry.get("sha512") or sha512_of(path)
+    existing = store.find_by_hash(name, digest)
+    if existing:
+        return existing
+    container = {"aki": "aki", "ari": "ari"}.get(disk_format, "ami" if refs else "bare")
+    return store.add(name=name, disk_format=disk_format, container_format=container, status="active",
+                     size=path.stat().st_size, os_hash_value=digest, location=str(path), properties=props,
+                     **refs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m api.manage")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("migrate")
+    p = sub.add_parser("ensure-admin-token")
+    p.add_argument("--file", required=True, type=Path)
+    p = sub.add_parser("create-token")
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", default="operator")
+    p.add_argument("--project", action="append", default=[])
+    p = sub.add_parser("register-image-dir")
+    p.add_argument("directory", type=Path)
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    if args.cmd == "migrate":
+        Path(settings.state_dir).mkdir(parents=True, exist_ok=True)
+        migrate.upgrade(settings.database_url)
+    elif args.cmd == "ensure-admin-token":
+        ensure_admin_token(settings, args.file)
+    elif args.cmd == "create-token":
+        print(TokenStore(bootstrap.database(settings.database_url)).create(args.name, args.role, args.project))
+    elif args.cmd == "register-image-dir":
+        register_image_dir(settings, args.directory)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

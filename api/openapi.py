@@ -1,0 +1,78 @@
+"""The OpenAPI document, with request schemas taken from the pydantic models."""
+from __future__ import annotations
+
+from api.schemas import AllocateHost, GenericWebhook
+
+ERROR = {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+    "code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}}
+OP_REF = {"type": "object", "properties": {"operation": {"type": "object", "properties": {
+    "id": {"type": "string"}, "state": {"type": "string"}, "url": {"type": "string"}}},
+    "host": {"type": "object", "properties": {"id": {"type": "string"}}}}}
+
+
+def _resp(desc: str, schema: dict | None = None) -> dict:
+    body = {"description": desc}
+    if schema:
+        body["content"] = {"application/json": {"schema": schema}}
+    return body
+
+
+def _errors(*codes: int) -> dict:
+    names = {400: "malformed JSON", 401: "missing or bad token", 403: "read-only token", 404: "not found",
+             409: "conflict", 422: "invalid request", 503: "a backing service is unavailable"}
+    return {str(c): _resp(names[c], ERROR) for c in codes}
+
+
+DRY_RUN = {"name": "dry_run", "in": "query", "schema": {"type": "boolean"},
+           "description": "answer 200 with the plan; change nothing"}
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
+ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "hostflow", "version": "0.1.0"},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"AllocateHost": AllocateHost.model_json_schema(),
+                        "GenericWebhook": GenericWebhook.model_json_schema(), "Error": ERROR},
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/v1/hosts": {
+                "post": {"summary": "allocate a host", "parameters": [DRY_RUN, IDEMPOTENCY],
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": {"$ref": "#/components/schemas/AllocateHost"}}}},
+                         "responses": {"202": _resp("queued", OP_REF), "200": _resp("plan (dry run)"),
+                                       **_errors(400, 401, 403, 409, 422, 503)}},
+                "get": {"summary": "list hosts", "responses": {"200": _resp("hosts"), **_errors(401)}},
+            },
+            "/v1/hosts/{id}": {
+                "parameters": [ID],
+                "get": {"summary": "a host", "responses": {"200": _resp("host"), **_errors(401, 404)}},
+                "delete": {"summary": "reclaim a host", "parameters": [DRY_RUN, IDEMPOTENCY],
+                           "responses": {"202": _resp("queued", OP_REF), "200": _resp("plan (dry run)"),
+                                         **_errors(401, 403, 404, 409)}},
+            },
+            "/v1/operations/{id}": {"parameters": [ID], "get": {
+                "summary": "an operation with its steps", "responses": {"200": _resp("operation"),
+                                                                        **_errors(401, 404)}}},
+            "/v1/operations/{id}/retry": {"parameters": [ID], "post": {
+                "summary": "resume a failed operation", "responses": {"202": _resp("queued", OP_REF),
+                                                                      **_errors(401, 403, 404, 409)}}},
+            "/v1/hypervisors": {"get": {"summary": "nodes: capacity, claimed, heartbeat",
+                                        "responses": {"200": _resp("hypervisors"), **_errors(401)}}},
+            "/v1/images": {"get": {"summary": "registered images", "responses": {"200": _resp("images"),
+                                                                                 **_errors(401)}}},
+            "/v1/webhooks/generic": {"post": {
+                "summary": "a signed operation request", "security": [],
+                "parameters": [{"name": "X-Hub-Signature-256", "in": "header", "required": True,
+                                "schema": {"type": "string"}},
+                               {"name": "X-Hostflow-Source", "in": "header", "schema": {"type": "string"}},
+                               IDEMPOTENCY],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/GenericWebhook"}}}},
+                "responses": {"202": _resp("queued", OP_REF), **_errors(400, 401, 409, 422)}}},
+        },
+    }

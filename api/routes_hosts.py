@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from api.auth import require, services
+from api.request_body import json_body
+from api.schemas import AllocateHost, flavor_limits
+from api.submit import submit_allocate, submit_reclaim
+from api.views import operation_ref
+from infra.errors import Invalid
+
+bp = Blueprint("hosts", __name__)
+
+
+def _dry_run() -> bool:
+    return request.args.get("dry_run", "").lower() in {"1", "true", "yes"}
+
+
+def validate_allocate(raw: dict, settings) -> AllocateHost:
+    body = AllocateHost.model_validate(raw)
+    errors = flavor_limits(body.flavor, settings)
+    if errors:
+        first = errors[0]
+        raise Invalid(f"{'.'.join(first['loc'])}: {first['msg']}", details={"errors": errors})
+    return body
+
+
+@bp.post("/v1/hosts")
+@require(write=True)
+def create_host():
+    svc = services()
+    body = validate_allocate(json_body(), svc.settings)
+    if _dry_run():
+        return jsonify(svc.planner.allocate(body)), 200
+    op, _ = submit_allocate(svc, body, request.headers.get("Idempotency-Key"), "api", g.identity["name"])
+    resp = jsonify({"operation": operation_ref(op), "host": {"id": op["host_id"]}})
+    return resp, 202, {"Location": operation_ref(op)["url"]}
+
+
+@bp.get("/v1/hosts")
+@require()
+def list_hosts():
+    include = request.args.get("include_deleted", "").lower() in {"1", "true"}
+    return jsonify({"hosts": services().hosts.list(include_deleted=include)})
+
+
+@bp.get("/v1/hosts/<host_id>")
+@require()
+def get_host(host_id: str):
+    return jsonify({"host": services().hosts.get(host_id)})
+
+
+@bp.delete("/v1/hosts/<host_id>")
+@require(write=True)
+def delete_host(host_id: str):
+    svc = services()
+    if _dry_run():
+        return jsonify(svc.planner.reclaim(svc.hosts.get(host_id))), 200
+    op, _ = submit_reclaim(svc, host_id, request.headers.get("Idempotency-Key"), "api", g.identity["name"])
+    return jsonify({"operation": operation_ref(op), "host": {"id": host_id}}), 202

@@ -1,0 +1,45 @@
+"""Request bodies, validated with pydantic: unknown fields are refused."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+DNS_LABEL = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Flavor(Strict):
+    vcpus: StrictInt
+    ram_mb: StrictInt
+    disk_gb: StrictInt
+
+
+class AllocateHost(Strict):
+    name: StrictStr = Field(pattern=DNS_LABEL, max_length=63)
+    env: StrictStr = Field(pattern=DNS_LABEL, max_length=63)
+    image: StrictStr = Field(min_length=1, max_length=255)
+    flavor: Flavor
+    project: StrictStr = Field(default="default", pattern=DNS_LABEL, max_length=63)
+    ssh_keys: list[StrictStr] = Field(default_factory=list, max_length=32)
+
+
+class ReclaimHost(Strict):
+    host_id: StrictStr = Field(min_length=1, max_length=64)
+
+
+class GenericWebhook(Strict):
+    operation: StrictStr
+    params: dict
+
+
+def flavor_limits(flavor: Flavor, settings) -> list[dict]:
+    """Errors for values out of range, in pydantic's error shape."""
+    limits = {"vcpus": settings.max_vcpus, "ram_mb": settings.max_ram_mb, "disk_gb": settings.max_disk_gb}
+    errors = []
+    for name, limit in limits.items():
+        value = getattr(flavor, name)
+        if not 1 <= value <= limit:
+            errors.append({"loc": ["flavor", name], "msg": f"must be between 1 and {limit}", "input": value})
+    return errors

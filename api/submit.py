@@ -1,0 +1,78 @@
+"""Turning validated requests into recorded, queued operations (shared by the
+REST endpoints and every webhook source)."""
+from __future__ import annotations
+
+import uuid
+
+from infra.db.models import Host
+from infra.errors import Conflict, Invalid, NotFound
+from infra.queue import QueueError, enqueue_operation
+
+
+def _key(key: str | None) -> str:
+    return key or f"auto:{uuid.uuid4()}"
+
+
+def submit_allocate(svc, body, key: str | None, source: str, requester: str) -> tuple[dict, bool]:
+    params = body.model_dump()
+    try:
+        image = svc.images.get(body.image)
+    except NotFound as exc:
+        raise Invalid(exc.message, code="unknown_image") from exc
+    existing = svc.operations.by_key(key) if key else None
+    if existing is None and svc.hosts.name_taken(body.name, body.env):
+        raise Conflict(f"a host named {body.name} already exists in {body.env}", code="name_in_use")
+    host_id, op_id = str(uuid.uuid4()), str(uuid.uuid4())
+
+    def add_host(session):
+        session.add(Host(
+            id=host_id, name=body.name, env=body.env, project=body.project,
+            fqdn=f"{body.name}.{body.env}.{svc.settings.dns_zone}", state="building", image_id=image["id"],
+            vcpus=body.flavor.vcpus, ram_mb=body.flavor.ram_mb, disk_gb=body.flavor.disk_gb,
+            ssh_keys=body.ssh_keys, created_operation_id=op_id,
+        ))
+
+    op, created = svc.operations.create("allocate_host", _key(key), params, host_id=host_id, source=source,
+                                        requester=requester, before_insert=add_host, op_id=op_id)
+    if created:
+        _enqueue(svc, op)
+    return op, created
+
+
+def submit_reclaim(svc, host_id: str, key: str | None, source: str, requester: str) -> tuple[dict, bool]:
+    host = svc.hosts.get(host_id)
+    if host["state"] == "deleted":
+        last = svc.operations.latest_for_host(host_id, "reclaim_host")
+        if last:
+            return last, False
+    active = svc.operations.active_for_host(host_id)
+    if active and active["kind"] == "reclaim_host":
+        return active, False
+    if active:
+        raise Conflict(f"host {host_id} has a {active['kind']} operation in progress", code="host_busy",
+                       details={"operation": active["id"]})
+    params = {"host_id": host_id}
+    key = key or f"reclaim:{host_id}:{uuid.uuid4()}"
+    op, created = svc.operations.create("reclaim_host", key, params, host_id=host_id, source=source,
+                                        requester=requester)
+    if created:
+        svc.hosts.update(host_id, state="deleting")
+        _enqueue(svc, op)
+    return op, created
+
+
+def retry(svc, op_id: str) -> dict:
+    op = svc.operations.reopen_for_retry(op_id)
+    if op["host_id"]:
+        svc.hosts.update(op["host_id"], state="building" if op["kind"] == "allocate_host" else "deleting")
+    _enqueue(svc, op, attempt=op["attempts"])
+    return svc.operations.get(op_id)
+
+
+def _enqueue(svc, op: dict, attempt: int = 0) -> None:
+    try:
+        enqueue_operation(svc.redis, op["id"], attempt)
+    except QueueError:
+        svc.operations.transition(op["id"], {"queued"}, "failed", error_code="queue_unavailable",
+                                  error_message="the queue was unavailable; retry the operation")
+        raise

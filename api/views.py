@@ -1,0 +1,14 @@
+"""Response shapes shared by the endpoints."""
+from __future__ import annotations
+
+from flask import url_for
+
+
+def operation_ref(op: dict) -> dict:
+    return {"id": op["id"], "state": op["state"], "url": url_for("operations.get_operation", op_id=op["id"])}
+
+
+def operation_full(op: dict) -> dict:
+    view = {k: v for k, v in op.items() if k not in {"fingerprint"}}
+    view["url"] = url_for("operations.get_operation", op_id=op["id"])
+    return view

@@ -1,0 +1,134 @@
+"""Runs a flow's steps: each a Prefect task that dispatches one function to the
+node that owns the resource, journalled in the database.
+
+On a step error the completed steps are compensated in reverse. When the node is
+lost mid-step (or the step times out) nothing is compensated: the operation is left
+`failed` for a retry, which resumes at the first step not journalled as done."""
+from __future__ import annotations
+
+import logging
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Callable
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import MissingContextError
+from prefect.runtime import flow_run
+
+from infra.errors import HostflowError, WorkerLost
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What a running flow works through: the dispatcher to nodes and the journal."""
+
+    dispatcher: object
+    journal: object
+    prefect: bool = True
+
+
+runtime_var: ContextVar[Runtime] = ContextVar("hostflow_runtime")
+
+
+def on_control(_ctx: dict) -> str:
+    return "control"
+
+
+def on_hypervisor(ctx: dict) -> str:
+    return f"hv.{ctx['hypervisor']}"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    function: str
+    node: Callable[[dict], str]
+    request: Callable[[dict], dict]
+    undo: str | None = None
+    absorb: Callable[[dict, dict], None] = field(default=lambda ctx, outcome: None)
+
+
+class FlowFailed(HostflowError):
+    """A flow ended in failure; `rolled_back` says whether compensation undid its work."""
+
+    def __init__(self, cause: HostflowError, rolled_back: bool, step: str):
+        super().__init__(f"step {step} failed: {cause.message}", code=cause.code)
+        self.cause, self.rolled_back, self.step = cause, rolled_back, step
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def dispatch(queue: str, job_id: str, function: str, request: dict, reuse: bool) -> dict:
+    return runtime_var.get().dispatcher.run(queue, job_id, function, request, reuse=reuse)["outcome"]
+
+
+def step_job_id(op_id: str, step: str, suffix: str = "") -> str:
+    """`<operation id>_<step>`: RQ 2 accepts only letters, digits, `_` and `-` in job ids."""
+    return "_".join(p for p in (op_id, step, suffix) if p)
+
+
+def _call(name: str, queue: str, job_id: str, function: str, request: dict, reuse: bool) -> dict:
+    runtime = runtime_var.get()
+    if runtime.prefect:
+        return dispatch.with_options(name=name)(queue, job_id, function, request, reuse=reuse)
+    return runtime.dispatcher.run(queue, job_id, function, request, reuse=reuse)["outcome"]
+
+
+def _logger():
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger("hostflow.flow")
+
+
+def run_steps(op_id: str, steps: list[Step], ctx: dict) -> dict:
+    """Runs the steps not yet done; returns ctx enriched by every step's outcome."""
+    log = _logger()
+    journal = runtime_var.get().journal
+    if flow_run.id:
+        journal.set_fields(op_id, flow_run_id=str(flow_run.id))
+    done_before = journal.done_outcomes(op_id)
+    completed: list[Step] = []
+    for seq, step in enumerate(steps):
+        if step.name in done_before:
+            step.absorb(ctx, done_before[step.name])
+            completed.append(step)
+            log.info("%s: already done, skipped", step.name)
+            continue
+        queue = step.node(ctx)
+        prior = journal.step_state(op_id, step.name, "do")
+        journal.step_started(op_id, seq, step.name, "do", queue)
+        try:
+            outcome = _call(step.name, queue, step_job_id(op_id, step.name), step.function, step.request(ctx),
+                            reuse=prior == "running")
+        except HostflowError as exc:
+            journal.step_finished(op_id, step.name, "do", "failed", error=exc.to_dict())
+            log.error("%s failed: %s: %s", step.name, exc.code, exc.message)
+            if isinstance(exc, WorkerLost):
+                raise FlowFailed(exc, rolled_back=False, step=step.name) from exc
+            compensate(op_id, completed, ctx, journal)
+            raise FlowFailed(exc, rolled_back=bool(completed), step=step.name) from exc
+        journal.step_finished(op_id, step.name, "do", "succeeded", outcome=outcome)
+        log.info("%s on %s: changed=%s %s", step.name, queue, outcome["changed"], outcome.get("note", ""))
+        step.absorb(ctx, outcome)
+        completed.append(step)
+    return ctx
+
+
+def compensate(op_id: str, completed: list[Step], ctx: dict, journal) -> None:
+    """Runs the inverses of completed steps, newest first; their journal rows turn
+    `compensated` so a retry runs them again."""
+    log = _logger()
+    for seq, step in reversed(list(enumerate(completed))):
+        if step.undo is not None:
+            queue = step.node(ctx)
+            journal.step_started(op_id, seq, step.name, "undo", queue)
+            try:
+                outcome = _call(f"undo {step.name}", queue, step_job_id(op_id, step.name, "undo"), step.undo,
+                                step.request(ctx), reuse=False)
+            except HostflowError as exc:
+                journal.step_finished(op_id, step.name, "undo", "failed", error=exc.to_dict())
+                log.error("undo %s failed: %s", step.name, exc.message)
+                raise
+            journal.step_finished(op_id, step.name, "undo", "succeeded", outcome=outcome)
+        journal.step_finished(op_id, step.name, "do", "compensated")

@@ -1,0 +1,51 @@
+"""Dry runs: each step's decide, observed on the node that would run it, nothing acted on."""
+from __future__ import annotations
+
+import uuid
+
+from flows import allocate_host, reclaim_host
+from flows.engine import Step
+from functions.registry import FUNCTIONS
+from infra.db.ipam import mac_for
+
+PENDING = "(allocated when run)"
+
+
+class Planner:
+    def __init__(self, control, dispatcher, settings, images):
+        self.control, self.dispatcher, self.settings, self.images = control, dispatcher, settings, images
+
+    def allocate(self, body) -> dict:
+        from flows.runner import allocate_context
+
+        host = {"id": f"dry-run-{uuid.uuid4()}", "name": body.name, "project": body.project,
+                "flavor": body.flavor.model_dump(), "ssh_keys": body.ssh_keys, "image": body.image}
+        ctx = allocate_context({"id": "dry-run"}, host, self.images, self.settings)
+        nodes = self.control.capacity.candidates(**host["flavor"])
+        ctx["hypervisor"] = nodes[0] if nodes else None
+        ctx["lease"] = {"mac": mac_for(host["id"], "vm"), "cidr": PENDING, "address": PENDING,
+                        "gateway": self.settings.vm_gateway, "network": "vm"}
+        return {"dry_run": True, "operation": "allocate_host", "steps": self._plan(allocate_host.STEPS, ctx)}
+
+    def reclaim(self, host: dict) -> dict:
+        from flows.runner import reclaim_context
+
+        ctx = reclaim_context({"id": "dry-run"}, host, self.images, self.settings)
+        steps = reclaim_host.steps_for(ctx)
+        return {"dry_run": True, "operation": "reclaim_host", "host": host["id"], "steps": self._plan(steps, ctx)}
+
+    def _plan(self, steps: list[Step], ctx: dict) -> list[dict]:
+        plan_id = uuid.uuid4()
+        out = []
+        for step in steps:
+            if step.node(ctx) == "control":
+                plan = FUNCTIONS[step.function].plan(self.control, step.request(ctx)).to_dict()
+                out.append({"name": step.name, "node": "control", **plan})
+            elif not ctx.get("hypervisor"):
+                out.append({"name": step.name, "node": None, "action": "skipped", "detail": "no hypervisor"})
+            else:
+                queue = step.node(ctx)
+                result = self.dispatcher.run(queue, f"plan_{plan_id}_{step.name}", step.function,
+                                             step.request(ctx), reuse=False, mode="plan")
+                out.append({"name": step.name, "node": queue, **result["plan"]})
+        return out

@@ -1,0 +1,29 @@
+"""reclaim host: stop, undefine, delete files, release address and capacity."""
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.engine import Step, on_control, on_hypervisor, run_steps
+
+
+def _host(ctx: dict) -> dict:
+    return {"host_id": ctx["host_id"]}
+
+
+STEPS = [
+    Step("ensure_stopped", "ensure_stopped", on_hypervisor, _host),
+    Step("ensure_undefined", "ensure_undefined", on_hypervisor, _host),
+    Step("delete_instance_files", "delete_instance_files", on_hypervisor, _host),
+    Step("release_ip", "release_ip", on_control, _host),
+    Step("release_capacity", "release_capacity", on_control, _host),
+]
+
+
+def steps_for(ctx: dict) -> list[Step]:
+    """A host whose allocation never reached a hypervisor has only control-plane state."""
+    return STEPS if ctx.get("hypervisor") else [s for s in STEPS if s.node is on_control]
+
+
+@flow(name="reclaim-host", flow_run_name="reclaim {ctx[name]} ({operation_id})", persist_result=False)
+def reclaim_host(operation_id: str, ctx: dict) -> dict:
+    return run_steps(operation_id, steps_for(ctx), ctx)

@@ -1,0 +1,42 @@
+"""Claims of vCPU, RAM and disk on a hypervisor (control plane)."""
+from __future__ import annotations
+
+from functions.node import Control
+from functions.outcome import Outcome, Plan
+
+
+def decide_claim(existing, vcpus: int, ram_mb: int, disk_gb: int) -> Plan:
+    if existing is None:
+        return Plan("claim", f"{vcpus} vCPU, {ram_mb} MiB, {disk_gb} GiB")
+    return Plan("none", f"claimed on {existing.hypervisor}")
+
+
+def claim_capacity(ctl: Control, req: dict) -> Outcome:
+    """req: {"host_id", "vcpus", "ram_mb", "disk_gb"}; data.hypervisor names the node."""
+    existing = ctl.capacity.find(req["host_id"])
+    if decide_claim(existing, req["vcpus"], req["ram_mb"], req["disk_gb"]).noop:
+        return Outcome.unchanged("claimed", hypervisor=existing.hypervisor)
+    claim = ctl.capacity.claim(req["host_id"], req["vcpus"], req["ram_mb"], req["disk_gb"])
+    return Outcome(True, before=None, after=claim.to_dict(), data={"hypervisor": claim.hypervisor})
+
+
+def release_capacity(ctl: Control, req: dict) -> Outcome:
+    released = ctl.capacity.release(req["host_id"])
+    if released is None:
+        return Outcome.unchanged("released")
+    return Outcome(True, before=released.to_dict(), after=None)
+
+
+def plan_claim(ctl: Control, req: dict) -> Plan:
+    existing = ctl.capacity.find(req["host_id"])
+    if existing:
+        return decide_claim(existing, 0, 0, 0)
+    nodes = ctl.capacity.candidates(req["vcpus"], req["ram_mb"], req["disk_gb"])
+    if not nodes:
+        return Plan("fail", "no hypervisor has room (no_capacity)")
+    return Plan("claim", f"on {nodes[0]}: {req['vcpus']} vCPU, {req['ram_mb']} MiB, {req['disk_gb']} GiB")
+
+
+def plan_release(ctl: Control, req: dict) -> Plan:
+    existing = ctl.capacity.find(req["host_id"])
+    return Plan("release", f"on {existing.hypervisor}") if existing else Plan("none")

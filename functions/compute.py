@@ -1,0 +1,163 @@
+"""Domains: defined, running, stopped, undefined; and the guest reporting up."""
+from __future__ import annotations
+
+import time
+
+from functions.node import Node
+from functions.outcome import Outcome, Plan
+from infra import console, domain_xml
+from infra.domain_xml import DomainSpec, Nic, domain_name
+from infra.errors import ComputeError, GuestTimeout
+
+
+def spec_for(node: Node, req: dict) -> DomainSpec:
+    """req: {"host_id", "operation_id", "project", "vcpus", "ram_mb", "nics": [{"mac", "bridge"}],
+    "boot": {"kernel": image?, "ramdisk": image?, "cmdline"?}}"""
+    host_id = req["host_id"]
+    boot = req.get("boot") or {}
+    kernel, ramdisk = boot.get("kernel"), boot.get("ramdisk")
+    return DomainSpec(
+        name=domain_name(host_id), host_id=host_id, operation_id=req["operation_id"], project=req["project"],
+        stack=node.stack, vcpus=req["vcpus"], ram_mb=req["ram_mb"], virt_type=node.virt_type,
+        root_disk=str(node.root_disk(host_id)), config_drive=str(node.config_drive(host_id)),
+        console_log=str(node.console_log(host_id)),
+        nics=tuple(Nic(n["mac"], n["bridge"]) for n in req["nics"]),
+        kernel=str(node.cached_image(kernel)) if kernel else None,
+        ramdisk=str(node.cached_image(ramdisk)) if ramdisk else None,
+        cmdline=boot.get("cmdline"),
+    )
+
+
+def decide_defined(marks: dict | None, host_id: str) -> Plan:
+    if marks is None:
+        return Plan("define", "new domain")
+    if marks.get("host") != host_id:
+        return Plan("conflict", f"a domain of that name belongs to host {marks.get('host')!r}")
+    return Plan("none")
+
+
+def _marks(node: Node, name: str) -> dict | None:
+    return None if node.compute.state(name) == "absent" else node.compute.marks(name)
+
+
+def ensure_domain_defined(node: Node, req: dict) -> Outcome:
+    spec = spec_for(node, req)
+    for bridge in sorted({n.bridge for n in spec.nics}):
+        node.netlink.ensure_bridge(bridge)
+    plan = decide_defined(_marks(node, spec.name), spec.host_id)
+    if plan.action == "conflict":
+        raise ComputeError(plan.detail, code="domain_conflict")
+    if plan.noop:
+        return Outcome.unchanged("defined", domain=spec.name)
+    node.compute.define(domain_xml.build(spec))
+    if node.compute.marks(spec.name).get("host") != spec.host_id:
+        raise ComputeError(f"domain {spec.name} did not define as requested", code="verify_failed")
+    return Outcome(True, before="absent", after="defined", data={"domain": spec.name})
+
+
+def decide_running(state: str) -> Plan:
+    if state == "absent":
+        return Plan("conflict", "domain is not defined")
+    if state == "running":
+        return Plan("none")
+    if state == "paused":
+        return Plan("conflict", "domain is paused")
+    return Plan("start")
+
+
+def ensure_running(node: Node, req: dict) -> Outcome:
+    name = domain_name(req["host_id"])
+    before = node.compute.state(name)
+    plan = decide_running(before)
+    if plan.action == "conflict":
+        raise ComputeError(f"cannot start {name}: {plan.detail}", code="domain_not_startable")
+    if plan.noop:
+        return Outcome.unchanged(before)
+    node.compute.start(name)
+    after = node.compute.wait_state(name, {"running"}, 10)
+    if after != "running":
+        raise ComputeError(f"{name} is {after} after start", code="verify_failed")
+    return Outcome(True, before=before, after=after)
+
+
+def decide_stopped(state: str) -> Plan:
+    return Plan("none") if state in {"absent", "shutoff"} else Plan("shutdown", "ACPI, then destroy")
+
+
+def ensure_stopped(node: Node, req: dict) -> Outcome:
+    """Graceful ACPI shutdown with a timeout, then destroy."""
+    name = domain_name(req["host_id"])
+    before = node.compute.state(name)
+    if decide_stopped(before).noop:
+        return Outcome.unchanged(before)
+    how = "shutdown"
+    try:
+        node.compute.shutdown(name)
+    except ComputeError:
+        how = "destroy"
+    after = node.compute.wait_state(name, {"shutoff", "absent"}, req.get("timeout", node.shutdown_timeout))
+    if after not in {"shutoff", "absent"}:
+        how = "destroy"
+        node.compute.destroy(name)
+        after = node.compute.wait_state(name, {"shutoff", "absent"}, 10)
+    if after not in {"shutoff", "absent"}:
+        raise ComputeError(f"{name} is still {after}", code="verify_failed")
+    return Outcome(True, before=before, after=after, note=how)
+
+
+def ensure_undefined(node: Node, req: dict) -> Outcome:
+    name = domain_name(req["host_id"])
+    marks = _marks(node, name)
+    if marks is None:
+        return Outcome.unchanged("absent")
+    if marks.get("host") != req["host_id"]:
+        raise ComputeError(f"{name} is not this host's domain", code="domain_conflict")
+    node.compute.destroy(name)
+    node.compute.undefine(name)
+    if node.compute.state(name) != "absent":
+        raise ComputeError(f"{name} is still defined", code="verify_failed")
+    return Outcome(True, before="defined", after="absent")
+
+
+def guest_matches(state: dict | None, hostname: str, addresses: list[str]) -> bool:
+    if not state or state.get("hostname") != hostname:
+        return False
+    have = {a.get("cidr") for a in state.get("addresses", [])}
+    return set(addresses) <= have
+
+
+def wait_guest_up(node: Node, req: dict) -> Outcome:
+    """req: {"host_id", "hostname", "addresses": ["10.0.0.5/24"], "timeout"?}"""
+    log = node.console_log(req["host_id"])
+    deadline = time.monotonic() + req.get("timeout", node.boot_timeout)
+    first = console.latest(log)
+    if guest_matches(first, req["hostname"], req["addresses"]):
+        return Outcome.unchanged("up", guest=first)
+    while time.monotonic() < deadline:
+        state = console.latest(log)
+        if guest_matches(state, req["hostname"], req["addresses"]):
+            return Outcome(False, before="booting", after="up", note="guest reported its state",
+                           data={"guest": state})
+        if node.compute.state(domain_name(req["host_id"])) not in {"running"}:
+            raise ComputeError("the domain stopped while booting", code="guest_died")
+        time.sleep(0.2)
+    raise GuestTimeout(f"guest did not report hostname {req['hostname']} and {req['addresses']} in time; "
+                       f"console tail: {console.tail(log, 5)!r}")
+
+
+def plan_defined(node: Node, req: dict) -> Plan:
+    return decide_defined(_marks(node, domain_name(req["host_id"])), req["host_id"])
+
+
+def plan_running(node: Node, req: dict) -> Plan:
+    state = node.compute.state(domain_name(req["host_id"]))
+    return Plan("start", "after define") if state == "absent" else decide_running(state)
+
+
+def plan_stopped(node: Node, req: dict) -> Plan:
+    return decide_stopped(node.compute.state(domain_name(req["host_id"])))
+
+
+def plan_undefined(node: Node, req: dict) -> Plan:
+    absent = node.compute.state(domain_name(req["host_id"])) == "absent"
+    return Plan("none") if absent else Plan("undefine")

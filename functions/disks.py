@@ -1,0 +1,128 @@
+"""Root disks (qcow2 overlays on the cached base) and NoCloud config drives."""
+from __future__ import annotations
+
+import shutil
+
+from functions.node import Node
+from functions.outcome import Outcome, Plan
+from infra import config_drive, qemu_img
+from infra.errors import StorageError
+
+GIB = 1 << 30
+
+
+def decide_root_disk(current: dict | None, backing: str, size_bytes: int) -> Plan:
+    if current is None:
+        return Plan("create", f"qcow2 overlay on {backing}, {size_bytes // GIB} GiB")
+    if current.get("backing-filename") != backing:
+        return Plan("conflict", f"disk exists on another base: {current.get('backing-filename')}")
+    if current["virtual-size"] < size_bytes:
+        return Plan("grow", f"{current['virtual-size']} -> {size_bytes} bytes")
+    return Plan("none")
+
+
+def _observe_disk(node: Node, host_id: str) -> dict | None:
+    path = node.root_disk(host_id)
+    return qemu_img.info(path, "qcow2") if path.exists() else None
+
+
+def ensure_root_disk(node: Node, req: dict) -> Outcome:
+    """req: {"host_id", "base": {image}, "disk_gb"}"""
+    path = node.root_disk(req["host_id"])
+    backing = str(node.cached_image(req["base"]).resolve())
+    size = req["disk_gb"] * GIB
+    before = _observe_disk(node, req["host_id"])
+    plan = decide_root_disk(before, backing, size)
+    if plan.action == "conflict":
+        raise StorageError(plan.detail, code="root_disk_conflict")
+    if plan.noop:
+        return Outcome.unchanged({"path": str(path), "virtual_size": before["virtual-size"]})
+    node.make_dir(path.parent)
+    if plan.action == "create":
+        tmp = path.with_name("disk.tmp.qcow2")
+        qemu_img.create_overlay(tmp, node.cached_image(req["base"]), size)
+        tmp.chmod(0o644)
+        tmp.replace(path)
+    else:
+        qemu_img.resize(path, "qcow2", size)
+    after = qemu_img.info(path, "qcow2")
+    if after["virtual-size"] < size or after.get("backing-filename") != backing:
+        raise StorageError(f"root disk {path} is not as requested after {plan.action}", code="verify_failed")
+    return Outcome(True, before=before and before["virtual-size"], after=after["virtual-size"],
+                   note=plan.action + " " + plan.detail, data={"path": str(path)})
+
+
+def delete_root_disk(node: Node, req: dict) -> Outcome:
+    path = node.root_disk(req["host_id"])
+    if not path.exists():
+        return Outcome.unchanged("absent")
+    path.unlink()
+    return Outcome(True, before="present", after="absent")
+
+
+def nocloud_contents(req: dict) -> dict[str, str]:
+    meta = f"instance-id: {req['host_id']}\nlocal-hostname: {req['hostname']}\n"
+    lines = ["version: 2", "ethernets:"]
+    for i, nic in enumerate(req["nics"]):
+        lines += [f"  nic{i}:", "    match:", f'      macaddress: "{nic["mac"]}"', f"    set-name: eth{i}",
+                  "    addresses:", f"      - {nic['cidr']}"]
+        if nic.get("gateway"):
+            lines.append(f"    gateway4: {nic['gateway']}")
+    keys = "".join(f"  - {k}\n" for k in req.get("ssh_keys", []))
+    user = "#cloud-config\n" + (f"ssh_authorized_keys:\n{keys}" if keys else "")
+    return {"meta-data": meta, "network-config": "\n".join(lines) + "\n", "user-data": user}
+
+
+def decide_config_drive(current: dict | None, wanted: dict) -> Plan:
+    if current == wanted:
+        return Plan("none")
+    return Plan("write", "create" if current is None else "rewrite (contents differ)")
+
+
+def ensure_config_drive(node: Node, req: dict) -> Outcome:
+    """req: {"host_id", "hostname", "nics": [{"mac", "cidr", "gateway"?}], "ssh_keys"}"""
+    path = node.config_drive(req["host_id"])
+    wanted = nocloud_contents(req)
+    current = config_drive.read(path) if path.exists() else None
+    plan = decide_config_drive(current, wanted)
+    if plan.noop:
+        return Outcome.unchanged("present", data={"path": str(path)})
+    node.make_dir(path.parent)
+    config_drive.write(path, wanted)
+    if config_drive.read(path) != wanted:
+        raise StorageError(f"config drive {path} does not read back as written", code="verify_failed")
+    return Outcome(True, before=None if current is None else "stale", after="present", note=plan.detail,
+                   data={"path": str(path)})
+
+
+def delete_config_drive(node: Node, req: dict) -> Outcome:
+    path = node.config_drive(req["host_id"])
+    if not path.exists():
+        return Outcome.unchanged("absent")
+    path.unlink()
+    return Outcome(True, before="present", after="absent")
+
+
+def delete_instance_files(node: Node, req: dict) -> Outcome:
+    """Removes the instance directory: disk, config drive, console log."""
+    path = node.instance_dir(req["host_id"])
+    if not path.exists():
+        return Outcome.unchanged("absent")
+    names = sorted(p.name for p in path.iterdir())
+    shutil.rmtree(path)
+    return Outcome(True, before=names, after="absent")
+
+
+def plan_root_disk(node: Node, req: dict) -> Plan:
+    return decide_root_disk(_observe_disk(node, req["host_id"]),
+                            str(node.cached_image(req["base"]).resolve()), req["disk_gb"] * GIB)
+
+
+def plan_config_drive(node: Node, req: dict) -> Plan:
+    path = node.config_drive(req["host_id"])
+    return decide_config_drive(config_drive.read(path) if path.exists() else None, nocloud_contents(req))
+
+
+def plan_delete(node: Node, req: dict) -> Plan:
+    path = node.instance_dir(req["host_id"])
+    return Plan("delete", str(path)) if path.exists() else Plan("none")

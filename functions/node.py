@@ -1,0 +1,54 @@
+"""What a hypervisor node's functions work with: its adapters and its paths.
+
+Built once per job by infra.bootstrap; functions only read from it."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Node:
+    name: str
+    root: Path
+    compute: Any
+    images: Any
+    netlink: Any
+    virt_type: str
+    stack: str
+    boot_timeout: float = 120.0
+    shutdown_timeout: float = 10.0
+
+    def instance_dir(self, host_id: str) -> Path:
+        return self.root / "instances" / host_id
+
+    def root_disk(self, host_id: str) -> Path:
+        return self.instance_dir(host_id) / "disk.qcow2"
+
+    def config_drive(self, host_id: str) -> Path:
+        return self.instance_dir(host_id) / "config.iso"
+
+    def console_log(self, host_id: str) -> Path:
+        return self.instance_dir(host_id) / "console.log"
+
+    def cached_image(self, image: dict) -> Path:
+        return self.root / "images" / f"{image['id']}-{image['sha512'][:16]}.{image['disk_format']}"
+
+    def make_dir(self, path: Path) -> None:
+        """QEMU runs as another user and must traverse every directory we make."""
+        path.mkdir(parents=True, exist_ok=True)
+        for p in (path, *path.parents):
+            if p == self.root.parent:
+                break
+            os.chmod(p, 0o755)
+
+
+@dataclass
+class Control:
+    capacity: Any
+    ipam: Any
+    vm_network: str
+    vm_subnet: str
+    vm_gateway: str

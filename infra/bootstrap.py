@@ -1,0 +1,65 @@
+"""The one place that wires real adapters to functions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from functions.node import Control, Node
+from infra.db.capacity import CapacityStore
+from infra.db.engine import Database
+from infra.db.ipam import IpamStore
+from infra.image_source import LocalImageSource
+from infra.libvirt_compute import LibvirtCompute
+from infra.netlink import Netlink
+from infra.settings import Settings
+
+
+def node_context(settings: Settings) -> Node:
+    return Node(
+        name=settings.node, root=settings.storage_root, compute=LibvirtCompute(settings.libvirt_uri),
+        images=LocalImageSource(), netlink=Netlink(settings.stack_id), virt_type=settings.virt_type,
+        stack=settings.stack_id, boot_timeout=settings.guest_boot_timeout,
+        shutdown_timeout=settings.shutdown_timeout,
+    )
+
+
+@lru_cache(maxsize=4)
+def database(url: str) -> Database:
+    return Database(url)
+
+
+def control_context(settings: Settings) -> Control:
+    db = database(settings.database_url)
+    return Control(
+        capacity=CapacityStore(db, settings.heartbeat_ttl), ipam=IpamStore(db), vm_network="vm",
+        vm_subnet=settings.vm_subnet, vm_gateway=settings.vm_gateway,
+    )
+
+
+@dataclass
+class ApiServices:
+    settings: Settings
+    redis: object
+    operations: object
+    hosts: object
+    images: object
+    hypervisors: object
+    tokens: object
+    planner: object
+
+
+def api_services(settings: Settings) -> ApiServices:
+    from flows.plan import Planner
+    from infra.db.hosts import HostStore
+    from infra.db.hypervisors import HypervisorStore
+    from infra.db.images import ImageStore
+    from infra.db.operations import OperationStore
+    from infra.db.tokens import TokenStore
+    from infra.queue import RqDispatcher, redis_from_url
+
+    db = database(settings.database_url)
+    redis = redis_from_url(settings.redis_url)
+    images = ImageStore(db)
+    planner = Planner(control_context(settings), RqDispatcher(redis, step_timeout=20), settings, images)
+    return ApiServices(settings, redis, OperationStore(db), HostStore(db), images, HypervisorStore(db),
+                       TokenStore(db), planner)

@@ -1,0 +1,110 @@
+"""Capacity claims. A claim is one conditional UPDATE, so concurrent claims on
+the same node can never overcommit it, on SQLite and PostgreSQL alike."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, select, update
+
+from infra.db.engine import Database
+from infra.db.models import CapacityClaim, Hypervisor
+from infra.errors import NoCapacity
+
+
+@dataclass(frozen=True)
+class Claim:
+    host_id: str
+    hypervisor: str
+    vcpus: int
+    ram_mb: int
+    disk_gb: int
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def _claim_from_row(row: CapacityClaim) -> Claim:
+    return Claim(row.host_id, row.hypervisor, row.vcpus, row.ram_mb, row.disk_gb)
+
+
+class CapacityStore:
+    def __init__(self, db: Database, heartbeat_ttl: int = 30):
+        self.db = db
+        self.heartbeat_ttl = heartbeat_ttl
+
+    def find(self, host_id: str) -> Claim | None:
+        with self.db.session() as s:
+            row = s.get(CapacityClaim, host_id)
+            return _claim_from_row(row) if row else None
+
+    def candidates(self, vcpus: int, ram_mb: int, disk_gb: int) -> list[str]:
+        """Live, enabled nodes with room, most free RAM first."""
+        fresh = datetime.now(timezone.utc) - timedelta(seconds=self.heartbeat_ttl)
+        with self.db.session() as s:
+            rows = s.scalars(select(Hypervisor).where(Hypervisor.enabled.is_(True))).all()
+            live = [h for h in rows if h.heartbeat_at and _aware(h.heartbeat_at) >= fresh]
+        fits = [h for h in live if _fits(h, vcpus, ram_mb, disk_gb)]
+        fits.sort(key=lambda h: h.ram_mb_total * h.ram_ratio - h.ram_mb_claimed, reverse=True)
+        return [h.name for h in fits]
+
+    def claim(self, host_id: str, vcpus: int, ram_mb: int, disk_gb: int) -> Claim:
+        for name in self.candidates(vcpus, ram_mb, disk_gb):
+            claim = self.claim_on(name, host_id, vcpus, ram_mb, disk_gb)
+            if claim:
+                return claim
+        raise NoCapacity(f"no hypervisor can hold {vcpus} vCPU, {ram_mb} MiB RAM, {disk_gb} GiB disk")
+
+    def claim_on(self, node: str, host_id: str, vcpus: int, ram_mb: int, disk_gb: int) -> Claim | None:
+        h = Hypervisor
+        with self.db.session() as s:
+            result = s.execute(
+                update(h)
+                .where(h.name == node)
+                .where(h.vcpus_claimed + vcpus <= h.vcpus_total * h.cpu_ratio)
+                .where(h.ram_mb_claimed + ram_mb <= h.ram_mb_total * h.ram_ratio)
+                .where(h.disk_gb_claimed + disk_gb <= h.disk_gb_total * h.disk_ratio)
+                .values(
+                    vcpus_claimed=h.vcpus_claimed + vcpus,
+                    ram_mb_claimed=h.ram_mb_claimed + ram_mb,
+                    disk_gb_claimed=h.disk_gb_claimed + disk_gb,
+                )
+            )
+            if result.rowcount != 1:
+                return None
+            row = CapacityClaim(host_id=host_id, hypervisor=node, vcpus=vcpus, ram_mb=ram_mb, disk_gb=disk_gb)
+            s.add(row)
+            return _claim_from_row(row)
+
+    def release(self, host_id: str) -> Claim | None:
+        """Gives back a claim; releasing one that is gone returns None."""
+        with self.db.session() as s:
+            row = s.get(CapacityClaim, host_id)
+            if row is None:
+                return None
+            claim = _claim_from_row(row)
+            gone = s.execute(delete(CapacityClaim).where(CapacityClaim.host_id == host_id)).rowcount
+            if gone:
+                h = Hypervisor
+                s.execute(
+                    update(h)
+                    .where(h.name == claim.hypervisor)
+                    .values(
+                        vcpus_claimed=h.vcpus_claimed - claim.vcpus,
+                        ram_mb_claimed=h.ram_mb_claimed - claim.ram_mb,
+                        disk_gb_claimed=h.disk_gb_claimed - claim.disk_gb,
+                    )
+                )
+            return claim
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _fits(h: Hypervisor, vcpus: int, ram_mb: int, disk_gb: int) -> bool:
+    return (
+        h.vcpus_claimed + vcpus <= h.vcpus_total * h.cpu_ratio
+        and h.ram_mb_claimed + ram_mb <= h.ram_mb_total * h.ram_ratio
+        and h.disk_gb_claimed + disk_gb <= h.disk_gb_total * h.disk_ratio
+    )

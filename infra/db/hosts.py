@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from infra.db.engine import Database
+from infra.db.models import Host
+from infra.errors import NotFound
+
+
+class HostStore:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def get(self, host_id: str) -> dict:
+        with self.db.session() as s:
+            host = s.get(Host, host_id)
+            if host is None:
+                raise NotFound(f"host {host_id} not found", code="host_not_found")
+            return view(host)
+
+    def list(self, include_deleted: bool = False) -> list[dict]:
+        with self.db.session() as s:
+            q = select(Host).order_by(Host.created_at)
+            if not include_deleted:
+                q = q.where(Host.state != "deleted")
+            return [view(h) for h in s.scalars(q)]
+
+    def name_taken(self, name: str, env: str) -> bool:
+        with self.db.session() as s:
+            return s.scalar(select(Host.id).where(Host.name == name, Host.env == env,
+                                                  Host.state != "deleted").limit(1)) is not None
+
+    def update(self, host_id: str, **fields) -> None:
+        with self.db.session() as s:
+            s.execute(update(Host).where(Host.id == host_id).values(**fields))
+
+
+def view(h: Host) -> dict:
+    return {
+        "id": h.id, "name": h.name, "env": h.env, "project": h.project, "fqdn": h.fqdn, "state": h.state,
+        "hypervisor": h.hypervisor, "addresses": h.addresses,
+        "flavor": {"vcpus": h.vcpus, "ram_mb": h.ram_mb, "disk_gb": h.disk_gb},
+        "image": h.image_id, "ssh_keys": h.ssh_keys, "created_operation": h.created_operation_id,
+        "created": h.created_at.isoformat() if h.created_at else None,
+        "deleted": h.deleted_at.isoformat() if h.deleted_at else None,
+    }

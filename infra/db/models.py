@@ -1,0 +1,148 @@
+"""The system of record. Neither Redis nor Prefect is: this schema is."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Hypervisor(Base):
+    __tablename__ = "hypervisors"
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(80))
+    vcpus_total: Mapped[int] = mapped_column(Integer)
+    ram_mb_total: Mapped[int] = mapped_column(Integer)
+    disk_gb_total: Mapped[int] = mapped_column(Integer)
+    cpu_ratio: Mapped[float] = mapped_column(Float, default=1.0)
+    ram_ratio: Mapped[float] = mapped_column(Float, default=1.0)
+    disk_ratio: Mapped[float] = mapped_column(Float, default=1.0)
+    vcpus_claimed: Mapped[int] = mapped_column(Integer, default=0)
+    ram_mb_claimed: Mapped[int] = mapped_column(Integer, default=0)
+    disk_gb_claimed: Mapped[int] = mapped_column(Integer, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CapacityClaim(Base):
+    __tablename__ = "capacity_claims"
+    host_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    hypervisor: Mapped[str] = mapped_column(ForeignKey("hypervisors.name"))
+    vcpus: Mapped[int] = mapped_column(Integer)
+    ram_mb: Mapped[int] = mapped_column(Integer)
+    disk_gb: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Image(Base):
+    __tablename__ = "images"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    disk_format: Mapped[str] = mapped_column(String(16))
+    container_format: Mapped[str] = mapped_column(String(16), default="bare")
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    os_hash_algo: Mapped[str] = mapped_column(String(16), default="sha512")
+    os_hash_value: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    location: Mapped[str | None] = mapped_column(Text, nullable=True)
+    kernel_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    ramdisk_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    properties: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Host(Base):
+    __tablename__ = "hosts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(63), index=True)
+    env: Mapped[str] = mapped_column(String(63))
+    project: Mapped[str] = mapped_column(String(63), default="default")
+    fqdn: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), default="building")
+    hypervisor: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    image_id: Mapped[str] = mapped_column(String(36))
+    vcpus: Mapped[int] = mapped_column(Integer)
+    ram_mb: Mapped[int] = mapped_column(Integer)
+    disk_gb: Mapped[int] = mapped_column(Integer)
+    ssh_keys: Mapped[list] = mapped_column(JSON, default=list)
+    addresses: Mapped[list] = mapped_column(JSON, default=list)
+    created_operation_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Operation(Base):
+    __tablename__ = "operations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(40))
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    source: Mapped[str] = mapped_column(String(40), default="api")
+    requester: Mapped[str] = mapped_column(String(255), default="")
+    host_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    flow_run_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class OperationStep(Base):
+    """The journal: one row per step and direction (do or undo) of an operation."""
+
+    __tablename__ = "operation_steps"
+    __table_args__ = (UniqueConstraint("operation_id", "name", "direction"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    operation_id: Mapped[str] = mapped_column(ForeignKey("operations.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(60))
+    direction: Mapped[str] = mapped_column(String(4), default="do")
+    node: Mapped[str] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(16), default="running")
+    changed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    outcome: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class IpAllocation(Base):
+    __tablename__ = "ip_allocations"
+    __table_args__ = (UniqueConstraint("network", "address"), UniqueConstraint("network", "host_id"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    network: Mapped[str] = mapped_column(String(63))
+    address: Mapped[str] = mapped_column(String(45))
+    prefix_len: Mapped[int] = mapped_column(Integer)
+    host_id: Mapped[str] = mapped_column(String(36), index=True)
+    mac: Mapped[str] = mapped_column(String(17))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    projects: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

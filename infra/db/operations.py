@@ -1,0 +1,179 @@
+"""Operations and their journal."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from infra.db.engine import Database
+from infra.db.models import Operation, OperationStep, new_id
+from infra.errors import Conflict, Invalid, NotFound
+
+TERMINAL = {"succeeded", "failed", "rolled_back"}
+
+
+def fingerprint(kind: str, params: dict) -> str:
+    canonical = json.dumps({"kind": kind, "params": params}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class OperationStore:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def create(self, kind: str, key: str, params: dict, host_id: str | None = None,
+               source: str = "api", requester: str = "", before_insert=None,
+               op_id: str | None = None) -> tuple[dict, bool]:
+        """Returns (operation, created). Same key + same request: the existing one.
+        Same key + a different request: Invalid. `before_insert(session)` runs in the
+        same transaction, so the operation and what it creates land together."""
+        fp = fingerprint(kind, params)
+        existing = self.by_key(key)
+        if existing:
+            return self._same_or_invalid(existing, fp), False
+        try:
+            with self.db.session() as s:
+                if before_insert:
+                    before_insert(s)
+                op = Operation(id=op_id or new_id(), kind=kind, idempotency_key=key, fingerprint=fp, params=params,
+                               host_id=host_id, source=source, requester=requester, state="queued")
+                s.add(op)
+                s.flush()
+                view = _view(op, [])
+            return view, True
+        except IntegrityError:
+            existing = self.by_key(key)
+            if existing is None:
+                raise
+            return self._same_or_invalid(existing, fp), False
+
+    def _same_or_invalid(self, existing: dict, fp: str) -> dict:
+        if existing["fingerprint"] != fp:
+            raise Invalid("Idempotency-Key was already used with a different request",
+                          code="idempotency_key_reused")
+        return existing
+
+    def by_key(self, key: str) -> dict | None:
+        with self.db.session() as s:
+            op = s.scalar(select(Operation).where(Operation.idempotency_key == key))
+            return self._full(s, op) if op else None
+
+    def get(self, op_id: str) -> dict:
+        with self.db.session() as s:
+            op = s.get(Operation, op_id)
+            if op is None:
+                raise NotFound(f"operation {op_id} not found")
+            return self._full(s, op)
+
+    def latest_for_host(self, host_id: str, kind: str) -> dict | None:
+        with self.db.session() as s:
+            op = s.scalar(select(Operation).where(Operation.host_id == host_id, Operation.kind == kind)
+                          .order_by(Operation.created_at.desc()).limit(1))
+            return self._full(s, op) if op else None
+
+    def active_for_host(self, host_id: str) -> dict | None:
+        with self.db.session() as s:
+            op = s.scalar(select(Operation).where(Operation.host_id == host_id,
+                                                  Operation.state.not_in(TERMINAL)).limit(1))
+            return self._full(s, op) if op else None
+
+    def transition(self, op_id: str, from_states: set[str], to_state: str, **fields) -> bool:
+        """Compare-and-swap on the state, so two runners never both take an operation."""
+        values = {"state": to_state, **fields}
+        if to_state == "running":
+            values.setdefault("started_at", now())
+        if to_state in TERMINAL:
+            values.setdefault("finished_at", now())
+        with self.db.session() as s:
+            result = s.execute(update(Operation).where(Operation.id == op_id,
+                                                       Operation.state.in_(from_states)).values(**values))
+            return result.rowcount == 1
+
+    def set_fields(self, op_id: str, **fields) -> None:
+        with self.db.session() as s:
+            s.execute(update(Operation).where(Operation.id == op_id).values(**fields))
+
+    def reopen_for_retry(self, op_id: str) -> dict:
+        op = self.get(op_id)
+        if op["state"] not in {"failed", "rolled_back"}:
+            raise Conflict(f"operation is {op['state']}; only a failed operation can be retried",
+                           code="not_retryable")
+        self.transition(op_id, {"failed", "rolled_back"}, "queued", error_code=None, error_message=None,
+                        finished_at=None)
+        return self.get(op_id)
+
+    # journal
+    def step_started(self, op_id: str, seq: int, name: str, direction: str, node: str) -> None:
+        with self.db.session() as s:
+            row = s.scalar(select(OperationStep).where(OperationStep.operation_id == op_id,
+                                                       OperationStep.name == name,
+                                                       OperationStep.direction == direction))
+            row = row or OperationStep(operation_id=op_id, name=name, direction=direction)
+            row.seq, row.node, row.state = seq, node, "running"
+            row.started_at, row.finished_at = now(), None
+            row.error_code = row.error_message = None
+            s.add(row)
+
+    def step_finished(self, op_id: str, name: str, direction: str, state: str, outcome: dict | None = None,
+                      error: dict | None = None) -> None:
+        with self.db.session() as s:
+            s.execute(update(OperationStep).where(
+                OperationStep.operation_id == op_id, OperationStep.name == name,
+                OperationStep.direction == direction).values(
+                state=state, outcome=outcome, finished_at=now(),
+                changed=(outcome or {}).get("changed"),
+                error_code=(error or {}).get("code"), error_message=(error or {}).get("message")))
+
+    def done_outcomes(self, op_id: str) -> dict[str, dict]:
+        """Outcomes of the steps journalled as done (direction "do", succeeded)."""
+        with self.db.session() as s:
+            rows = s.scalars(select(OperationStep).where(
+                OperationStep.operation_id == op_id, OperationStep.direction == "do",
+                OperationStep.state == "succeeded"))
+            return {r.name: r.outcome or {} for r in rows}
+
+    def step_state(self, op_id: str, name: str, direction: str) -> str | None:
+        with self.db.session() as s:
+            return s.scalar(select(OperationStep.state).where(
+                OperationStep.operation_id == op_id, OperationStep.name == name,
+                OperationStep.direction == direction))
+
+    def steps(self, op_id: str) -> list[dict]:
+        with self.db.session() as s:
+            return [_step_view(r) for r in s.scalars(
+                select(OperationStep).where(OperationStep.operation_id == op_id).order_by(OperationStep.id))]
+
+    def _full(self, s, op: Operation) -> dict:
+        rows = s.scalars(select(OperationStep).where(OperationStep.operation_id == op.id)
+                         .order_by(OperationStep.id)).all()
+        return _view(op, [_step_view(r) for r in rows])
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _view(op: Operation, steps: list[dict]) -> dict:
+    error = {"code": op.error_code, "message": op.error_message} if op.error_code else None
+    return {
+        "id": op.id, "kind": op.kind, "state": op.state, "source": op.source, "requester": op.requester,
+        "host_id": op.host_id, "params": op.params, "result": op.result, "error": error,
+        "idempotency_key": op.idempotency_key, "fingerprint": op.fingerprint, "attempts": op.attempts,
+        "flow_run_id": op.flow_run_id, "created": _iso(op.created_at), "started": _iso(op.started_at),
+        "finished": _iso(op.finished_at), "steps": steps,
+    }
+
+
+def _step_view(r: OperationStep) -> dict:
+    return {
+        "name": r.name, "direction": r.direction, "node": r.node, "state": r.state, "changed": r.changed,
+        "note": (r.outcome or {}).get("note"), "started": _iso(r.started_at), "finished": _iso(r.finished_at),
+        "error": {"code": r.error_code, "message": r.error_message} if r.error_code else None,
+    }

@@ -1,0 +1,116 @@
+"""Domain XML built with ElementTree from a DomainSpec, never by string formatting."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+METADATA_NS = "https://hostflow.dev/xmlns/instance/1"
+ET.register_namespace("hostflow", METADATA_NS)
+
+
+@dataclass(frozen=True)
+class Nic:
+    mac: str
+    bridge: str
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    name: str
+    host_id: str
+    operation_id: str
+    project: str
+    stack: str
+    vcpus: int
+    ram_mb: int
+    virt_type: str
+    root_disk: str
+    config_drive: str
+    console_log: str
+    nics: tuple[Nic, ...] = ()
+    kernel: str | None = None
+    ramdisk: str | None = None
+    cmdline: str | None = None
+    extra_disks: tuple = field(default=())
+
+
+def domain_name(host_id: str) -> str:
+    return f"hf-{host_id}"
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs) -> ET.Element:
+    el = ET.SubElement(parent, tag, {k.rstrip("_"): str(v) for k, v in attrs.items()})
+    if text is not None:
+        el.text = str(text)
+    return el
+
+
+def build(spec: DomainSpec) -> str:
+    dom = ET.Element("domain", {"type": spec.virt_type})
+    _sub(dom, "name", spec.name)
+    _metadata(dom, spec)
+    _sub(dom, "memory", spec.ram_mb, unit="MiB")
+    _sub(dom, "vcpu", spec.vcpus)
+    _os(dom, spec)
+    features = _sub(dom, "features")
+    _sub(features, "acpi")
+    _sub(features, "apic")
+    _sub(dom, "on_poweroff", "destroy")
+    _sub(dom, "on_reboot", "restart")
+    _sub(dom, "on_crash", "destroy")
+    devices = _sub(dom, "devices")
+    _disk(devices, spec.root_disk, "qcow2", "vda")
+    _disk(devices, spec.config_drive, "raw", "vdb", readonly=True)
+    for nic in spec.nics:
+        iface = _sub(devices, "interface", type="bridge")
+        _sub(iface, "mac", address=nic.mac)
+        _sub(iface, "source", bridge=nic.bridge)
+        _sub(iface, "model", type="virtio")
+    serial = _sub(devices, "serial", type="pty")
+    _sub(serial, "log", file=spec.console_log, append="off")
+    _sub(serial, "target", port="0")
+    console = _sub(devices, "console", type="pty")
+    _sub(console, "target", type="serial", port="0")
+    _sub(devices, "memballoon", model="none")
+    return ET.tostring(dom, encoding="unicode")
+
+
+def _metadata(dom: ET.Element, spec: DomainSpec) -> None:
+    meta = _sub(dom, "metadata")
+    inst = ET.SubElement(meta, f"{{{METADATA_NS}}}instance", {"stack": spec.stack})
+    for tag, value in (("host", spec.host_id), ("operation", spec.operation_id), ("project", spec.project)):
+        ET.SubElement(inst, f"{{{METADATA_NS}}}{tag}").text = value
+
+
+def _os(dom: ET.Element, spec: DomainSpec) -> None:
+    os_el = _sub(dom, "os")
+    _sub(os_el, "type", "hvm", arch="x86_64", machine="pc")
+    if spec.kernel:
+        _sub(os_el, "kernel", spec.kernel)
+        if spec.ramdisk:
+            _sub(os_el, "initrd", spec.ramdisk)
+        if spec.cmdline:
+            _sub(os_el, "cmdline", spec.cmdline)
+    else:
+        _sub(os_el, "boot", dev="hd")
+
+
+def _disk(devices: ET.Element, path: str, fmt: str, target: str, readonly: bool = False) -> None:
+    disk = _sub(devices, "disk", type="file", device="disk")
+    _sub(disk, "driver", name="qemu", type=fmt)
+    _sub(disk, "source", file=path)
+    _sub(disk, "target", dev=target, bus="virtio")
+    if readonly:
+        _sub(disk, "readonly")
+
+
+def read_metadata(xml: str) -> dict:
+    """The hostflow marks of a domain: stack, host, operation, project ({} if none)."""
+    root = ET.fromstring(xml)
+    inst = root.find(f"metadata/{{{METADATA_NS}}}instance")
+    if inst is None:
+        return {}
+    marks = {"stack": inst.get("stack", "")}
+    for child in inst:
+        marks[child.tag.split("}")[-1]] = child.text or ""
+    return marks

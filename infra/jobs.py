@@ -1,0 +1,57 @@
+"""What RQ workers execute. Known errors come back as data so the flow can
+journal their code; anything else fails the job and is reported as internal."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from functions.registry import FUNCTIONS
+from infra import bootstrap
+from infra.errors import HostflowError
+from infra.settings import Settings
+
+log = logging.getLogger("hostflow.jobs")
+
+
+def run_function(name: str, request: dict, mode: str = "do") -> dict:
+    entry = FUNCTIONS[name]
+    settings = Settings.from_env()
+    ctx = bootstrap.node_context(settings) if entry.context == "node" else bootstrap.control_context(settings)
+    try:
+        if mode == "plan":
+            return {"ok": True, "plan": entry.plan(ctx, request).to_dict()}
+        outcome = entry.run(ctx, request)
+        log.info("%s: changed=%s %s", name, outcome.changed, outcome.note)
+        return {"ok": True, "outcome": outcome.to_dict()}
+    except HostflowError as exc:
+        log.warning("%s failed: %s: %s", name, exc.code, exc.message)
+        return {"ok": False, "error": exc.to_dict()}
+    finally:
+        if entry.context == "node":
+            ctx.compute.close()
+
+
+def register_hypervisor(name: str, queue: str, node_info: dict, ratios: dict) -> dict:
+    from infra.db.hypervisors import HypervisorStore
+
+    settings = Settings.from_env()
+    HypervisorStore(bootstrap.database(settings.database_url)).register(name, queue, node_info, ratios)
+    return {"ok": True}
+
+
+def hypervisor_heartbeat(name: str, at: str) -> dict:
+    from infra.db.hypervisors import HypervisorStore
+
+    settings = Settings.from_env()
+    HypervisorStore(bootstrap.database(settings.database_url)).beat(name, datetime.fromisoformat(at))
+    return {"ok": True}
+
+
+def run_operation(operation_id: str) -> dict:
+    from flows.runner import run_operation as run
+
+    return run(operation_id)
+
+
+def utcnow_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()

@@ -1,0 +1,140 @@
+"""The libvirt adapter. libvirt errors become ComputeError here and nowhere else.
+
+A connection is opened per use and never before a fork (DESIGN: open libvirt
+connections inside the job)."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+
+import libvirt
+
+from infra import domain_xml
+from infra.errors import ComputeError
+
+libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+
+STATES = {
+    libvirt.VIR_DOMAIN_NOSTATE: "nostate", libvirt.VIR_DOMAIN_RUNNING: "running",
+    libvirt.VIR_DOMAIN_BLOCKED: "running", libvirt.VIR_DOMAIN_PAUSED: "paused",
+    libvirt.VIR_DOMAIN_SHUTDOWN: "shutting_down", libvirt.VIR_DOMAIN_SHUTOFF: "shutoff",
+    libvirt.VIR_DOMAIN_CRASHED: "crashed", libvirt.VIR_DOMAIN_PMSUSPENDED: "suspended",
+}
+
+
+@contextmanager
+def _translated(action: str):
+    try:
+        yield
+    except libvirt.libvirtError as exc:
+        raise ComputeError(f"libvirt {action} failed: {exc.get_error_message()}",
+                           details={"libvirt_code": exc.get_error_code()}) from exc
+
+
+class LibvirtCompute:
+    def __init__(self, uri: str):
+        self.uri = uri
+        self._conn = None
+
+    @property
+    def conn(self):
+        if self._conn is None:
+            with _translated("connect"):
+                self._conn = libvirt.open(self.uri)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except libvirt.libvirtError:
+                pass
+            self._conn = None
+
+    def _lookup(self, name: str):
+        try:
+            return self.conn.lookupByName(name)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                return None
+            raise ComputeError(f"libvirt lookup failed: {exc.get_error_message()}") from exc
+
+    def state(self, name: str) -> str:
+        """'absent', 'shutoff', 'running', ... for the named domain."""
+        dom = self._lookup(name)
+        if dom is None:
+            return "absent"
+        with _translated("state"):
+            return STATES.get(dom.state()[0], "unknown")
+
+    def xml(self, name: str, inactive: bool = True) -> str | None:
+        dom = self._lookup(name)
+        if dom is None:
+            return None
+        flags = libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0
+        with _translated("XMLDesc"):
+            return dom.XMLDesc(flags)
+
+    def marks(self, name: str) -> dict:
+        xml = self.xml(name)
+        return domain_xml.read_metadata(xml) if xml else {}
+
+    def define(self, xml: str) -> None:
+        with _translated("defineXML"):
+            self.conn.defineXML(xml)
+
+    def start(self, name: str) -> None:
+        with _translated("create"):
+            self._require(name).create()
+
+    def shutdown(self, name: str) -> None:
+        with _translated("shutdown"):
+            self._require(name).shutdown()
+
+    def destroy(self, name: str) -> None:
+        dom = self._lookup(name)
+        if dom is None:
+            return
+        try:
+            dom.destroy()
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:
+                raise ComputeError(f"libvirt destroy failed: {exc.get_error_message()}") from exc
+
+    def undefine(self, name: str) -> None:
+        dom = self._lookup(name)
+        if dom is None:
+            return
+        with _translated("undefine"):
+            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+
+    def wait_state(self, name: str, wanted: set[str], timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self.state(name)
+            if current in wanted or time.monotonic() >= deadline:
+                return current
+            time.sleep(0.1)
+
+    def node_info(self) -> dict:
+        with _translated("getInfo"):
+            _model, mem_mb, cpus, *_ = self.conn.getInfo()
+        return {"vcpus": cpus, "ram_mb": mem_mb}
+
+    def domains_marked(self, stack: str) -> list[str]:
+        """Names of every domain carrying this stack's hostflow mark."""
+        with _translated("listAllDomains"):
+            doms = self.conn.listAllDomains()
+        names = []
+        for dom in doms:
+            with _translated("XMLDesc"):
+                marks = domain_xml.read_metadata(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            if marks.get("stack") == stack:
+                names.append(dom.name())
+        return names
+
+    def _require(self, name: str):
+        dom = self._lookup(name)
+        if dom is None:
+            raise ComputeError(f"domain {name} is not defined", code="domain_absent")
+        return dom

@@ -1,0 +1,124 @@
+"""RQ: dispatching a function to a node's queue and waiting for its outcome.
+
+Job ids are `<operation id>_<step>`; enqueues are unique, so two runners can
+never have the same step queued twice. The journal (not RQ) decides whether a
+finished job's result may be reused."""
+from __future__ import annotations
+
+import time
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.results import Result
+from rq.serializers import JSONSerializer
+
+from infra.errors import HostflowError, StepFailed, WorkerLost
+
+JOB_FUNCTION = "infra.jobs.run_function"
+RESULT_TTL = 7 * 24 * 3600
+ALIVE_PREFIX = "hostflow:alive:"
+ALIVE_TTL = 5
+
+
+class QueueError(HostflowError):
+    code = "queue_unavailable"
+
+
+def redis_from_url(url: str) -> Redis:
+    return Redis.from_url(url)
+
+
+def queue(redis: Redis, name: str) -> Queue:
+    return Queue(name, connection=redis, serializer=JSONSerializer)
+
+
+class RqDispatcher:
+    def __init__(self, redis: Redis, step_timeout: float = 600.0):
+        self.redis = redis
+        self.step_timeout = step_timeout
+
+    def run(self, queue_name: str, job_id: str, function: str, request: dict, reuse: bool = True,
+            mode: str = "do") -> dict:
+        """Runs `function` on `queue_name` and returns its result payload ({"outcome"} or {"plan"}).
+        `reuse`: a finished job with this id may stand for this run (the step ran, but its
+        outcome was never journalled). Raises StepFailed or WorkerLost."""
+        try:
+            job = self._existing(job_id, reuse)
+            if job is None:
+                job = self._enqueue(queue_name, job_id, function, request, mode)
+            return self._wait(job)
+        except RedisError as exc:
+            raise QueueError(f"redis: {exc}") from exc
+
+    def _existing(self, job_id: str, reuse: bool) -> Job | None:
+        try:
+            job = Job.fetch(job_id, connection=self.redis, serializer=JSONSerializer)
+        except NoSuchJobError:
+            return None
+        status = job.get_status()
+        if status == JobStatus.FINISHED and reuse and (job.return_value() or {}).get("ok"):
+            return job
+        if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+            return job
+        if status == JobStatus.STARTED and self._worker_alive(job):
+            return job
+        job.delete()
+        return None
+
+    def _enqueue(self, queue_name: str, job_id: str, function: str, request: dict, mode: str) -> Job:
+        q = queue(self.redis, queue_name)
+        try:
+            return q.enqueue(JOB_FUNCTION, args=(function, request, mode), job_id=job_id, unique=True, job_timeout=int(self.step_timeout),
+                             result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL)
+        except DuplicateJobError:
+            return Job.fetch(job_id, connection=self.redis, serializer=JSONSerializer)
+
+    def _wait(self, job: Job) -> dict:
+        deadline = time.monotonic() + self.step_timeout + 30
+        while time.monotonic() < deadline:
+            result = job.latest_result(timeout=1)
+            if result is not None:
+                return _payload(job, result)
+            if job.get_status() == JobStatus.STARTED and not self._worker_alive(job):
+                raise WorkerLost(f"the worker running {job.id} is gone; retry the operation to resume")
+        raise WorkerLost(f"{job.id} did not finish within {self.step_timeout:.0f} s; retry to resume",
+                         code="step_timeout")
+
+    def _worker_alive(self, job: Job) -> bool:
+        job.refresh()
+        return not job.worker_name or is_alive(self.redis, job.worker_name)
+
+
+def mark_alive(redis: Redis, worker_name: str) -> None:
+    """Our own liveness key: RQ's worker key is not refreshed while a SimpleWorker
+    runs a job, so it cannot tell a long step from a dead node."""
+    redis.set(ALIVE_PREFIX + worker_name, "1", ex=ALIVE_TTL)
+
+
+def is_alive(redis: Redis, worker_name: str) -> bool:
+    return bool(redis.exists(ALIVE_PREFIX + worker_name))
+
+
+def _payload(job: Job, result: Result) -> dict:
+    if result.type == Result.Type.SUCCESSFUL:
+        value = result.return_value or {}
+        if value.get("ok"):
+            return value
+        err = value.get("error", {})
+        raise StepFailed(err.get("message", "step failed"), code=err.get("code", "step_failed"))
+    last = (result.exc_string or "").strip().splitlines()
+    raise StepFailed(f"{job.id} crashed: {last[-1] if last else 'unknown error'}", code="internal_error")
+
+
+def enqueue_operation(redis: Redis, operation_id: str, attempt: int = 0) -> None:
+    """Hands an operation to a flow runner on the `flows` queue."""
+    try:
+        queue(redis, "flows").enqueue(
+            "infra.jobs.run_operation", args=(operation_id,), job_id=f"op_{operation_id}_{attempt}",
+            job_timeout=3600, result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL,
+        )
+    except RedisError as exc:
+        raise QueueError(f"could not queue operation: {exc}") from exc

@@ -1,0 +1,100 @@
+"""One settings object: environment variables prefixed HOSTFLOW_, optionally a file.
+
+The file (HOSTFLOW_SETTINGS_FILE) holds KEY=VALUE lines with the same names; the
+environment wins over the file. Nothing is read at import time.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PREFIX = "HOSTFLOW_"
+
+
+def _read_file(path: str) -> dict[str, str]:
+    values = {}
+    for line in Path(path).read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: Path = Path("/var/lib/hostflow")
+    database_url: str = ""
+    redis_url: str = "redis://127.0.0.1:6390/0"
+    prefect_api_url: str = "http://127.0.0.1:4200/api"
+    libvirt_uri: str = "qemu:///system"
+    virt_type: str = "kvm"
+    images_dir: Path | None = None
+    node: str = ""
+    storage_root: Path | None = None
+    cpu_allocation_ratio: float = 4.0
+    ram_allocation_ratio: float = 1.0
+    disk_allocation_ratio: float = 1.0
+    max_vcpus: int = 16
+    max_ram_mb: int = 65536
+    max_disk_gb: int = 2048
+    vm_bridge: str = "hfbr-vm"
+    vm_subnet: str = "10.213.0.0/24"
+    vm_gateway: str = "10.213.0.1"
+    dns_zone: str = "cloud.internal"
+    guest_boot_timeout: float = 120.0
+    shutdown_timeout: float = 10.0
+    step_timeout: float = 600.0
+    heartbeat_ttl: int = 30
+    worker_ttl: int = 15
+    stack_id: str = "hostflow"
+    webhook_secrets: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        raw = _read_file(env[PREFIX + "SETTINGS_FILE"]) if env.get(PREFIX + "SETTINGS_FILE") else {}
+        raw.update({k: v for k, v in env.items() if k.startswith(PREFIX)})
+        values = {}
+        for f in fields(cls):
+            key = PREFIX + f.name.upper()
+            if key in raw and f.name != "webhook_secrets":
+                values[f.name] = _convert(f.type, raw[key])
+        secret_prefix = PREFIX + "WEBHOOK_SECRET_"
+        values["webhook_secrets"] = {
+            k[len(secret_prefix):].lower(): v for k, v in raw.items() if k.startswith(secret_prefix)
+        }
+        return cls(**values).resolved()
+
+    def resolved(self) -> "Settings":
+        state = Path(self.state_dir)
+        updates = {"state_dir": state}
+        if not self.database_url:
+            updates["database_url"] = f"sqlite:///{state / 'hostflow.db'}"
+        if self.images_dir is None:
+            updates["images_dir"] = state / "images"
+        if self.storage_root is None and self.node:
+            updates["storage_root"] = state / "nodes" / self.node
+        return _replace(self, **updates)
+
+    def with_node(self, node: str) -> "Settings":
+        return _replace(self, node=node, storage_root=Path(self.state_dir) / "nodes" / node)
+
+
+def _replace(settings: Settings, **changes) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, **changes)
+
+
+def _convert(type_name, value: str):
+    kind = str(type_name)
+    if "Path" in kind:
+        return Path(value)
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    return value

@@ -1,0 +1,110 @@
+"""RQ worker for one role: the flow runner, the control plane, or a hypervisor node.
+
+`python -m infra.worker --role hv --node hv1` serves queue hv.hv1: it makes the
+node's storage root and bridge, registers the node's capacity through the control
+queue (nodes hold no database credentials), then heartbeats the same way."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import threading
+from datetime import datetime, timezone
+
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from infra.queue import mark_alive, queue, redis_from_url
+from infra.settings import Settings
+
+log = logging.getLogger("hostflow.worker")
+HEARTBEAT_EVERY = 10
+
+
+def queue_names(role: str, node: str) -> list[str]:
+    return {"flows": ["flows"], "control": ["control"], "hv": [f"hv.{node}"]}[role]
+
+
+def prepare_node(settings: Settings) -> dict:
+    from infra.bootstrap import node_context
+
+    node = node_context(settings)
+    node.make_dir(node.root / "instances")
+    node.make_dir(node.root / "images")
+    node.netlink.ensure_bridge(settings.vm_bridge)
+    info = node.compute.node_info()
+    node.compute.close()
+    disk = _disk_gb(settings.storage_root)
+    return {"vcpus": info["vcpus"], "ram_mb": info["ram_mb"], "disk_gb": disk}
+
+
+def _disk_gb(path) -> int:
+    import shutil
+
+    return shutil.disk_usage(path).total >> 30
+
+
+def _heartbeat(redis, settings: Settings, stop: threading.Event) -> None:
+    control = queue(redis, "control")
+    while not stop.wait(HEARTBEAT_EVERY):
+        try:
+            control.enqueue("infra.jobs.hypervisor_heartbeat", args=(settings.node, _now()), result_ttl=60,
+                            ttl=HEARTBEAT_EVERY * 3)
+        except Exception:  # noqa: BLE001 - a missed beat must not kill the worker
+            log.exception("heartbeat failed")
+
+
+def _keep_alive(redis, name: str, stop: threading.Event) -> None:
+    while True:
+        try:
+            mark_alive(redis, name)
+        except Exception:  # noqa: BLE001 - redis may be restarting; try again next second
+            log.warning("liveness mark failed")
+        if stop.wait(1):
+            return
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def preload() -> None:
+    """Imports job modules once, before any job: a cold import costs ~1 s."""
+    import flows.runner  # noqa: F401
+    import infra.jobs  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--role", choices=["flows", "control", "hv"], required=True)
+    parser.add_argument("--node", default="")
+    parser.add_argument("--burst", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = Settings.from_env()
+    if args.role == "hv":
+        settings = settings.with_node(args.node)
+        os.environ["HOSTFLOW_NODE"] = args.node
+        os.environ["HOSTFLOW_STORAGE_ROOT"] = str(settings.storage_root)
+    redis = redis_from_url(settings.redis_url)
+    preload()
+    stop = threading.Event()
+    if args.role == "hv":
+        info = prepare_node(settings)
+        ratios = {"cpu": settings.cpu_allocation_ratio, "ram": settings.ram_allocation_ratio,
+                  "disk": settings.disk_allocation_ratio}
+        queue(redis, "control").enqueue("infra.jobs.register_hypervisor",
+                                        args=(settings.node, f"hv.{settings.node}", info, ratios), result_ttl=600)
+        threading.Thread(target=_heartbeat, args=(redis, settings, stop), daemon=True).start()
+    name = f"{args.role}-{args.node or 'main'}-{os.getpid()}"
+    threading.Thread(target=_keep_alive, args=(redis, name, stop), daemon=True).start()
+    worker = SimpleWorker([queue(redis, q) for q in queue_names(args.role, args.node)], connection=redis,
+                          serializer=JSONSerializer, name=name, worker_ttl=settings.worker_ttl)
+    try:
+        worker.work(burst=args.burst, with_scheduler=False, logging_level="INFO")
+    finally:
+        stop.set()
+
+
+if __name__ == "__main__":
+    main()

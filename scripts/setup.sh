@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Set up this machine for hostflow: Debian packages, the project's virtualenv,
+# the test guest image and the state directory.
+#
+# Idempotent: a second run only checks (dpkg-query, a hash of requirements.txt,
+# the image builder's own checks) and takes a few seconds.
+#
+# Environment:
+#   HOSTFLOW_STATE_DIR   state directory (default /var/lib/hostflow)
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$REPO/.venv"
+REQUIREMENTS="$REPO/requirements.txt"
+REQ_STAMP="$VENV/.requirements.sha256"
+export HOSTFLOW_STATE_DIR="${HOSTFLOW_STATE_DIR:-/var/lib/hostflow}"
+
+PACKAGES=(
+  libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
+  qemu-system-x86 qemu-utils
+  redis-server postgresql memcached
+  bind9 bind9utils dnsutils
+  busybox-static e2fsprogs cpio kmod iproute2 iputils-ping genisoimage
+  gcc python3-dev
+)
+
+log() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Print the packages of PACKAGES that dpkg does not report as installed.
+missing_packages() {
+  local -A installed=()
+  local name status pkg
+  # dpkg-query exits non-zero when it knows nothing about a package; the
+  # packages it does print are what we need.
+  while IFS=$'\t' read -r name status; do
+    [[ "$status" == "installed" ]] && installed["$name"]=1
+  done < <(dpkg-query -W -f='${Package}\t${db:Status-Status}\n' "${PACKAGES[@]}" 2>/dev/null || true)
+  for pkg in "${PACKAGES[@]}"; do
+    [[ -n "${installed[$pkg]:-}" ]] || printf '%s\n' "$pkg"
+  done
+}
+
+install_packages() {
+  local missing=()
+  mapfile -t missing < <(missing_packages)
+  if ((${#missing[@]} == 0)); then
+    log "Debian packages: all ${#PACKAGES[@]} installed"
+    return
+  fi
+  ((EUID == 0)) || die "packages missing (${missing[*]}): run as root"
+  log "Debian packages missing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+}
+
+setup_venv() {
+  [[ -f "$REQUIREMENTS" ]] || die "missing $REQUIREMENTS"
+  if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c '' 2>/dev/null; then
+    command -v python3 >/dev/null || die "python3 not found on PATH"
+    log "creating virtualenv $VENV with $(command -v python3)"
+    python3 -m venv --clear "$VENV"
+    rm -f "$REQ_STAMP"
+  fi
+  local want have=""
+  want="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
+  [[ -f "$REQ_STAMP" ]] && have="$(<"$REQ_STAMP")"
+  if [[ "$want" == "$have" ]]; then
+    log "virtualenv: requirements.txt unchanged"
+    return
+  fi
+  log "virtualenv: installing requirements.txt"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+  printf '%s\n' "$want" >"$REQ_STAMP"
+}
+
+build_test_image() {
+  local builder="$REPO/scripts/build-test-image.sh"
+  if [[ -f "$builder" ]]; then
+    log "test image: running scripts/build-test-image.sh"
+    bash "$builder"
+  else
+    log "test image: scripts/build-test-image.sh not present, skipped"
+  fi
+}
+
+make_state_dir() {
+  mkdir -p "$HOSTFLOW_STATE_DIR"
+  chmod 0755 "$HOSTFLOW_STATE_DIR"
+  log "state directory: $HOSTFLOW_STATE_DIR"
+}
+
+main() {
+  install_packages
+  setup_venv
+  # The state directory before the image: the builder writes its images there.
+  make_state_dir
+  build_test_image
+  log "done"
+}
+
+main "$@"

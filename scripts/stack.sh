@@ -1,0 +1,494 @@
+#!/usr/bin/env bash
+# The local hostflow stack.
+#
+#   scripts/stack.sh up       start what is not running (idempotent), write .hostflow/openrc
+#   scripts/stack.sh down     stop what this script started, in reverse order
+#   scripts/stack.sh status   one line per service: name, pid, up/down
+#
+# Pid files: .hostflow/run/<service>.pid   logs: .hostflow/log/<service>.log
+# A service is running when its pid file names a live process whose
+# /proc/<pid>/cmdline matches the service (so a reused pid is not mistaken for
+# it). Services are stopped by their own pid (and process group), never by name.
+#
+# Settings are HOSTFLOW_* environment variables; the defaults below are used for
+# the ones not set, and all of them are exported to every service.
+#
+# To add a service: add a line to SERVICES and define start_<name> and
+# ready_<name> (and skip_<name> if it may be absent); '-' in a name becomes '_'
+# in function names. See "Services" below.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$REPO/.venv"
+RUN_DIR="$REPO/.hostflow/run"
+LOG_DIR="$REPO/.hostflow/log"
+OPENRC="$REPO/.hostflow/openrc"
+
+# ---------------------------------------------------------------- settings --
+export HOSTFLOW_STATE_DIR="${HOSTFLOW_STATE_DIR:-/var/lib/hostflow}"
+export HOSTFLOW_DATABASE_URL="${HOSTFLOW_DATABASE_URL:-sqlite:///$HOSTFLOW_STATE_DIR/hostflow.db}"
+export HOSTFLOW_REDIS_URL="${HOSTFLOW_REDIS_URL:-redis://127.0.0.1:6390/0}"
+export HOSTFLOW_PREFECT_API_URL="${HOSTFLOW_PREFECT_API_URL:-http://127.0.0.1:4200/api}"
+export HOSTFLOW_PREFECT_UI_URL="${HOSTFLOW_PREFECT_UI_URL:-${HOSTFLOW_PREFECT_API_URL%/api}}"
+export HOSTFLOW_VIRT_TYPE="${HOSTFLOW_VIRT_TYPE:-qemu}" # KVM guests hang on this machine
+export HOSTFLOW_LIBVIRT_URI="${HOSTFLOW_LIBVIRT_URI:-qemu:///system}"
+export HOSTFLOW_API_URL="${HOSTFLOW_API_URL:-http://127.0.0.1:8770}"
+# Every process talks to the stack's Prefect server, never an ephemeral one.
+export PREFECT_API_URL="$HOSTFLOW_PREFECT_API_URL"
+export PREFECT_SERVER_EPHEMERAL_ENABLED=false
+export PREFECT_HOME="$HOSTFLOW_STATE_DIR/prefect"
+export PREFECT_SERVER_ANALYTICS_ENABLED=false # no internet here
+
+ADMIN_TOKEN_FILE="$HOSTFLOW_STATE_DIR/admin-token"
+TEST_IMAGE_DIR="$HOSTFLOW_STATE_DIR/images/test"
+STOP_TIMEOUT="${HOSTFLOW_STACK_STOP_TIMEOUT:-10}" # seconds between SIGTERM and SIGKILL
+SETTLE="${HOSTFLOW_STACK_SETTLE:-3}"              # a new process must live this long
+LOG_TAIL=30
+
+# "host port" of a URL such as redis://127.0.0.1:6390/0 or http://h:4200/api
+url_host_port() {
+  local rest="${1#*://}"
+  rest="${rest%%/*}"
+  rest="${rest##*@}"
+  printf '%s %s\n' "${rest%:*}" "${rest##*:}"
+}
+read -r REDIS_HOST REDIS_PORT < <(url_host_port "$HOSTFLOW_REDIS_URL")
+read -r PREFECT_HOST PREFECT_PORT < <(url_host_port "$HOSTFLOW_PREFECT_API_URL")
+read -r API_HOST API_PORT < <(url_host_port "$HOSTFLOW_API_URL")
+
+# ---------------------------------------------------------------- services --
+# One line per service, in start order; 'down' goes through it backwards.
+#   name  kind  match  timeout
+# kind:    libvirt  reuse a daemon that already runs (then never stop it), else
+#                   start our own; the daemon writes our pid file itself
+#          bg       a background process of ours, in its own process group
+#          once     a one-shot command run on every 'up'
+# match:   extended regexp that /proc/<pid>/cmdline must match ('-' for once)
+# timeout: seconds to wait for ready_<name> ('-' for once)
+SERVICES=(
+  "virtlogd         libvirt  virtlogd                  30"
+  "libvirtd         libvirt  libvirtd                  60"
+  "redis            bg       redis-server              30"
+  "prefect          bg       prefect|uvicorn           90"
+  "migrate          once     -                         -"
+  "admin-token      once     -                         -"
+  "register-images  once     -                         -"
+  "api              bg       gunicorn                  60"
+  "worker-flows     bg       infra[.]worker|rq:worker  30"
+  "worker-control   bg       infra[.]worker|rq:worker  30"
+  "worker-hv1       bg       infra[.]worker|rq:worker  30"
+  "worker-hv2       bg       infra[.]worker|rq:worker  30"
+)
+
+# Whether libvirtd answers. "virsh version" would do, but on this machine it
+# costs 4-8 s (libvirtd re-probes QEMU for every capabilities query) while
+# "virsh uri" needs the same connection to the daemon and takes 10 ms.
+virsh_ok() { virsh -c "$HOSTFLOW_LIBVIRT_URI" uri >/dev/null 2>&1; }
+
+# virtlogd: libvirtd's QEMU driver needs it for guest console logs.
+external_virtlogd() { any_process_named virtlogd; }
+start_virtlogd() { start_daemon virtlogd virtlogd -d -p "$(pid_file virtlogd)"; }
+ready_virtlogd() { [[ -n "$(live_pid virtlogd virtlogd)" ]]; }
+
+external_libvirtd() { virsh_ok; }
+start_libvirtd() { start_daemon libvirtd libvirtd -d -p "$(pid_file libvirtd)"; }
+ready_libvirtd() { virsh_ok; }
+
+start_redis() {
+  mkdir -p "$HOSTFLOW_STATE_DIR/redis"
+  spawn redis redis-server --bind "$REDIS_HOST" --port "$REDIS_PORT" \
+    --appendonly yes --maxmemory-policy noeviction \
+    --dir "$HOSTFLOW_STATE_DIR/redis" --daemonize no
+}
+ready_redis() { [[ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
+
+start_prefect() {
+  mkdir -p "$PREFECT_HOME"
+  spawn prefect "$VENV/bin/prefect" server start --host "$PREFECT_HOST" --port "$PREFECT_PORT"
+}
+ready_prefect() { curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_PREFECT_API_URL/health"; }
+
+skip_migrate() { module_missing api.manage; }
+start_migrate() { run_once migrate "$VENV/bin/python" -m api.manage migrate; }
+
+skip_admin_token() { module_missing api.manage; }
+start_admin_token() {
+  run_once admin-token "$VENV/bin/python" -m api.manage ensure-admin-token --file "$ADMIN_TOKEN_FILE"
+  [[ ! -f "$ADMIN_TOKEN_FILE" ]] || chmod 0600 "$ADMIN_TOKEN_FILE"
+}
+
+skip_register_images() {
+  [[ -d "$TEST_IMAGE_DIR" ]] || { echo "no $TEST_IMAGE_DIR (scripts/build-test-image.sh makes it)"; return 0; }
+  module_missing api.manage
+}
+start_register_images() {
+  run_once register-images "$VENV/bin/python" -m api.manage register-image-dir "$TEST_IMAGE_DIR"
+}
+
+skip_api() { module_missing api.app; }
+start_api() {
+  spawn_py api "$VENV/bin/gunicorn" -w 2 -b "$API_HOST:$API_PORT" --access-logfile - 'api.app:create_app()'
+}
+ready_api() { curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_API_URL/healthz"; }
+
+# RQ workers have no health endpoint: ready once started, and the settle check
+# at the end of 'up' catches one that dies at start (import error, no Redis).
+skip_worker() { module_missing infra.worker; }
+start_worker() { spawn_py "$1" "$VENV/bin/python" -m infra.worker "${@:2}"; }
+ready_worker() { true; }
+skip_worker_flows() { skip_worker; }
+start_worker_flows() { start_worker worker-flows --role flows; }
+ready_worker_flows() { ready_worker; }
+skip_worker_control() { skip_worker; }
+start_worker_control() { start_worker worker-control --role control; }
+ready_worker_control() { ready_worker; }
+skip_worker_hv1() { skip_worker; }
+start_worker_hv1() { start_worker worker-hv1 --role hv --node hv1; }
+ready_worker_hv1() { ready_worker; }
+skip_worker_hv2() { skip_worker; }
+start_worker_hv2() { start_worker worker-hv2 --role hv --node hv2; }
+ready_worker_hv2() { ready_worker; }
+
+# ----------------------------------------------------------------- helpers --
+say() { printf '%s\n' "$*"; }
+die() { printf 'stack: ERROR: %s\n' "$*" >&2; exit 1; }
+
+fn_name() { printf '%s' "${1//-/_}"; }
+has_fn() { declare -F "$1" >/dev/null; }
+pid_file() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
+log_file() { printf '%s/%s.log' "$LOG_DIR" "$1"; }
+
+# Echo a reason and succeed when the Python module has no file in the repo yet.
+module_missing() {
+  local rel="${1//.//}"
+  [[ -f "$REPO/$rel.py" || -d "$REPO/$rel" ]] && return 1
+  echo "module $1 not found ($rel.py)"
+}
+
+# State letter of a process (R, S, D, Z, ...), empty if there is none. A killed
+# orphan stays a zombie until PID 1 reaps it, a few seconds on this machine.
+proc_state() {
+  local stat=""
+  read -r stat <"/proc/$1/stat" 2>/dev/null || return 0
+  stat="${stat##*) }"
+  printf '%s' "${stat%% *}"
+}
+alive() {
+  local state
+  state="$(proc_state "$1")"
+  [[ -n "$state" && "$state" != Z ]]
+}
+cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true; }
+
+# The pid from the service's pid file if that process is alive and is the
+# service (cmdline matches); nothing otherwise.
+live_pid() {
+  local name="$1" match="$2" file pid=""
+  file="$(pid_file "$name")"
+  [[ -f "$file" ]] || return 0
+  read -r pid <"$file" 2>/dev/null || true
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+  alive "$pid" || return 0
+  [[ "$(cmdline "$pid")" =~ $match ]] || return 0
+  printf '%s' "$pid"
+}
+
+any_process_named() {
+  local comm f
+  for f in /proc/[0-9]*/comm; do
+    read -r comm <"$f" 2>/dev/null || continue
+    [[ "$comm" == "$1" ]] && return 0
+  done
+  return 1
+}
+
+pgid_of() { ps -o pgid= -p "$1" 2>/dev/null | tr -d ' '; }
+group_alive() { ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'; }
+
+log_header() { printf '\n=== %s %s: %s ===\n' "$(date '+%F %T')" "$1" "${*:2}" >>"$(log_file "$1")"; }
+
+# Start a background process of ours in its own session and process group
+# (setsid), so that 'down' can stop it with everything it forked.
+STARTED=() # "name pid start-time" of what this run started
+spawn() {
+  local name="$1" pid
+  shift
+  log_header "$name" "start $*"
+  (cd "$REPO" && exec setsid "$@") </dev/null >>"$(log_file "$name")" 2>&1 9>&- &
+  pid=$!
+  printf '%s\n' "$pid" >"$(pid_file "$name").tmp"
+  mv "$(pid_file "$name").tmp" "$(pid_file "$name")"
+  STARTED+=("$name $pid $EPOCHREALTIME")
+}
+# The project's own Python processes also get PYTHONPATH=$REPO.
+spawn_py() { PYTHONPATH="$REPO" spawn "$@"; }
+
+# A daemon that forks itself and writes its own pid file (-p).
+start_daemon() {
+  local name="$1" log
+  shift
+  log="$(log_file "$name")"
+  log_header "$name" "start $*"
+  # libvirt daemons log warnings and errors to our log file.
+  LIBVIRT_LOG_OUTPUTS="3:file:$log" "$@" </dev/null >>"$log" 2>&1 9>&-
+}
+
+run_once() {
+  local name="$1"
+  shift
+  log_header "$name" "run $*"
+  if ! (cd "$REPO" && PYTHONPATH="$REPO" "$@") </dev/null >>"$(log_file "$name")" 2>&1 9>&-; then
+    fail "$name" "'$*' failed"
+  fi
+}
+
+show_log() {
+  local log
+  log="$(log_file "$1")"
+  [[ -f "$log" ]] || return 0
+  printf -- '--- last %s lines of %s ---\n' "$LOG_TAIL" "${log#"$REPO"/}" >&2
+  tail -n "$LOG_TAIL" "$log" >&2
+  printf -- '---\n' >&2
+}
+
+# Report a service that did not come up, stop it if it is ours, exit non-zero.
+fail() {
+  local name="$1" reason="$2" line n match
+  printf 'stack: %s FAILED: %s\n' "$name" "$reason" >&2
+  show_log "$name"
+  for line in "${SERVICES[@]}"; do
+    read -r n _ match _ <<<"$line"
+    [[ "$n" == "$name" && "$match" != - ]] && stop_service "$name" "$match" >/dev/null
+  done
+  die "stack is not up; see $(log_file "$name")"
+}
+
+wait_ready() {
+  local name="$1" pid="$2" timeout="$3" ready deadline
+  ready="ready_$(fn_name "$name")"
+  deadline=$((SECONDS + timeout))
+  until "$ready"; do
+    if [[ -n "$pid" ]] && ! alive "$pid"; then
+      fail "$name" "process $pid exited"
+    fi
+    ((SECONDS < deadline)) || fail "$name" "not ready after ${timeout}s"
+    sleep 0.25
+  done
+}
+
+# ------------------------------------------------------------------ up/down --
+SKIPPED=()
+
+up_libvirt() {
+  local name="$1" match="$2" timeout="$3" pid fn
+  fn="$(fn_name "$name")"
+  pid="$(live_pid "$name" "$match")"
+  if [[ -n "$pid" ]]; then
+    wait_ready "$name" "$pid" "$timeout"
+    say "  $name: running (pid $pid, ours)"
+  elif "external_$fn"; then
+    rm -f "$(pid_file "$name")"
+    say "  $name: running, not started by this script: left alone"
+  else
+    rm -f "$(pid_file "$name")"
+    "start_$fn" || fail "$name" "$name -d failed"
+    pid="$(live_pid "$name" "$match")"
+    [[ -n "$pid" ]] || fail "$name" "no live process in $(pid_file "$name")"
+    wait_ready "$name" "$pid" "$timeout"
+    say "  $name: started (pid $pid)"
+  fi
+}
+
+up_bg() {
+  local name="$1" match="$2" timeout="$3" pid fn reason t0
+  fn="$(fn_name "$name")"
+  pid="$(live_pid "$name" "$match")"
+  if [[ -n "$pid" ]]; then
+    wait_ready "$name" "$pid" "$timeout"
+    say "  $name: running (pid $pid)"
+    return
+  fi
+  rm -f "$(pid_file "$name")"
+  if has_fn "skip_$fn" && reason="$("skip_$fn")"; then
+    SKIPPED+=("$name: $reason")
+    say "  $name: SKIPPED: $reason"
+    return
+  fi
+  t0=$SECONDS
+  "start_$fn"
+  read -r pid <"$(pid_file "$name")"
+  wait_ready "$name" "$pid" "$timeout"
+  say "  $name: started (pid $pid, ready in $((SECONDS - t0))s)"
+}
+
+up_once() {
+  local name="$1" fn reason
+  fn="$(fn_name "$name")"
+  if has_fn "skip_$fn" && reason="$("skip_$fn")"; then
+    SKIPPED+=("$name: $reason")
+    say "  $name: SKIPPED: $reason"
+    return
+  fi
+  "start_$fn"
+  say "  $name: done"
+}
+
+# Processes started by this run must still live SETTLE seconds after their
+# start: this catches a worker that dies while importing.
+settle_check() {
+  local entry name pid t0 wait
+  for entry in "${STARTED[@]}"; do
+    read -r name pid t0 <<<"$entry"
+    wait="$(awk -v t0="$t0" -v now="$EPOCHREALTIME" -v s="$SETTLE" 'BEGIN { w = t0 + s - now; print (w > 0 ? w : 0) }')"
+    sleep "$wait"
+    alive "$pid" || fail "$name" "process $pid exited after start"
+  done
+}
+
+write_openrc() {
+  local token="" var
+  [[ -r "$ADMIN_TOKEN_FILE" ]] && token="$(<"$ADMIN_TOKEN_FILE")"
+  (
+    umask 077
+    {
+      printf '# Written by scripts/stack.sh up: source it to use the local stack.\n'
+      printf 'export HOSTFLOW_API_URL=%q\n' "$HOSTFLOW_API_URL"
+      if [[ -n "$token" ]]; then
+        printf 'export HOSTFLOW_TOKEN=%q\n' "$token"
+      else
+        printf '# HOSTFLOW_TOKEN: no admin token yet (%s)\n' "$ADMIN_TOKEN_FILE"
+      fi
+      for var in HOSTFLOW_PREFECT_UI_URL PREFECT_API_URL HOSTFLOW_REDIS_URL \
+        HOSTFLOW_DATABASE_URL HOSTFLOW_STATE_DIR HOSTFLOW_VIRT_TYPE HOSTFLOW_LIBVIRT_URI; do
+        printf 'export %s=%q\n' "$var" "${!var}"
+      done
+    } >"$OPENRC.tmp"
+  )
+  chmod 0600 "$OPENRC.tmp"
+  mv "$OPENRC.tmp" "$OPENRC"
+}
+
+lock() {
+  exec 9>"$RUN_DIR/stack.lock"
+  flock -w 300 9 || die "another scripts/stack.sh up/down is running"
+}
+
+cmd_up() {
+  local line name kind match timeout s
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
+  mkdir -p "$HOSTFLOW_STATE_DIR"
+  chmod 0755 "$HOSTFLOW_STATE_DIR"
+  lock
+  [[ -x "$VENV/bin/python" ]] || die "no $VENV: run scripts/setup.sh first"
+  say "hostflow stack: up"
+  for line in "${SERVICES[@]}"; do
+    read -r name kind match timeout <<<"$line"
+    case "$kind" in
+      libvirt) up_libvirt "$name" "$match" "$timeout" ;;
+      bg) up_bg "$name" "$match" "$timeout" ;;
+      once) up_once "$name" ;;
+      *) die "unknown kind '$kind' for $name" ;;
+    esac
+  done
+  settle_check
+  write_openrc
+  say ""
+  say "hostflow stack is up"
+  say "  API         $HOSTFLOW_API_URL"
+  say "  Prefect UI  $HOSTFLOW_PREFECT_UI_URL"
+  say "  Redis       $HOSTFLOW_REDIS_URL"
+  say "  database    $HOSTFLOW_DATABASE_URL"
+  say "  libvirt     $HOSTFLOW_LIBVIRT_URI (virt type $HOSTFLOW_VIRT_TYPE)"
+  say "  logs        ${LOG_DIR#"$REPO"/}/<service>.log"
+  say "  use it:     source .hostflow/openrc"
+  if ((${#SKIPPED[@]})); then
+    say ""
+    say "WARNING: incomplete stack, skipped:"
+    for s in "${SKIPPED[@]}"; do say "  $s"; done
+  fi
+}
+
+# Stop one service of ours by its pid: SIGTERM, wait STOP_TIMEOUT, SIGKILL.
+# kind bg also cleans up the process group it leads (gunicorn workers, ...);
+# a libvirt daemon is stopped alone (its guests keep running).
+stop_service() {
+  local name="$1" match="$2" kind="${3:-bg}" file pid pgid="" i
+  file="$(pid_file "$name")"
+  [[ -f "$file" ]] || { say "  $name: not running"; return 0; }
+  pid="$(live_pid "$name" "$match")"
+  if [[ -z "$pid" ]]; then
+    rm -f "$file"
+    say "  $name: not running (stale pid file removed)"
+    return 0
+  fi
+  if [[ "$kind" == bg && "$(pgid_of "$pid")" == "$pid" ]]; then
+    pgid="$pid"
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+    alive "$pid" || break
+    sleep 0.1
+  done
+  if alive "$pid"; then
+    say "  $name: no exit ${STOP_TIMEOUT}s after SIGTERM: SIGKILL"
+    if [[ -n "$pgid" ]]; then kill -KILL -- "-$pgid" 2>/dev/null || true; else kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  if [[ -n "$pgid" ]] && group_alive "$pgid"; then
+    kill -TERM -- "-$pgid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+      group_alive "$pgid" || break
+      sleep 0.1
+    done
+    kill -KILL -- "-$pgid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+  say "  $name: stopped (pid $pid)"
+}
+
+cmd_down() {
+  local i name kind match
+  mkdir -p "$RUN_DIR"
+  lock
+  say "hostflow stack: down"
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
+    read -r name kind match _ <<<"${SERVICES[i]}"
+    case "$kind" in
+      libvirt)
+        if [[ -f "$(pid_file "$name")" ]]; then
+          stop_service "$name" "$match" libvirt
+        else
+          say "  $name: not started by this script: left alone"
+        fi
+        ;;
+      bg) stop_service "$name" "$match" bg ;;
+    esac
+  done
+}
+
+cmd_status() {
+  local line name kind match pid fn state reason rc=0
+  for line in "${SERVICES[@]}"; do
+    read -r name kind match _ <<<"$line"
+    [[ "$kind" == once ]] && continue
+    fn="$(fn_name "$name")"
+    pid="$(live_pid "$name" "$match")"
+    if [[ -n "$pid" ]]; then
+      state=up
+    elif [[ "$kind" == libvirt ]] && "external_$fn"; then
+      pid=- state="up (not started by this script)"
+    elif has_fn "skip_$fn" && reason="$("skip_$fn")"; then
+      pid=- state="down (absent: $reason)"
+    else
+      pid=- state=down rc=3
+    fi
+    printf '%-16s %-8s %s\n' "$name" "$pid" "$state"
+  done
+  return "$rc"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *) printf 'usage: %s up|down|status\n' "$0" >&2; exit 2 ;;
+esac

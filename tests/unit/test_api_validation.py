@@ -1,0 +1,138 @@
+"""Bad input gets a clear 4xx JSON error and changes nothing."""
+import hashlib
+import hmac
+import json
+
+import pytest
+
+from api.app import create_app
+from infra.db import migrate
+from infra.db.images import ImageStore
+from infra.db.tokens import TokenStore
+from infra.settings import Settings
+
+VALID = {"name": "web1", "env": "test", "image": "img", "flavor": {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}}
+
+
+@pytest.fixture
+def api(tmp_path):
+    settings = Settings.from_env({"HOSTFLOW_STATE_DIR": str(tmp_path), "HOSTFLOW_MAX_VCPUS": "8",
+                                  "HOSTFLOW_REDIS_URL": "redis://127.0.0.1:1/0",
+                                  "HOSTFLOW_WEBHOOK_SECRET_GENERIC": "s3cret"})
+    migrate.upgrade(settings.database_url)
+    app = create_app(settings)
+    svc = app.extensions["hostflow"]
+    ImageStore(svc.operations.db).add(name="img", disk_format="qcow2", status="active", os_hash_value="00",
+                                      location="/nowhere")
+    client = app.test_client()
+    client.admin = TokenStore(svc.operations.db).create("admin", "admin")
+    client.viewer = TokenStore(svc.operations.db).create("v", "viewer")
+    client.svc = svc
+    return client
+
+
+def post(api, body, token=None, raw=None):
+    headers = {"Authorization": f"Bearer {token or api.admin}", "Content-Type": "application/json"}
+    return api.post("/v1/hosts", data=raw if raw is not None else json.dumps(body), headers=headers)
+
+
+def assert_nothing_recorded(api):
+    assert api.svc.hosts.list(include_deleted=True) == []
+
+
+def test_malformed_json(api):
+    resp = post(api, None, raw="{not json")
+    assert resp.status_code == 400 and resp.json["error"]["code"] == "malformed_json"
+    assert_nothing_recorded(api)
+
+
+def test_unknown_field(api):
+    resp = post(api, {**VALID, "colour": "blue"})
+    assert resp.status_code == 422 and resp.json["error"]["code"] == "invalid_request"
+    assert "colour" in resp.json["error"]["message"]
+    assert_nothing_recorded(api)
+
+
+@pytest.mark.parametrize("field,value", [("vcpus", 0), ("vcpus", -1), ("vcpus", 9), ("ram_mb", 0),
+                                         ("ram_mb", 10**7), ("disk_gb", 0), ("vcpus", "2")])
+def test_flavor_out_of_range(api, field, value):
+    resp = post(api, {**VALID, "flavor": {**VALID["flavor"], field: value}})
+    assert resp.status_code == 422 and field in resp.json["error"]["message"]
+    assert_nothing_recorded(api)
+
+
+@pytest.mark.parametrize("name", ["web 1", "../etc", "<x>", "a" * 64, "", "-web", "Web1"])
+def test_name_must_be_a_dns_label(api, name):
+    resp = post(api, {**VALID, "name": name})
+    assert resp.status_code == 422 and resp.json["error"]["message"].startswith("name")
+    assert_nothing_recorded(api)
+
+
+def test_unknown_image(api):
+    resp = post(api, {**VALID, "image": "nope"})
+    assert resp.status_code == 422 and resp.json["error"]["code"] == "unknown_image"
+    assert_nothing_recorded(api)
+
+
+def test_missing_token(api):
+    resp = api.post("/v1/hosts", json=VALID)
+    assert resp.status_code == 401 and resp.json["error"]["code"] == "missing_token"
+
+
+def test_bad_token(api):
+    resp = post(api, VALID, token="hf_wrong")
+    assert resp.status_code == 401 and resp.json["error"]["code"] == "invalid_token"
+    assert_nothing_recorded(api)
+
+
+def test_viewer_cannot_allocate(api):
+    resp = post(api, VALID, token=api.viewer)
+    assert resp.status_code == 403
+    assert_nothing_recorded(api)
+
+
+def test_queue_down_fails_the_operation_clearly(api):
+    resp = post(api, VALID)
+    assert resp.status_code == 503 and resp.json["error"]["code"] == "queue_unavailable"
+    [host] = api.svc.hosts.list(include_deleted=True)
+    op = api.svc.operations.get(host["created_operation"])
+    assert op["state"] == "failed" and op["error"]["code"] == "queue_unavailable"
+
+
+def sign(body: bytes, secret="s3cret") -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_webhook_bad_signature(api):
+    body = json.dumps({"operation": "allocate_host", "params": VALID}).encode()
+    resp = api.post("/v1/webhooks/generic", data=body, headers={"X-Hub-Signature-256": sign(body, "wrong")})
+    assert resp.status_code == 401 and resp.json["error"]["code"] == "bad_signature"
+    assert_nothing_recorded(api)
+
+
+def test_webhook_missing_signature(api):
+    resp = api.post("/v1/webhooks/generic", data=b"{}")
+    assert resp.status_code == 401 and resp.json["error"]["code"] == "missing_signature"
+
+
+def test_webhook_unknown_operation(api):
+    body = json.dumps({"operation": "format_disk", "params": {}}).encode()
+    resp = api.post("/v1/webhooks/generic", data=body, headers={"X-Hub-Signature-256": sign(body)})
+    assert resp.status_code == 422 and resp.json["error"]["code"] == "unknown_operation"
+
+
+def test_webhook_validates_params_like_the_api(api):
+    body = json.dumps({"operation": "allocate_host", "params": {**VALID, "name": "<x>"}}).encode()
+    resp = api.post("/v1/webhooks/generic", data=body, headers={"X-Hub-Signature-256": sign(body)})
+    assert resp.status_code == 422
+    assert_nothing_recorded(api)
+
+
+def test_openapi_lists_the_contract(api):
+    doc = api.get("/v1/openapi.json").json
+    assert {"/v1/hosts", "/v1/hosts/{id}", "/v1/operations/{id}", "/v1/webhooks/generic"} <= set(doc["paths"])
+
+
+def test_unknown_route_is_json(api):
+    resp = api.get("/v1/nothing")
+    assert resp.status_code == 404 and resp.json["error"]["code"] == "not_found"
