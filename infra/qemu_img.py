@@ -25,7 +25,8 @@ def _run(*args: str) -> str:
 
 
 def info(path: Path, fmt: str) -> dict:
-    return json.loads(_run("info", "-f", fmt, "--output=json", str(path)))
+    """-U: a running guest holds the write lock; reading metadata is still safe."""
+    return json.loads(_run("info", "-U", "-f", fmt, "--output=json", str(path)))
 
 
 def create_overlay(path: Path, base: Path, size_bytes: int) -> None:

@@ -33,6 +33,7 @@ missing_packages() {
   local name status pkg
   # dpkg-query exits non-zero when it knows nothing about a package; the
   # packages it does print are what we need.
+  # shellcheck disable=SC2016 # ${Package} is dpkg-query's, not the shell's
   while IFS=$'\t' read -r name status; do
     [[ "$status" == "installed" ]] && installed["$name"]=1
   done < <(dpkg-query -W -f='${Package}\t${db:Status-Status}\n' "${PACKAGES[@]}" 2>/dev/null || true)

@@ -15,7 +15,11 @@
 #
 # To add a service: add a line to SERVICES and define start_<name> and
 # ready_<name> (and skip_<name> if it may be absent); '-' in a name becomes '_'
-# in function names. See "Services" below.
+# in function names. See "services" below.
+#
+# The service functions are called by name (start_$fn ...), which shellcheck
+# cannot see:
+# shellcheck disable=SC2317,SC2329
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -61,10 +65,19 @@ read -r API_HOST API_PORT < <(url_host_port "$HOSTFLOW_API_URL")
 #   name  kind  match  timeout
 # kind:    libvirt  reuse a daemon that already runs (then never stop it), else
 #                   start our own; the daemon writes our pid file itself
-#          bg       a background process of ours, in its own process group
-#          once     a one-shot command run on every 'up'
+#          bg       a background process of ours, in its own process group;
+#                   ready before the next service starts
+#          bg-par   like bg, but consecutive bg-par services start together and
+#                   are then waited for together
+#          once     a one-shot command run on every 'up' (must be idempotent)
 # match:   extended regexp that /proc/<pid>/cmdline must match ('-' for once)
 # timeout: seconds to wait for ready_<name> ('-' for once)
+#
+# Functions per service ('-' in the name becomes '_'):
+#   start_<name>          start it (spawn/spawn_py/start_daemon/run_once)
+#   ready_<name> PID      succeed once it answers
+#   skip_<name>           optional: print a reason and succeed to skip it
+#   external_<name>       kind libvirt: succeed when one not ours is running
 SERVICES=(
   "virtlogd         libvirt  virtlogd                  30"
   "libvirtd         libvirt  libvirtd                  60"
@@ -74,10 +87,10 @@ SERVICES=(
   "admin-token      once     -                         -"
   "register-images  once     -                         -"
   "api              bg       gunicorn                  60"
-  "worker-flows     bg       infra[.]worker|rq:worker  30"
-  "worker-control   bg       infra[.]worker|rq:worker  30"
-  "worker-hv1       bg       infra[.]worker|rq:worker  30"
-  "worker-hv2       bg       infra[.]worker|rq:worker  30"
+  "worker-flows     bg-par   infra[.]worker|rq:worker  60"
+  "worker-control   bg-par   infra[.]worker|rq:worker  60"
+  "worker-hv1       bg-par   infra[.]worker|rq:worker  60"
+  "worker-hv2       bg-par   infra[.]worker|rq:worker  60"
 )
 
 # Whether libvirtd answers. "virsh version" would do, but on this machine it
@@ -100,7 +113,8 @@ start_redis() {
     --appendonly yes --maxmemory-policy noeviction \
     --dir "$HOSTFLOW_STATE_DIR/redis" --daemonize no
 }
-ready_redis() { [[ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
+redis_cli() { redis-cli --no-auth-warning -u "$HOSTFLOW_REDIS_URL" "$@"; }
+ready_redis() { [[ "$(redis_cli ping 2>/dev/null)" == PONG ]]; }
 
 start_prefect() {
   mkdir -p "$PREFECT_HOME"
@@ -131,23 +145,30 @@ start_api() {
 }
 ready_api() { curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_API_URL/healthz"; }
 
-# RQ workers have no health endpoint: ready once started, and the settle check
-# at the end of 'up' catches one that dies at start (import error, no Redis).
+# An RQ worker is ready once it has registered itself in Redis (the rq:workers
+# set; each worker's hash has its pid), i.e. after its imports (~4 s here).
 skip_worker() { module_missing infra.worker; }
 start_worker() { spawn_py "$1" "$VENV/bin/python" -m infra.worker "${@:2}"; }
-ready_worker() { true; }
+ready_worker() {
+  local key keys=()
+  mapfile -t keys < <(redis_cli --raw smembers rq:workers 2>/dev/null)
+  for key in "${keys[@]}"; do
+    [[ "$(redis_cli --raw hget "$key" pid 2>/dev/null)" == "$1" ]] && return 0
+  done
+  return 1
+}
 skip_worker_flows() { skip_worker; }
 start_worker_flows() { start_worker worker-flows --role flows; }
-ready_worker_flows() { ready_worker; }
+ready_worker_flows() { ready_worker "$1"; }
 skip_worker_control() { skip_worker; }
 start_worker_control() { start_worker worker-control --role control; }
-ready_worker_control() { ready_worker; }
+ready_worker_control() { ready_worker "$1"; }
 skip_worker_hv1() { skip_worker; }
 start_worker_hv1() { start_worker worker-hv1 --role hv --node hv1; }
-ready_worker_hv1() { ready_worker; }
+ready_worker_hv1() { ready_worker "$1"; }
 skip_worker_hv2() { skip_worker; }
 start_worker_hv2() { start_worker worker-hv2 --role hv --node hv2; }
-ready_worker_hv2() { ready_worker; }
+ready_worker_hv2() { ready_worker "$1"; }
 
 # ----------------------------------------------------------------- helpers --
 say() { printf '%s\n' "$*"; }
@@ -169,7 +190,7 @@ module_missing() {
 # orphan stays a zombie until PID 1 reaps it, a few seconds on this machine.
 proc_state() {
   local stat=""
-  read -r stat <"/proc/$1/stat" 2>/dev/null || return 0
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 0
   stat="${stat##*) }"
   printf '%s' "${stat%% *}"
 }
@@ -186,7 +207,7 @@ live_pid() {
   local name="$1" match="$2" file pid=""
   file="$(pid_file "$name")"
   [[ -f "$file" ]] || return 0
-  read -r pid <"$file" 2>/dev/null || true
+  read -r pid 2>/dev/null <"$file" || true
   [[ "$pid" =~ ^[0-9]+$ ]] || return 0
   alive "$pid" || return 0
   [[ "$(cmdline "$pid")" =~ $match ]] || return 0
@@ -196,7 +217,7 @@ live_pid() {
 any_process_named() {
   local comm f
   for f in /proc/[0-9]*/comm; do
-    read -r comm <"$f" 2>/dev/null || continue
+    read -r comm 2>/dev/null <"$f" || continue
     [[ "$comm" == "$1" ]] && return 0
   done
   return 1
@@ -218,7 +239,7 @@ spawn() {
   pid=$!
   printf '%s\n' "$pid" >"$(pid_file "$name").tmp"
   mv "$(pid_file "$name").tmp" "$(pid_file "$name")"
-  STARTED+=("$name $pid $EPOCHREALTIME")
+  STARTED+=("$name $pid ${EPOCHREALTIME/,/.}")
 }
 # The project's own Python processes also get PYTHONPATH=$REPO.
 spawn_py() { PYTHONPATH="$REPO" spawn "$@"; }
@@ -253,12 +274,14 @@ show_log() {
 
 # Report a service that did not come up, stop it if it is ours, exit non-zero.
 fail() {
-  local name="$1" reason="$2" line n match
+  local name="$1" reason="$2" line n kind match
   printf 'stack: %s FAILED: %s\n' "$name" "$reason" >&2
   show_log "$name"
   for line in "${SERVICES[@]}"; do
-    read -r n _ match _ <<<"$line"
-    [[ "$n" == "$name" && "$match" != - ]] && stop_service "$name" "$match" >/dev/null
+    read -r n kind match _ <<<"$line"
+    if [[ "$n" == "$name" && "$kind" != once ]]; then
+      stop_service "$name" "$match" "$kind" >/dev/null
+    fi
   done
   die "stack is not up; see $(log_file "$name")"
 }
@@ -267,7 +290,7 @@ wait_ready() {
   local name="$1" pid="$2" timeout="$3" ready deadline
   ready="ready_$(fn_name "$name")"
   deadline=$((SECONDS + timeout))
-  until "$ready"; do
+  until "$ready" "$pid"; do
     if [[ -n "$pid" ]] && ! alive "$pid"; then
       fail "$name" "process $pid exited"
     fi
@@ -299,13 +322,14 @@ up_libvirt() {
   fi
 }
 
+# Start a bg service unless it runs; queue it in PENDING to be waited for.
+PENDING=() # "name pid timeout start-second state"
 up_bg() {
-  local name="$1" match="$2" timeout="$3" pid fn reason t0
+  local name="$1" match="$2" timeout="$3" pid fn reason
   fn="$(fn_name "$name")"
   pid="$(live_pid "$name" "$match")"
   if [[ -n "$pid" ]]; then
-    wait_ready "$name" "$pid" "$timeout"
-    say "  $name: running (pid $pid)"
+    PENDING+=("$name $pid $timeout $SECONDS running")
     return
   fi
   rm -f "$(pid_file "$name")"
@@ -314,11 +338,24 @@ up_bg() {
     say "  $name: SKIPPED: $reason"
     return
   fi
-  t0=$SECONDS
   "start_$fn"
   read -r pid <"$(pid_file "$name")"
-  wait_ready "$name" "$pid" "$timeout"
-  say "  $name: started (pid $pid, ready in $((SECONDS - t0))s)"
+  PENDING+=("$name $pid $timeout $SECONDS started")
+}
+
+# Wait for every service in PENDING to be ready, in order.
+wait_pending() {
+  local entry name pid timeout t0 state
+  for entry in "${PENDING[@]}"; do
+    read -r name pid timeout t0 state <<<"$entry"
+    wait_ready "$name" "$pid" "$timeout"
+    if [[ "$state" == started ]]; then
+      say "  $name: started (pid $pid, ready after $((SECONDS - t0))s)"
+    else
+      say "  $name: running (pid $pid)"
+    fi
+  done
+  PENDING=()
 }
 
 up_once() {
@@ -339,7 +376,7 @@ settle_check() {
   local entry name pid t0 wait
   for entry in "${STARTED[@]}"; do
     read -r name pid t0 <<<"$entry"
-    wait="$(awk -v t0="$t0" -v now="$EPOCHREALTIME" -v s="$SETTLE" 'BEGIN { w = t0 + s - now; print (w > 0 ? w : 0) }')"
+    wait="$(awk -v t0="$t0" -v now="${EPOCHREALTIME/,/.}" -v s="$SETTLE" 'BEGIN { w = t0 + s - now; print (w > 0 ? w : 0) }')"
     sleep "$wait"
     alive "$pid" || fail "$name" "process $pid exited after start"
   done
@@ -383,13 +420,19 @@ cmd_up() {
   say "hostflow stack: up"
   for line in "${SERVICES[@]}"; do
     read -r name kind match timeout <<<"$line"
+    [[ "$kind" == bg-par ]] || wait_pending
     case "$kind" in
       libvirt) up_libvirt "$name" "$match" "$timeout" ;;
-      bg) up_bg "$name" "$match" "$timeout" ;;
+      bg)
+        up_bg "$name" "$match" "$timeout"
+        wait_pending
+        ;;
+      bg-par) up_bg "$name" "$match" "$timeout" ;;
       once) up_once "$name" ;;
       *) die "unknown kind '$kind' for $name" ;;
     esac
   done
+  wait_pending
   settle_check
   write_openrc
   say ""
@@ -409,10 +452,10 @@ cmd_up() {
 }
 
 # Stop one service of ours by its pid: SIGTERM, wait STOP_TIMEOUT, SIGKILL.
-# kind bg also cleans up the process group it leads (gunicorn workers, ...);
-# a libvirt daemon is stopped alone (its guests keep running).
+# A bg service's process group (gunicorn workers, ...) goes with it; a libvirt
+# daemon is stopped alone (its guests keep running).
 stop_service() {
-  local name="$1" match="$2" kind="${3:-bg}" file pid pgid="" i
+  local name="$1" match="$2" kind="$3" file pid pgid="" i
   file="$(pid_file "$name")"
   [[ -f "$file" ]] || { say "  $name: not running"; return 0; }
   pid="$(live_pid "$name" "$match")"
@@ -421,7 +464,7 @@ stop_service() {
     say "  $name: not running (stale pid file removed)"
     return 0
   fi
-  if [[ "$kind" == bg && "$(pgid_of "$pid")" == "$pid" ]]; then
+  if [[ "$kind" != libvirt && "$(pgid_of "$pid")" == "$pid" ]]; then
     pgid="$pid"
   fi
   kill -TERM "$pid" 2>/dev/null || true
@@ -460,7 +503,7 @@ cmd_down() {
           say "  $name: not started by this script: left alone"
         fi
         ;;
-      bg) stop_service "$name" "$match" bg ;;
+      bg | bg-par) stop_service "$name" "$match" bg ;;
     esac
   done
 }

@@ -36,3 +36,57 @@ def any_db(request, tmp_path):
     db = Database(url)
     yield db
     db.dispose()
+
+
+# --- libvirt guests -------------------------------------------------------
+import json  # noqa: E402
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from functions.node import Node  # noqa: E402
+from infra.image_source import LocalImageSource  # noqa: E402
+from infra.libvirt_compute import LibvirtCompute  # noqa: E402
+from infra.netlink import Netlink  # noqa: E402
+from infra.settings import Settings  # noqa: E402
+
+TEST_STACK = "hostflow-test"
+TEST_BRIDGE = "hfbr-itest"
+
+
+def _state_dir() -> Path:
+    return Settings.from_env().state_dir
+
+
+def clean_leftovers(compute: LibvirtCompute, root: Path) -> None:
+    """Removes what earlier test runs left: domains carrying the test mark, the test root."""
+    for name in compute.domains_marked(TEST_STACK):
+        compute.destroy(name)
+        compute.undefine(name)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def test_image() -> dict:
+    """Image refs (as flows pass them) of the built AKI/ARI/AMI test image."""
+    directory = _state_dir() / "images" / "test"
+    manifest = json.loads((directory / "manifest.json").read_text())
+    refs = {}
+    for kind, entry in manifest["files"].items():
+        refs[kind] = {"id": f"test-{kind}", "sha512": entry["sha512"], "location": str(directory / entry["file"]),
+                      "disk_format": entry["disk_format"]}
+    refs["cmdline"] = manifest["cmdline"]
+    return refs
+
+
+@pytest.fixture(scope="session")
+def node() -> Node:
+    root = _state_dir() / "test" / "nodes" / "itest"
+    compute = LibvirtCompute("qemu:///system")
+    clean_leftovers(compute, root)
+    n = Node(name="itest", root=root, compute=compute, images=LocalImageSource(), netlink=Netlink(TEST_STACK),
+             virt_type="qemu", stack=TEST_STACK, boot_timeout=90, shutdown_timeout=10)
+    n.make_dir(root)
+    yield n
+    clean_leftovers(compute, root)
+    n.netlink.remove_marked(TEST_BRIDGE)
+    compute.close()
