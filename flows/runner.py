@@ -26,13 +26,13 @@ def _image_ref(image: dict) -> dict:
 def allocate_context(op: dict, host: dict, images: ImageStore, settings: Settings) -> dict:
     root = images.get(host["image"])
     boot_images = {k: images.get(root[f"{k}_id"]) for k in ("kernel", "ramdisk") if root.get(f"{k}_id")}
-    boot = {k: _image_ref(v) for k, v in boot_images.items()}
+    boot: dict = {k: _image_ref(v) for k, v in boot_images.items()}
     if boot:
         boot["cmdline"] = root["properties"].get("os_command_line", "console=ttyS0")
     return {
         "operation_id": op["id"], "host_id": host["id"], "name": host["name"], "project": host["project"],
         "flavor": host["flavor"], "ssh_keys": host["ssh_keys"], "bridge": settings.vm_bridge,
-        "root_image": _image_ref(root), "images": [_image_ref(root), *boot.values()] if boot else [_image_ref(root)],
+        "root_image": _image_ref(root), "images": [_image_ref(root), *map(_image_ref, boot_images.values())],
         "boot": boot,
     }
 

@@ -30,8 +30,18 @@ CMDLINE="console=ttyS0 root=/dev/vda rootfstype=ext4 rw"
 # automatically). A missing optional one is only a warning.
 REQUIRED_MODULES="virtio_pci virtio_blk virtio_net crc32c_generic ext4 isofs"
 OPTIONAL_MODULES="virtio_pci_modern_dev virtio_pci_legacy_dev
- 9p 9pnet 9pnet_virtio netfs button evdev virtio_rng virtio_balloon
- virtio_console"
+ 9p 9pnet 9pnet_virtio netfs button evdev"
+
+# The AKI: "bzimage" ships Debian's vmlinuz as is (the default). "elf" ships
+# the same kernel decompressed (an ELF vmlinux, file name "vmlinux"), which
+# QEMU boots directly through its PVH entry point: under TCG this skips ~3 s
+# of in-guest xz decompression per boot, for a ~66 MB file instead of ~8 MB.
+KERNEL_FORMAT=${HOSTFLOW_TEST_KERNEL_FORMAT:-bzimage}
+case "$KERNEL_FORMAT" in
+    bzimage) AKI_FILE=vmlinuz ;;
+    elf) AKI_FILE=vmlinux ;;
+    *) echo "build-test-image: HOSTFLOW_TEST_KERNEL_FORMAT must be bzimage or elf" >&2; exit 2 ;;
+esac
 
 log() { echo "build-test-image: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -70,7 +80,7 @@ mkdir_0755() {
 
 builder_hash() {
     {
-        printf 'script\n'
+        printf 'kernel_format=%s\nscript\n' "$KERNEL_FORMAT"
         cat "$SCRIPT"
         local f
         for f in $GUEST_FILES; do
@@ -90,7 +100,7 @@ is_built() {
     local hash
     hash=$(manifest_hash "$OUTDIR/manifest.json")
     [ "$hash" = "$HASH" ] &&
-        [ -f "$OUTDIR/vmlinuz" ] && [ -f "$OUTDIR/initrd.img" ] && [ -f "$OUTDIR/root.qcow2" ]
+        [ -f "$OUTDIR/$AKI_FILE" ] && [ -f "$OUTDIR/initrd.img" ] && [ -f "$OUTDIR/root.qcow2" ]
 }
 
 APT_UPDATED=0
@@ -175,6 +185,27 @@ copy_module() {
         *.ko.zst) zstd -qdc "$1" >"$2" ;;
         *) die "unknown module format: $1" ;;
     esac
+}
+
+# Decompress bzImage $1 into the ELF vmlinux $2 (like the kernel's
+# scripts/extract-vmlinux): find the payload's compression magic, inflate.
+extract_vmlinux() {
+    local img=$1 out=$2 magic tool off
+    for magic in 'xz:\xfd7zXZ\x00' 'gzip:\x1f\x8b\x08' 'zstd:\x28\xb5\x2f\xfd'; do
+        tool=${magic%%:*}
+        command -v "$tool" >/dev/null || continue
+        for off in $(LC_ALL=C grep -aboP "${magic#*:}" "$img" | cut -d: -f1); do
+            case "$tool" in
+                xz) tail -c +$((off + 1)) "$img" | xz -dc --single-stream >"$out" 2>/dev/null ;;
+                gzip) tail -c +$((off + 1)) "$img" | gzip -dc >"$out" 2>/dev/null ;;
+                zstd) tail -c +$((off + 1)) "$img" | zstd -qdc >"$out" 2>/dev/null ;;
+            esac
+            if [ "$(head -c 4 "$out" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then
+                return 0
+            fi
+        done
+    done
+    die "cannot find the compressed ELF kernel inside $img"
 }
 
 # Symlink every busybox applet under root directory $1 (except those in
@@ -324,7 +355,11 @@ mkfs.ext4 -q -F -L hostflow-root -E root_owner=0:0 -d "$RT" "$WORK/root.raw" >&2
 qemu-img convert -f raw -O qcow2 "$WORK/root.raw" "$OUTDIR_TMP/root.qcow2"
 
 # --- AKI: kernel
-cp "$VMLINUZ" "$OUTDIR_TMP/vmlinuz"
+if [ "$KERNEL_FORMAT" = elf ]; then
+    extract_vmlinux "$VMLINUZ" "$OUTDIR_TMP/vmlinux"
+else
+    cp "$VMLINUZ" "$OUTDIR_TMP/vmlinuz"
+fi
 
 # --- manifest
 {
@@ -332,9 +367,10 @@ cp "$VMLINUZ" "$OUTDIR_TMP/vmlinuz"
     printf '  "name": "%s",\n' "$IMAGE_NAME"
     printf '  "cmdline": "%s",\n' "$CMDLINE"
     printf '  "kernel_version": "%s",\n' "$KVER"
+    printf '  "kernel_format": "%s",\n' "$KERNEL_FORMAT"
     printf '  "packages": {%s},\n' "$PACKAGES_JSON"
     printf '  "files": {\n'
-    printf '    "aki": %s,\n' "$(file_entry vmlinuz aki aki)"
+    printf '    "aki": %s,\n' "$(file_entry "$AKI_FILE" aki aki)"
     printf '    "ari": %s,\n' "$(file_entry initrd.img ari ari)"
     printf '    "ami": %s\n' "$(file_entry root.qcow2 qcow2 bare)"
     printf '  },\n'
