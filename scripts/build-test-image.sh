@@ -196,9 +196,9 @@ extract_vmlinux() {
         command -v "$tool" >/dev/null || continue
         for off in $(LC_ALL=C grep -aboP "${magic#*:}" "$img" | cut -d: -f1); do
             case "$tool" in
-                xz) tail -c +$((off + 1)) "$img" | xz -dc --single-stream >"$out" 2>/dev/null ;;
-                gzip) tail -c +$((off + 1)) "$img" | gzip -dc >"$out" 2>/dev/null ;;
-                zstd) tail -c +$((off + 1)) "$img" | zstd -qdc >"$out" 2>/dev/null ;;
+                xz) tail -c +$((off + 1)) "$img" | xz -dc --single-stream >"$out" 2>/dev/null || true ;;
+                gzip) tail -c +$((off + 1)) "$img" | gzip -dc >"$out" 2>/dev/null || true ;;
+                zstd) tail -c +$((off + 1)) "$img" | zstd -qdc >"$out" 2>/dev/null || true ;;
             esac
             if [ "$(head -c 4 "$out" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then
                 return 0

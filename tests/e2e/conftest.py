@@ -1,0 +1,115 @@
+"""End-to-end: through the running stack's API (scripts/stack.sh up; openrc sourced)."""
+import os
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from infra.libvirt_compute import LibvirtCompute
+from infra.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+PROBE_NS = "hf-test-probe"
+
+
+class Api:
+    def __init__(self, url: str, token: str):
+        self.url, self.session = url.rstrip("/"), requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def post(self, path, body=None, key=None, **kw):
+        headers = {"Idempotency-Key": key} if key else {}
+        return self.session.post(self.url + path, json=body, headers=headers, timeout=30, **kw)
+
+    def get(self, path, **kw):
+        return self.session.get(self.url + path, timeout=30, **kw)
+
+    def delete(self, path, **kw):
+        return self.session.delete(self.url + path, timeout=30, **kw)
+
+    def wait(self, op_id: str, states=("succeeded", "failed", "rolled_back"), timeout=180, until=None) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            op = self.get(f"/v1/operations/{op_id}").json()["operation"]
+            if op["state"] in states or (until and until(op)):
+                return op
+            time.sleep(0.2)
+        raise AssertionError(f"operation {op_id} still {op['state']} after {timeout}s: {op['steps']}")
+
+    def allocate(self, name: str, key: str | None = None, **over) -> dict:
+        body = {"name": name, "env": "test", "image": "hostflow-test",
+                "flavor": {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}, **over}
+        resp = self.post("/v1/hosts", body, key=key or str(uuid.uuid4()))
+        assert resp.status_code == 202, resp.text
+        return resp.json()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def api() -> Api:
+    url, token = os.environ.get("HOSTFLOW_API_URL"), os.environ.get("HOSTFLOW_TOKEN")
+    if not (url and token):
+        pytest.fail("HOSTFLOW_API_URL/HOSTFLOW_TOKEN unset: run through scripts/test.sh (it sources .hostflow/openrc)")
+    return Api(url, token)
+
+
+@pytest.fixture(scope="session")
+def libvirt(settings):
+    compute = LibvirtCompute(settings.libvirt_uri)
+    yield compute
+    compute.close()
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def _ip(*args: str, check=True):
+    return subprocess.run(["ip", *args], check=check, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def probe(settings):
+    """A network namespace on the stack's isolated VM bridge, holding the gateway address."""
+    _ip("netns", "del", PROBE_NS, check=False)
+    _ip("link", "del", "hf-test-veth0", check=False)
+    _ip("netns", "add", PROBE_NS)
+    _ip("link", "add", "hf-test-veth0", "type", "veth", "peer", "name", "hf-test-veth1")
+    _ip("link", "set", "hf-test-veth1", "netns", PROBE_NS)
+    _ip("link", "set", "hf-test-veth0", "master", settings.vm_bridge, "up")
+    prefix = settings.vm_subnet.split("/")[1]
+    _ip("-n", PROBE_NS, "addr", "add", f"{settings.vm_gateway}/{prefix}", "dev", "hf-test-veth1")
+    _ip("-n", PROBE_NS, "link", "set", "hf-test-veth1", "up")
+    _ip("-n", PROBE_NS, "link", "set", "lo", "up")
+    yield PROBE_NS
+    _ip("netns", "del", PROBE_NS, check=False)
+    _ip("link", "del", "hf-test-veth0", check=False)
+
+
+def leftovers(settings: Settings, libvirt: LibvirtCompute, host_id: str) -> dict:
+    """Everything that would show a host was not fully removed."""
+    from sqlalchemy import select
+
+    from infra.bootstrap import database
+    from infra.db.models import CapacityClaim, IpAllocation
+
+    db = database(settings.database_url)
+    with db.session() as s:
+        claims = s.scalars(select(CapacityClaim).where(CapacityClaim.host_id == host_id)).all()
+        ips = s.scalars(select(IpAllocation).where(IpAllocation.host_id == host_id)).all()
+    return {
+        "domain": libvirt.state(f"hf-{host_id}") != "absent",
+        "files": [str(p) for p in (settings.state_dir / "nodes").glob(f"*/instances/{host_id}*")],
+        "ip_allocations": len(ips),
+        "capacity_claims": len(claims),
+    }
+
+
+NOTHING = {"domain": False, "files": [], "ip_allocations": 0, "capacity_claims": 0}
