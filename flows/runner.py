@@ -3,7 +3,7 @@ the system of record, runs the Prefect flow, and records how it ended."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flows import allocate_host, reclaim_host
 from flows.engine import FlowFailed, Runtime, runtime_var
@@ -77,7 +77,7 @@ def run_operation(operation_id: str, settings: Settings | None = None, dispatche
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _succeeded(ops: OperationStore, hosts: HostStore, op: dict, ctx: dict) -> dict:

@@ -18,11 +18,11 @@ class Outcome:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, raw: dict) -> "Outcome":
+    def from_dict(cls, raw: dict) -> Outcome:
         return cls(**raw)
 
     @classmethod
-    def unchanged(cls, state: Any, note: str = "already done", **data) -> "Outcome":
+    def unchanged(cls, state: Any, note: str = "already done", **data) -> Outcome:
         return cls(changed=False, before=state, after=state, note=note, data=data)
 
 

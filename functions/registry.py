@@ -1,8 +1,8 @@
 """Every function a flow can dispatch, by name: where it runs, its plan, its inverse."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from functions import capacity, compute, disks, images, ipam
 

@@ -3,7 +3,7 @@ journal their code; anything else fails the job and is reported as internal."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from functions.registry import FUNCTIONS
 from infra import bootstrap
@@ -54,4 +54,4 @@ def run_operation(operation_id: str) -> dict:
 
 
 def utcnow_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()

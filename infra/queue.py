@@ -71,8 +71,8 @@ class RqDispatcher:
     def _enqueue(self, queue_name: str, job_id: str, function: str, request: dict, mode: str) -> Job:
         q = queue(self.redis, queue_name)
         try:
-            return q.enqueue(JOB_FUNCTION, args=(function, request, mode), job_id=job_id, unique=True, job_timeout=int(self.step_timeout),
-                             result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL)
+            return q.enqueue(JOB_FUNCTION, args=(function, request, mode), job_id=job_id, unique=True,
+                             job_timeout=int(self.step_timeout), result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL)
         except DuplicateJobError:
             return Job.fetch(job_id, connection=self.redis, serializer=JSONSerializer)
 

@@ -53,7 +53,7 @@ class Settings:
     webhook_secrets: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         raw = _read_file(env[PREFIX + "SETTINGS_FILE"]) if env.get(PREFIX + "SETTINGS_FILE") else {}
         raw.update({k: v for k, v in env.items() if k.startswith(PREFIX)})
@@ -68,7 +68,7 @@ class Settings:
         }
         return cls(**values).resolved()
 
-    def resolved(self) -> "Settings":
+    def resolved(self) -> Settings:
         state = Path(self.state_dir)
         updates = {"state_dir": state}
         if not self.database_url:
@@ -79,7 +79,7 @@ class Settings:
             updates["storage_root"] = state / "nodes" / self.node
         return _replace(self, **updates)
 
-    def with_node(self, node: str) -> "Settings":
+    def with_node(self, node: str) -> Settings:
         return _replace(self, node=node, storage_root=Path(self.state_dir) / "nodes" / node)
 
 

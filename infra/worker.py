@@ -9,7 +9,7 @@ import argparse
 import logging
 import os
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
@@ -65,7 +65,7 @@ def _keep_alive(redis, name: str, stop: threading.Event) -> None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def preload() -> None:

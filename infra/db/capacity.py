@@ -3,7 +3,7 @@ the same node can never overcommit it, on SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
@@ -40,7 +40,7 @@ class CapacityStore:
 
     def candidates(self, vcpus: int, ram_mb: int, disk_gb: int) -> list[str]:
         """Live, enabled nodes with room, most free RAM first."""
-        fresh = datetime.now(timezone.utc) - timedelta(seconds=self.heartbeat_ttl)
+        fresh = datetime.now(UTC) - timedelta(seconds=self.heartbeat_ttl)
         with self.db.session() as s:
             rows = s.scalars(select(Hypervisor).where(Hypervisor.enabled.is_(True))).all()
             live = [h for h in rows if h.heartbeat_at and _aware(h.heartbeat_at) >= fresh]
@@ -99,7 +99,7 @@ class CapacityStore:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _fits(h: Hypervisor, vcpus: int, ram_mb: int, disk_gb: int) -> bool:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -14,7 +14,7 @@ class HypervisorStore:
 
     def register(self, name: str, queue: str, node_info: dict, ratios: dict) -> None:
         """Creates or refreshes a node's record; claims are kept across restarts."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self.db.session() as s:
             row = s.get(Hypervisor, name) or Hypervisor(
                 name=name, vcpus_claimed=0, ram_mb_claimed=0, disk_gb_claimed=0, enabled=True, registered_at=now

@@ -1,5 +1,6 @@
 """Capacity claims on SQLite and PostgreSQL: atomic, never overcommitted, idempotent."""
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC
 
 import pytest
 
@@ -75,9 +76,9 @@ def test_allocation_ratio_allows_overcommit_of_cpu(any_db):
 
 
 def test_stale_heartbeat_takes_a_node_out_of_scheduling(any_db):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     register(any_db)
-    HypervisorStore(any_db).beat("hv1", datetime.now(timezone.utc) - timedelta(minutes=5))
+    HypervisorStore(any_db).beat("hv1", datetime.now(UTC) - timedelta(minutes=5))
     with pytest.raises(NoCapacity):
         CapacityStore(any_db, heartbeat_ttl=30).claim("h1", 1, 128, 1)

@@ -12,7 +12,7 @@ GIB = 1 << 30
 
 
 def requests(test_image: dict, host_id: str, name: str, address: str) -> dict:
-    mac = "52:54:00:7e:%02x:%02x" % (int(address.split(".")[-1]), len(name))
+    mac = "52:54:00:7e:{:02x}:{:02x}".format(int(address.split(".")[-1]), len(name))
     nic = {"mac": mac, "cidr": f"{address}/24", "gateway": None}
     boot = {"kernel": test_image["aki"], "ramdisk": test_image["ari"], "cmdline": test_image["cmdline"]}
     return {

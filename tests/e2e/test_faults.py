@@ -1,0 +1,84 @@
+"""Faults: every allocate step failing in turn leaves nothing behind; a hypervisor
+worker killed mid-allocation is resumed by a retry to exactly one domain."""
+import os
+import signal
+import subprocess
+
+import pytest
+
+import api.submit
+from api.schemas import AllocateHost
+from api.submit import submit_allocate
+from flows import allocate_host
+from flows.runner import run_operation
+from infra.bootstrap import api_services
+from infra.errors import StepFailed
+from infra.queue import RqDispatcher
+from tests.e2e.conftest import NOTHING, REPO, leftovers, unique_name
+
+
+class FailAt:
+    """The real dispatcher, except that one step fails as its node would report it."""
+
+    def __init__(self, inner, function: str):
+        self.inner, self.function = inner, function
+
+    def run(self, queue, job_id, function, request, reuse=True, mode="do"):
+        if function == self.function and not job_id.endswith("_undo"):
+            raise StepFailed(f"injected fault in {function}", code="injected_fault")
+        return self.inner.run(queue, job_id, function, request, reuse=reuse, mode=mode)
+
+
+@pytest.fixture(scope="module")
+def services(settings):
+    return api_services(settings)
+
+
+def record_allocation(services, monkeypatch) -> dict:
+    """Records an allocate operation as the API does, without handing it to the flows worker."""
+    monkeypatch.setattr(api.submit, "enqueue_operation", lambda *a, **k: None)
+    body = AllocateHost(name=unique_name("fault"), env="test", image="hostflow-test",
+                        flavor={"vcpus": 1, "ram_mb": 256, "disk_gb": 1})
+    op, _ = submit_allocate(services, body, None, "test", "test")
+    return op
+
+
+@pytest.mark.parametrize("failing", [s.function for s in allocate_host.STEPS])
+def test_a_failing_step_leaves_nothing_behind(failing, services, settings, libvirt, monkeypatch):
+    op = record_allocation(services, monkeypatch)
+    dispatcher = FailAt(RqDispatcher(services.redis, settings.step_timeout), failing)
+    run_operation(op["id"], settings, dispatcher=dispatcher)
+    final = services.operations.get(op["id"])
+    assert final["error"]["code"] == "injected_fault"
+    assert final["state"] == ("failed" if failing == "claim_capacity" else "rolled_back")
+    assert leftovers(settings, libvirt, op["host_id"]) == NOTHING
+    assert services.hosts.get(op["host_id"])["state"] == "failed"
+
+
+def _waiting_for_guest(op: dict) -> bool:
+    return any(s["name"] == "wait_guest_up" and s["state"] == "running" for s in op["steps"])
+
+
+def _domains_of(libvirt, stack: str, host_id: str) -> int:
+    return sum(1 for name in libvirt.domains_marked(stack) if libvirt.marks(name).get("host") == host_id)
+
+
+def test_killed_worker_then_retry_completes_with_one_domain(api, settings, libvirt):
+    accepted = api.allocate(unique_name("kill"))
+    op_id, host_id = accepted["operation"]["id"], accepted["host"]["id"]
+    op = api.wait(op_id, until=_waiting_for_guest, timeout=120)
+    node = next(s["node"] for s in op["steps"] if s["name"] == "wait_guest_up").removeprefix("hv.")
+    os.kill(int((REPO / ".hostflow" / "run" / f"worker-{node}.pid").read_text()), signal.SIGKILL)
+
+    failed = api.wait(op_id, timeout=60)
+    assert failed["state"] == "failed" and failed["error"]["code"] == "worker_lost"
+    subprocess.run(["bash", str(REPO / "scripts" / "stack.sh"), "up"], check=True, capture_output=True)
+    assert api.post(f"/v1/operations/{op_id}/retry").status_code == 202
+
+    done = api.wait(op_id, timeout=120)
+    assert done["state"] == "succeeded", done["error"]
+    assert done["attempts"] == 2
+    assert _domains_of(libvirt, settings.stack_id, host_id) == 1
+    reclaim = api.wait(api.delete(f"/v1/hosts/{host_id}").json()["operation"]["id"])
+    assert reclaim["state"] == "succeeded"
+    assert leftovers(settings, libvirt, host_id) == NOTHING
