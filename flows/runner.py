@@ -89,7 +89,7 @@ def _succeeded(ops: OperationStore, hosts: HostStore, op: dict, ctx: dict) -> di
                                  "mac": lease["mac"]}])
         host = hosts.get(host_id)
         result = {"host_id": host_id, "name": host["name"], "fqdn": host["fqdn"], "hypervisor": ctx["hypervisor"],
-                  "addresses": host["addresses"]}
+                  "addresses": host["addresses"], "guest": ctx.get("guest")}
     else:
         hosts.update(host_id, state="deleted", deleted_at=_now())
         result = {"host_id": host_id, "reclaimed": True}

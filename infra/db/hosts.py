@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from infra.db.engine import Database
-from infra.db.models import Host
+from infra.db.models import Host, iso
 from infra.errors import NotFound
 
 
@@ -41,6 +41,5 @@ def view(h: Host) -> dict:
         "hypervisor": h.hypervisor, "addresses": h.addresses,
         "flavor": {"vcpus": h.vcpus, "ram_mb": h.ram_mb, "disk_gb": h.disk_gb},
         "image": h.image_id, "ssh_keys": h.ssh_keys, "created_operation": h.created_operation_id,
-        "created": h.created_at.isoformat() if h.created_at else None,
-        "deleted": h.deleted_at.isoformat() if h.deleted_at else None,
+        "created": iso(h.created_at), "deleted": iso(h.deleted_at),
     }

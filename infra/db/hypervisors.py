@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from infra.db.engine import Database
-from infra.db.models import Hypervisor
+from infra.db.models import Hypervisor, iso
 
 
 class HypervisorStore:
@@ -52,5 +52,5 @@ def _view(h: Hypervisor) -> dict:
             "ratios": {"cpu": h.cpu_ratio, "ram": h.ram_ratio, "disk": h.disk_ratio},
         },
         "claimed": {"vcpus": h.vcpus_claimed, "ram_mb": h.ram_mb_claimed, "disk_gb": h.disk_gb_claimed},
-        "heartbeat": h.heartbeat_at.isoformat() if h.heartbeat_at else None,
+        "heartbeat": iso(h.heartbeat_at),
     }

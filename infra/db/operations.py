@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from infra.db.engine import Database
-from infra.db.models import Operation, OperationStep, new_id
+from infra.db.models import Operation, OperationStep, iso, new_id
 from infra.errors import Conflict, Invalid, NotFound
 
 TERMINAL = {"succeeded", "failed", "rolled_back"}
@@ -156,24 +156,20 @@ class OperationStore:
         return _view(op, [_step_view(r) for r in rows])
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
 def _view(op: Operation, steps: list[dict]) -> dict:
     error = {"code": op.error_code, "message": op.error_message} if op.error_code else None
     return {
         "id": op.id, "kind": op.kind, "state": op.state, "source": op.source, "requester": op.requester,
         "host_id": op.host_id, "params": op.params, "result": op.result, "error": error,
         "idempotency_key": op.idempotency_key, "fingerprint": op.fingerprint, "attempts": op.attempts,
-        "flow_run_id": op.flow_run_id, "created": _iso(op.created_at), "started": _iso(op.started_at),
-        "finished": _iso(op.finished_at), "steps": steps,
+        "flow_run_id": op.flow_run_id, "created": iso(op.created_at), "started": iso(op.started_at),
+        "finished": iso(op.finished_at), "steps": steps,
     }
 
 
 def _step_view(r: OperationStep) -> dict:
     return {
         "name": r.name, "direction": r.direction, "node": r.node, "state": r.state, "changed": r.changed,
-        "note": (r.outcome or {}).get("note"), "started": _iso(r.started_at), "finished": _iso(r.finished_at),
+        "note": (r.outcome or {}).get("note"), "started": iso(r.started_at), "finished": iso(r.finished_at),
         "error": {"code": r.error_code, "message": r.error_message} if r.error_code else None,
     }

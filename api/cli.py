@@ -1,0 +1,151 @@
+"""A small command-line client of the API: `python -m api.cli --help`.
+
+Reads HOSTFLOW_API_URL and HOSTFLOW_TOKEN (source .hostflow/openrc)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import uuid
+
+import requests
+
+TERMINAL = {"succeeded", "failed", "rolled_back"}
+
+
+class Client:
+    def __init__(self, url: str, token: str):
+        self.url = url.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, body=None, **kw) -> dict:
+        resp = self.session.request(method, self.url + path, json=body, timeout=30, **kw)
+        data = resp.json() if resp.content else {}
+        if resp.status_code >= 400:
+            err = data.get("error", {})
+            raise SystemExit(f"error {resp.status_code} {err.get('code')}: {err.get('message')}")
+        return data
+
+    def follow(self, op_id: str, out=sys.stdout) -> dict:
+        """Prints each step as it starts and ends, until the operation ends."""
+        seen: dict[tuple, str] = {}
+        while True:
+            op = self.call("GET", f"/v1/operations/{op_id}")["operation"]
+            for step in op["steps"]:
+                key = (step["name"], step["direction"])
+                if seen.get(key) != step["state"]:
+                    seen[key] = step["state"]
+                    label = step["name"] if step["direction"] == "do" else f"undo {step['name']}"
+                    note = f" ({step['note']})" if step.get("note") else ""
+                    print(f"  {label:28} {step['node']:10} {step['state']}{note}", file=out, flush=True)
+            if op["state"] in TERMINAL:
+                return op
+            time.sleep(0.3)
+
+
+def _print(data) -> None:
+    print(json.dumps(data, indent=2))
+
+
+def cmd_create(c: Client, a) -> None:
+    body = {"name": a.name, "env": a.env, "image": a.image, "project": a.project,
+            "flavor": {"vcpus": a.vcpus, "ram_mb": a.ram_mb, "disk_gb": a.disk_gb}}
+    params = {"dry_run": "true"} if a.dry_run else None
+    data = c.call("POST", "/v1/hosts", body, params=params,
+                  headers={"Idempotency-Key": a.key or str(uuid.uuid4())})
+    _print(data)
+    if a.wait and not a.dry_run:
+        _print(c.follow(data["operation"]["id"]))
+
+
+def cmd_delete(c: Client, a) -> None:
+    params = {"dry_run": "true"} if a.dry_run else None
+    data = c.call("DELETE", f"/v1/hosts/{a.id}", params=params)
+    _print(data)
+    if a.wait and not a.dry_run:
+        _print(c.follow(data["operation"]["id"]))
+
+
+def cmd_demo(c: Client, a) -> int:
+    """Allocate a host, show where to watch it, wait for the guest, reclaim it."""
+    name = f"demo-{uuid.uuid4().hex[:6]}"
+    body = {"name": name, "env": "test", "image": a.image, "flavor": {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}}
+    print(f"allocating host {name} from image {a.image}")
+    accepted = c.call("POST", "/v1/hosts", body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    op_id, host_id = accepted["operation"]["id"], accepted["host"]["id"]
+    print(f"operation: {c.url}{accepted['operation']['url']}")
+    print(f"Prefect UI: {os.environ.get('HOSTFLOW_PREFECT_UI_URL', 'http://127.0.0.1:4200')}/runs")
+    op = c.follow(op_id)
+    if op["state"] != "succeeded":
+        print(f"allocation {op['state']}: {op['error']}")
+        return 1
+    guest = op["result"].get("guest") or {}
+    print(f"guest is up: hostname={guest.get('hostname')} "
+          f"addresses={[x['cidr'] for x in guest.get('addresses', [])]} on {op['result']['hypervisor']}")
+    print(f"flow run: {os.environ.get('HOSTFLOW_PREFECT_UI_URL', 'http://127.0.0.1:4200')}"
+          f"/runs/flow-run/{op['flow_run_id']}")
+    print(f"reclaiming {name}")
+    reclaim = c.call("DELETE", f"/v1/hosts/{host_id}")
+    op = c.follow(reclaim["operation"]["id"])
+    print(f"reclaim {op['state']}")
+    return 0 if op["state"] == "succeeded" else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m api.cli")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("hosts", help="list hosts")
+    s = sub.add_parser("host", help="show a host")
+    s.add_argument("id")
+    s = sub.add_parser("create", help="allocate a host")
+    s.add_argument("name")
+    s.add_argument("--env", default="test")
+    s.add_argument("--image", default="hostflow-test")
+    s.add_argument("--project", default="default")
+    s.add_argument("--vcpus", type=int, default=1)
+    s.add_argument("--ram-mb", type=int, default=256)
+    s.add_argument("--disk-gb", type=int, default=1)
+    s.add_argument("--key", help="Idempotency-Key (default: a new one)")
+    s.add_argument("--dry-run", action="store_true")
+    s.add_argument("--wait", action="store_true")
+    s = sub.add_parser("delete", help="reclaim a host")
+    s.add_argument("id")
+    s.add_argument("--dry-run", action="store_true")
+    s.add_argument("--wait", action="store_true")
+    s = sub.add_parser("op", help="show an operation")
+    s.add_argument("id")
+    s = sub.add_parser("retry", help="retry a failed operation")
+    s.add_argument("id")
+    sub.add_parser("hypervisors")
+    sub.add_parser("images")
+    s = sub.add_parser("demo", help="allocate a host, wait for its guest, reclaim it")
+    s.add_argument("--image", default="hostflow-test")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parser().parse_args(argv)
+    url, token = os.environ.get("HOSTFLOW_API_URL"), os.environ.get("HOSTFLOW_TOKEN")
+    if not (url and token):
+        raise SystemExit("HOSTFLOW_API_URL and HOSTFLOW_TOKEN must be set: source .hostflow/openrc")
+    c = Client(url, token)
+    simple = {
+        "hosts": lambda: c.call("GET", "/v1/hosts"), "host": lambda: c.call("GET", f"/v1/hosts/{a.id}"),
+        "op": lambda: c.call("GET", f"/v1/operations/{a.id}"),
+        "retry": lambda: c.call("POST", f"/v1/operations/{a.id}/retry"),
+        "hypervisors": lambda: c.call("GET", "/v1/hypervisors"), "images": lambda: c.call("GET", "/v1/images"),
+    }
+    if a.cmd in simple:
+        _print(simple[a.cmd]())
+        return 0
+    if a.cmd == "demo":
+        return cmd_demo(c, a)
+    {"create": cmd_create, "delete": cmd_delete}[a.cmd](c, a)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
