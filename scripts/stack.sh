@@ -44,6 +44,15 @@ export PREFECT_HOME="$HOSTFLOW_STATE_DIR/prefect"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false # no internet here
 
 ADMIN_TOKEN_FILE="$HOSTFLOW_STATE_DIR/admin-token"
+WEBHOOK_SECRET_FILE="$HOSTFLOW_STATE_DIR/webhook-secret-generic"
+
+# The generic webhook source's HMAC secret: made once, kept in the state dir.
+if [[ ! -s "$WEBHOOK_SECRET_FILE" ]]; then
+  mkdir -p "$HOSTFLOW_STATE_DIR"
+  (umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$WEBHOOK_SECRET_FILE")
+fi
+HOSTFLOW_WEBHOOK_SECRET_GENERIC="$(<"$WEBHOOK_SECRET_FILE")"
+export HOSTFLOW_WEBHOOK_SECRET_GENERIC
 TEST_IMAGE_DIR="$HOSTFLOW_STATE_DIR/images/test"
 STOP_TIMEOUT="${HOSTFLOW_STACK_STOP_TIMEOUT:-10}" # seconds between SIGTERM and SIGKILL
 SETTLE="${HOSTFLOW_STACK_SETTLE:-3}"              # a new process must live this long
@@ -396,7 +405,8 @@ write_openrc() {
         printf '# HOSTFLOW_TOKEN: no admin token yet (%s)\n' "$ADMIN_TOKEN_FILE"
       fi
       for var in HOSTFLOW_PREFECT_UI_URL PREFECT_API_URL HOSTFLOW_REDIS_URL \
-        HOSTFLOW_DATABASE_URL HOSTFLOW_STATE_DIR HOSTFLOW_VIRT_TYPE HOSTFLOW_LIBVIRT_URI; do
+        HOSTFLOW_DATABASE_URL HOSTFLOW_STATE_DIR HOSTFLOW_VIRT_TYPE HOSTFLOW_LIBVIRT_URI \
+        HOSTFLOW_WEBHOOK_SECRET_GENERIC; do
         printf 'export %s=%q\n' "$var" "${!var}"
       done
     } >"$OPENRC.tmp"
