@@ -71,6 +71,7 @@ def build(spec: DomainSpec) -> str:
     _sub(serial, "target", port="0")
     console = _sub(devices, "console", type="pty")
     _sub(console, "target", type="serial", port="0")
+    _sub(devices, "controller", type="usb", model="none")
     _sub(devices, "memballoon", model="none")
     return ET.tostring(dom, encoding="unicode")
 

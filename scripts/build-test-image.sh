@@ -32,11 +32,11 @@ REQUIRED_MODULES="virtio_pci virtio_blk virtio_net crc32c_generic ext4 isofs"
 OPTIONAL_MODULES="virtio_pci_modern_dev virtio_pci_legacy_dev
  9p 9pnet 9pnet_virtio netfs button evdev"
 
-# The AKI: "bzimage" ships Debian's vmlinuz as is (the default). "elf" ships
+# The AKI: "bzimage" ships Debian's vmlinuz as is. "elf" (the default) ships
 # the same kernel decompressed (an ELF vmlinux, file name "vmlinux"), which
 # QEMU boots directly through its PVH entry point: under TCG this skips ~3 s
 # of in-guest xz decompression per boot, for a ~66 MB file instead of ~8 MB.
-KERNEL_FORMAT=${HOSTFLOW_TEST_KERNEL_FORMAT:-bzimage}
+KERNEL_FORMAT=${HOSTFLOW_TEST_KERNEL_FORMAT:-elf}
 case "$KERNEL_FORMAT" in
     bzimage) AKI_FILE=vmlinuz ;;
     elf) AKI_FILE=vmlinux ;;

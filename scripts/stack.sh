@@ -420,12 +420,23 @@ lock() {
   flock -w 300 9 || die "another scripts/stack.sh up/down is running"
 }
 
+# /dev/kvm as Debian's udev rule leaves it (root:kvm 0660). Without udev it is
+# root-only here; libvirt then finds its cached QEMU capabilities stale ("KVM was
+# enabled when probing") and re-probes QEMU on every call: 4-8 s per define/start.
+# Guests still run under TCG when HOSTFLOW_VIRT_TYPE=qemu.
+kvm_device_access() {
+  if [[ -c /dev/kvm ]] && getent group kvm >/dev/null; then
+    chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
+  fi
+}
+
 cmd_up() {
   local line name kind match timeout s
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   mkdir -p "$HOSTFLOW_STATE_DIR"
   chmod 0755 "$HOSTFLOW_STATE_DIR"
   lock
+  kvm_device_access
   [[ -x "$VENV/bin/python" ]] || die "no $VENV: run scripts/setup.sh first"
   say "hostflow stack: up"
   for line in "${SERVICES[@]}"; do

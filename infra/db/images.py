@@ -12,12 +12,13 @@ class ImageStore:
         self.db = db
 
     def get(self, ref: str) -> dict:
-        """An image by id, or by name when exactly one active image has it."""
+        """An image by id, or the newest active image of that name (a rebuilt image
+        registers as a new record under the same name)."""
         with self.db.session() as s:
             image = s.get(Image, ref)
             if image is None:
-                matches = s.scalars(select(Image).where(Image.name == ref, Image.status == "active")).all()
-                image = matches[0] if len(matches) == 1 else None
+                image = s.scalars(select(Image).where(Image.name == ref, Image.status == "active")
+                                  .order_by(Image.created_at.desc()).limit(1)).first()
             if image is None:
                 raise NotFound(f"image {ref!r} not found", code="unknown_image")
             return view(image)
