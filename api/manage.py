@@ -47,13 +47,14 @@ def _register(store: ImageStore, name: str, directory: Path, entry: dict, disk_f
               **refs) -> dict:
     path = directory / entry["file"]
     digest = entry.get("sha512") or sha512_of(path)
-    existing = store.find_by_hash(name, digest)
-    if existing:
-        return existing
-    container = {"aki": "aki", "ari": "ari"}.get(disk_format, "ami" if refs else "bare")
-    return store.add(name=name, disk_format=disk_format, container_format=container, status="active",
-                     size=path.stat().st_size, os_hash_value=digest, location=str(path), properties=props,
-                     **refs)
+    image = store.find_by_hash(name, digest)
+    if image is None:
+        container = {"aki": "aki", "ari": "ari"}.get(disk_format, "ami" if refs else "bare")
+        image = store.add(name=name, disk_format=disk_format, container_format=container, status="active",
+                          size=path.stat().st_size, os_hash_value=digest, location=str(path), properties=props,
+                          **refs)
+    store.deactivate_stale(name, str(path), image["id"])
+    return image
 
 
 def main(argv: list[str] | None = None) -> int:

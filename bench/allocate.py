@@ -36,6 +36,7 @@ IMAGE = "hostflow-test"
 FLAVOR = {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}
 NO_CAPACITY_FLAVOR = {"vcpus": 1, "ram_mb": 60000, "disk_gb": 1}  # fits no node: 202, then failed/no_capacity
 BENCH_STACK = "hostflow-bench"
+LIBVIRT_LOG_DIR = Path("/var/log/libvirt/qemu")
 BARE_ADDRESSES = [f"10.213.0.{n}" for n in range(250, 255)]  # outside what the stack's IPAM hands out first
 POLL = 0.02  # seconds between GETs of an operation (--poll)
 GIB = 1 << 30
@@ -195,8 +196,12 @@ def hostflow_run(api: Api, index: int, get_times: list) -> dict:
         seen = time.time() - t_post
     finally:
         reclaim = api.reclaim(host_id)
+        # reclaim leaves libvirt's per-domain log behind (reported); the bench removes it
+        leaked_log = LIBVIRT_LOG_DIR / f"{domain_xml.domain_name(host_id)}.log"
+        leaked = leaked_log.exists()
+        leaked_log.unlink(missing_ok=True)
     result = {"operation": op_id, "host": host_id, "post_s": post_s, "seen_succeeded": seen, **analyse(op, t_post),
-              "reclaim_s": reclaim["_bench_seconds"], "reclaim_state": reclaim["state"]}
+              "reclaim_s": reclaim["_bench_seconds"], "reclaim_state": reclaim["state"], "libvirt_log_left": leaked}
     if op["state"] != "succeeded":
         result["journal"] = op["steps"]
     return result
@@ -286,6 +291,8 @@ class Bare:
                 _destroy_undefine(dom)
                 removed.append(dom.name())
         shutil.rmtree(self.root / "instances", ignore_errors=True)
+        for log in LIBVIRT_LOG_DIR.glob("hfbench-*.log"):  # libvirt keeps a log per domain name
+            log.unlink(missing_ok=True)
         return removed
 
     def run(self, index: int) -> dict:
@@ -344,6 +351,29 @@ class Bare:
             self.remove_leftovers()
             self.conn.close()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def machine_notes() -> list[str]:
+    """Conditions of this machine that change the figures a lot."""
+    notes = []
+    kvm = Path("/dev/kvm")
+    if kvm.exists():
+        st = kvm.stat()
+        qemu_gid = _gid("kvm")
+        if not (st.st_mode & 0o006 == 0o006 or (qemu_gid == st.st_gid and st.st_mode & 0o060 == 0o060)):
+            notes.append(f"/dev/kvm is mode {st.st_mode & 0o777:o} gid {st.st_gid}: libvirt-qemu cannot use it, so "
+                         "libvirtd finds its QEMU capabilities stale and re-probes QEMU on every call (seconds per "
+                         "define/start, for hostflow and bare alike); scripts/stack.sh up sets root:kvm 0660")
+    return notes
+
+
+def _gid(group: str) -> int | None:
+    import grp
+
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        return None
 
 
 def _reports(state: dict | None, hostname: str, cidr: str) -> bool:
@@ -413,6 +443,10 @@ def report(data: dict) -> None:
     h, b = median(col(hf, "to_up")), median(col(bare, "to_up"))
     if h is not None and b is not None:
         print(f"  hostflow overhead to guest up:       {h - b:.3f} s")
+    left = sum(1 for r in hf_all if r.get("libvirt_log_left"))
+    if left:
+        print(f"  note: {left} of {len(hf_all)} reclaims left libvirt's {LIBVIRT_LOG_DIR}/hf-<host>.log behind "
+              "(removed by the bench)")
     print(f"  reclaim (DELETE -> operation succeeded, not counted above): median "
           f"{fmt_s(median(col(hf_all, 'reclaim_s')), 5)} s; bare destroy+undefine+rm median "
           f"{fmt_s(median(col(bare, 'cleanup_s')), 5)} s")
@@ -429,6 +463,7 @@ def report(data: dict) -> None:
         bare_value = median([r["phases"][phase] for r in bare]) if phase else None
         print(f"  {name:26}{fmt_s(dur, 10)}{fmt_s(gap, 12)}   {phase or '(none)':18}{fmt_s(bare_value, 8)}")
     print(f"  {'after last step -> op end':26}{fmt_s(median(col(hf, 'after_last_step')), 10)}")
+    print("  (gap before claim_capacity = operation started -> first step started: the flow run's start)")
     for label, upto, total_key in (("domain running", "ensure_running", "to_running"),
                                    ("guest up", "wait_guest_up", "to_up")):
         names = ALLOCATE_STEPS[:ALLOCATE_STEPS.index(upto) + 1]
@@ -463,8 +498,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     api = Api(url, token)
     data = {"when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"), "runs": args.runs,
-            "warmup": args.warmup, "poll_s": args.poll, "virt_type": settings.virt_type, "notes": [], "hostflow": [], "bare": [],
-            "warmup_runs": {"hostflow": [], "bare": []}, "allocate_get_s": []}
+            "warmup": args.warmup, "poll_s": args.poll, "virt_type": settings.virt_type, "notes": machine_notes(),
+            "hostflow": [], "bare": [], "warmup_runs": {"hostflow": [], "bare": []}, "allocate_get_s": []}
     bare = Bare(settings, registered_images(api), settings.state_dir / "bench")
     try:
         bare.setup()

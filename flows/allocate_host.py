@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.engine import Step, on_control, on_hypervisor, run_steps
+from flows.engine import Step, on_control, on_hypervisor, run_recorded
 
 
 def _host(ctx: dict) -> dict:
@@ -67,4 +67,4 @@ STEPS = [
 
 @flow(name="allocate-host", flow_run_name="allocate {ctx[name]} ({operation_id})", persist_result=False)
 def allocate_host(operation_id: str, ctx: dict) -> dict:
-    return run_steps(operation_id, STEPS, ctx)
+    return run_recorded(operation_id, STEPS, ctx)

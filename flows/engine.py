@@ -26,6 +26,7 @@ class Runtime:
     dispatcher: object
     journal: object
     prefect: bool = True
+    finish: Callable[[dict | None, Exception | None], dict] | None = None
 
 
 runtime_var: ContextVar[Runtime] = ContextVar("hostflow_runtime")
@@ -113,6 +114,18 @@ def run_steps(op_id: str, steps: list[Step], ctx: dict) -> dict:
         step.absorb(ctx, outcome)
         completed.append(step)
     return ctx
+
+
+def run_recorded(op_id: str, steps: list[Step], ctx: dict) -> dict:
+    """run_steps, then the runtime's `finish` records the end inside the flow body."""
+    finish = runtime_var.get().finish or (lambda result, exc: result)
+    try:
+        result = run_steps(op_id, steps, ctx)
+    except Exception as exc:
+        finish(None, exc)
+        raise
+    finish(result, None)
+    return result
 
 
 def compensate(op_id: str, completed: list[Step], ctx: dict, journal) -> None:

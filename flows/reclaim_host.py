@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.engine import Step, on_control, on_hypervisor, run_steps
+from flows.engine import Step, on_control, on_hypervisor, run_recorded
 
 
 def _host(ctx: dict) -> dict:
@@ -26,4 +26,4 @@ def steps_for(ctx: dict) -> list[Step]:
 
 @flow(name="reclaim-host", flow_run_name="reclaim {ctx[name]} ({operation_id})", persist_result=False)
 def reclaim_host(operation_id: str, ctx: dict) -> dict:
-    return run_steps(operation_id, steps_for(ctx), ctx)
+    return run_recorded(operation_id, steps_for(ctx), ctx)

@@ -59,21 +59,44 @@ def run_operation(operation_id: str, settings: Settings | None = None, dispatche
     dispatcher = dispatcher or RqDispatcher(redis_from_url(settings.redis_url), settings.step_timeout)
     flow_fn, build_context = FLOWS[op["kind"]]
     host = hosts.get(op["host_id"])
-    token = runtime_var.set(Runtime(dispatcher, ops, prefect))
+    recorder = Recorder(ops, hosts, op)
+    token = runtime_var.set(Runtime(dispatcher, ops, prefect, finish=recorder.finish))
     try:
         ctx = build_context(op, host, ImageStore(db), settings)
-        result = flow_fn(operation_id, ctx) if prefect else flow_fn.fn(operation_id, ctx)
-    except FlowFailed as exc:
-        return _failed(ops, hosts, op, exc.cause, "rolled_back" if exc.rolled_back else "failed", exc.rolled_back)
-    except HostflowError as exc:
-        return _failed(ops, hosts, op, exc, "failed", rolled_back=False)
+        flow_fn(operation_id, ctx) if prefect else flow_fn.fn(operation_id, ctx)
     except Exception as exc:  # noqa: BLE001 - the operation must end with a recorded state
-        log.exception("operation %s crashed", operation_id)
-        err = HostflowError(f"internal error: {exc}")
-        return _failed(ops, hosts, op, err, "failed", rolled_back=False)
+        if not recorder.done:
+            log.exception("operation %s crashed outside its steps", operation_id)
+            recorder.finish(None, exc)
     finally:
         runtime_var.reset(token)
-    return _succeeded(ops, hosts, op, result)
+    return recorder.outcome
+
+
+class Recorder:
+    """Records how an operation ended, once. Called from inside the flow body, so
+    the operation's state is final before Prefect's teardown (its heartbeat thread
+    is joined at the end of a sync flow, ~0.5 s)."""
+
+    def __init__(self, ops: OperationStore, hosts: HostStore, op: dict):
+        self.ops, self.hosts, self.op = ops, hosts, op
+        self.done, self.outcome = False, {}
+
+    def finish(self, ctx: dict | None, exc: Exception | None) -> dict:
+        if self.done:
+            return self.outcome
+        self.done = True
+        if exc is None:
+            self.outcome = _succeeded(self.ops, self.hosts, self.op, ctx)
+        elif isinstance(exc, FlowFailed):
+            state = "rolled_back" if exc.rolled_back else "failed"
+            self.outcome = _failed(self.ops, self.hosts, self.op, exc.cause, state, exc.rolled_back)
+        elif isinstance(exc, HostflowError):
+            self.outcome = _failed(self.ops, self.hosts, self.op, exc, "failed", rolled_back=False)
+        else:
+            err = HostflowError(f"internal error: {exc}")
+            self.outcome = _failed(self.ops, self.hosts, self.op, err, "failed", rolled_back=False)
+        return self.outcome
 
 
 def _now() -> datetime:

@@ -133,14 +133,17 @@ def wait_guest_up(node: Node, req: dict) -> Outcome:
     first = console.latest(log)
     if guest_matches(first, req["hostname"], req["addresses"]):
         return Outcome.unchanged("up", guest=first)
+    next_check = 0.0
     while time.monotonic() < deadline:
         state = console.latest(log)
         if guest_matches(state, req["hostname"], req["addresses"]):
             return Outcome(False, before="booting", after="up", note="guest reported its state",
                            data={"guest": state})
-        if node.compute.state(domain_name(req["host_id"])) not in {"running"}:
-            raise ComputeError("the domain stopped while booting", code="guest_died")
-        time.sleep(0.2)
+        if time.monotonic() >= next_check:
+            if node.compute.state(domain_name(req["host_id"])) != "running":
+                raise ComputeError("the domain stopped while booting", code="guest_died")
+            next_check = time.monotonic() + 1.0
+        time.sleep(0.05)
     raise GuestTimeout(f"guest did not report hostname {req['hostname']} and {req['addresses']} in time; "
                        f"console tail: {console.tail(log, 5)!r}")
 

@@ -16,7 +16,8 @@ from infra.settings import Settings
 
 def node_context(settings: Settings) -> Node:
     return Node(
-        name=settings.node, root=settings.storage_root, compute=LibvirtCompute(settings.libvirt_uri),
+        name=settings.node, root=settings.storage_root,
+        compute=LibvirtCompute(settings.libvirt_uri, settings.libvirt_log_dir),
         images=LocalImageSource(), netlink=Netlink(settings.stack_id), virt_type=settings.virt_type,
         stack=settings.stack_id, boot_timeout=settings.guest_boot_timeout,
         shutdown_timeout=settings.shutdown_timeout,

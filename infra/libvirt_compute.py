@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import libvirt
 
@@ -32,8 +33,9 @@ def _translated(action: str):
 
 
 class LibvirtCompute:
-    def __init__(self, uri: str):
+    def __init__(self, uri: str, log_dir: Path | None = None):
         self.uri = uri
+        self.log_dir = log_dir
         self._conn = None
 
     @property
@@ -102,11 +104,13 @@ class LibvirtCompute:
                 raise ComputeError(f"libvirt destroy failed: {exc.get_error_message()}") from exc
 
     def undefine(self, name: str) -> None:
+        """Undefines the domain and removes the log libvirt's QEMU driver kept for it."""
         dom = self._lookup(name)
-        if dom is None:
-            return
-        with _translated("undefine"):
-            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+        if dom is not None:
+            with _translated("undefine"):
+                dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+        if self.log_dir is not None:
+            (self.log_dir / f"{name}.log").unlink(missing_ok=True)
 
     def wait_state(self, name: str, wanted: set[str], timeout: float) -> str:
         deadline = time.monotonic() + timeout

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 from pathlib import Path
 
@@ -12,13 +11,10 @@ CPU_SECONDS = 60
 ADDRESS_SPACE = 1 << 30
 
 
-def _limits() -> None:
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
-
-
 def _run(*args: str) -> str:
-    proc = subprocess.run(["qemu-img", *args], capture_output=True, text=True, preexec_fn=_limits)
+    """prlimit rather than preexec_fn: preexec_fn forces a full fork of the worker."""
+    limits = ["prlimit", f"--cpu={CPU_SECONDS}", f"--as={ADDRESS_SPACE}", "--"]
+    proc = subprocess.run([*limits, "qemu-img", *args], capture_output=True, text=True)
     if proc.returncode != 0:
         raise StorageError(f"qemu-img {args[0]} failed: {proc.stderr.strip()}", code="qemu_img_failed")
     return proc.stdout

@@ -30,6 +30,7 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6390/0"
     prefect_api_url: str = "http://127.0.0.1:4200/api"
     libvirt_uri: str = "qemu:///system"
+    libvirt_log_dir: Path | None = Path("/var/log/libvirt/qemu")
     virt_type: str = "kvm"
     images_dir: Path | None = None
     node: str = ""

@@ -32,6 +32,15 @@ class ImageStore:
             image = s.scalar(select(Image).where(Image.name == name, Image.os_hash_value == sha512))
             return view(image) if image else None
 
+    def deactivate_stale(self, name: str, location: str, keep_id: str) -> int:
+        """Marks older records of a rebuilt image (same name and file, other bytes) deactivated."""
+        with self.db.session() as s:
+            rows = s.scalars(select(Image).where(Image.name == name, Image.location == location,
+                                                 Image.id != keep_id, Image.status == "active")).all()
+            for row in rows:
+                row.status = "deactivated"
+            return len(rows)
+
     def add(self, **fields) -> dict:
         with self.db.session() as s:
             image = Image(**fields)

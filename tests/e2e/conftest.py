@@ -107,12 +107,13 @@ def leftovers(settings: Settings, libvirt: LibvirtCompute, host_id: str) -> dict
     return {
         "domain": libvirt.state(f"hf-{host_id}") != "absent",
         "files": [str(p) for p in (settings.state_dir / "nodes").glob(f"*/instances/{host_id}*")],
+        "libvirt_log": (settings.libvirt_log_dir / f"hf-{host_id}.log").exists(),
         "ip_allocations": len(ips),
         "capacity_claims": len(claims),
     }
 
 
-NOTHING = {"domain": False, "files": [], "ip_allocations": 0, "capacity_claims": 0}
+NOTHING = {"domain": False, "files": [], "libvirt_log": False, "ip_allocations": 0, "capacity_claims": 0}
 
 
 TEST_PREFIXES = ("e2e-", "fault-", "kill-", "huge-", "dry-")
