@@ -97,6 +97,7 @@ SERVICES=(
   "register-images  once     -                         -"
   "api              bg       gunicorn                  60"
   "worker-flows     bg-par   infra[.]worker|rq:worker  60"
+  "worker-flows2    bg-par   infra[.]worker|rq:worker  60"
   "worker-control   bg-par   infra[.]worker|rq:worker  60"
   "worker-hv1       bg-par   infra[.]worker|rq:worker  60"
   "worker-hv2       bg-par   infra[.]worker|rq:worker  60"
@@ -169,6 +170,10 @@ ready_worker() {
 skip_worker_flows() { skip_worker; }
 start_worker_flows() { start_worker worker-flows --role flows; }
 ready_worker_flows() { ready_worker "$1"; }
+# A second flow runner, so one long operation does not hold up the next.
+skip_worker_flows2() { skip_worker; }
+start_worker_flows2() { start_worker worker-flows2 --role flows; }
+ready_worker_flows2() { ready_worker "$1"; }
 skip_worker_control() { skip_worker; }
 start_worker_control() { start_worker worker-control --role control; }
 ready_worker_control() { ready_worker "$1"; }
