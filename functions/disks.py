@@ -52,8 +52,7 @@ def ensure_root_disk(node: Node, req: dict) -> Outcome:
                    note=plan.action + " " + plan.detail, data={"path": str(path)})
 
 
-def delete_root_disk(node: Node, req: dict) -> Outcome:
-    path = node.root_disk(req["host_id"])
+def _delete_file(path) -> Outcome:
     if not path.exists():
         return Outcome.unchanged("absent")
     path.unlink()
@@ -96,11 +95,7 @@ def ensure_config_drive(node: Node, req: dict) -> Outcome:
 
 
 def delete_config_drive(node: Node, req: dict) -> Outcome:
-    path = node.config_drive(req["host_id"])
-    if not path.exists():
-        return Outcome.unchanged("absent")
-    path.unlink()
-    return Outcome(True, before="present", after="absent")
+    return _delete_file(node.config_drive(req["host_id"]))
 
 
 def delete_instance_files(node: Node, req: dict) -> Outcome:
