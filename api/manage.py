@@ -28,32 +28,55 @@ def ensure_admin_token(settings: Settings, path: Path) -> None:
 
 
 def register_image_dir(settings: Settings, directory: Path) -> dict:
-    """Registers a built AKI/ARI/AMI triple from its manifest.json (idempotent)."""
+    """Registers a built AKI/ARI/AMI triple from its manifest.json (idempotent). With
+    an object store configured, the bytes are uploaded (multipart) and the images
+    point at their objects; without one, at the local files."""
     manifest = json.loads((directory / "manifest.json").read_text())
     store = ImageStore(bootstrap.database(settings.database_url))
+    uploader = Uploader(bootstrap.object_store(settings), settings.image_bucket)
     files = manifest["files"]
     ids = {}
     for kind in ("aki", "ari"):
-        ids[kind] = _register(store, f"{manifest['name']}-{kind}", directory, files[kind], kind, {})["id"]
+        ids[kind] = _register(store, uploader, f"{manifest['name']}-{kind}", directory, files[kind], kind, {})["id"]
     ami = files["ami"]
     props = {"os_command_line": manifest.get("cmdline", "console=ttyS0"), "ami_disk_format": ami["disk_format"]}
-    image = _register(store, manifest["name"], directory, ami, ami["disk_format"], props,
+    image = _register(store, uploader, manifest["name"], directory, ami, ami["disk_format"], props,
                       kernel_id=ids["aki"], ramdisk_id=ids["ari"])
     print(f"image {image['name']} {image['id']}")
     return image
 
 
-def _register(store: ImageStore, name: str, directory: Path, entry: dict, disk_format: str, props: dict,
-              **refs) -> dict:
+class Uploader:
+    """Content-addressed image objects: key = SHA-512, uploaded once."""
+
+    def __init__(self, objects, bucket: str):
+        self.objects, self.bucket = objects, bucket
+        if objects is not None:
+            objects.ensure_bucket(bucket)
+
+    def location(self, path: Path, digest: str) -> str:
+        if self.objects is None:
+            return str(path)
+        head = self.objects.head(self.bucket, digest)
+        if head is None or head["size"] != path.stat().st_size:
+            self.objects.upload_file(path, self.bucket, digest, metadata={"sha512": digest})
+        return f"s3://{self.bucket}/{digest}"
+
+
+def _register(store: ImageStore, uploader: Uploader, name: str, directory: Path, entry: dict, disk_format: str,
+              props: dict, **refs) -> dict:
     path = directory / entry["file"]
     digest = entry.get("sha512") or sha512_of(path)
+    location = uploader.location(path, digest)
     image = store.find_by_hash(name, digest)
-    if image is None:
+    if image is not None and image["status"] != "active" and image["location"] == location:
+        store.activate(image["id"])
+    elif image is None or image["location"] != location:
         container = {"aki": "aki", "ari": "ari"}.get(disk_format, "ami" if refs else "bare")
         image = store.add(name=name, disk_format=disk_format, container_format=container, status="active",
-                          size=path.stat().st_size, os_hash_value=digest, location=str(path), properties=props,
+                          size=path.stat().st_size, os_hash_value=digest, location=location, properties=props,
                           **refs)
-    store.deactivate_stale(name, str(path), image["id"])
+    store.deactivate_stale(name, image["id"])
     return image
 
 

@@ -8,7 +8,7 @@ from functions.node import Control, Node
 from infra.db.capacity import CapacityStore
 from infra.db.engine import Database
 from infra.db.ipam import IpamStore
-from infra.image_source import LocalImageSource
+from infra.image_source import ImageSource
 from infra.libvirt_compute import LibvirtCompute
 from infra.netlink import Netlink
 from infra.settings import Settings
@@ -18,10 +18,20 @@ def node_context(settings: Settings) -> Node:
     return Node(
         name=settings.node, root=settings.storage_root,
         compute=LibvirtCompute(settings.libvirt_uri, settings.libvirt_log_dir),
-        images=LocalImageSource(), netlink=Netlink(settings.stack_id), virt_type=settings.virt_type,
+        images=ImageSource(object_store(settings)), netlink=Netlink(settings.stack_id), virt_type=settings.virt_type,
         stack=settings.stack_id, boot_timeout=settings.guest_boot_timeout,
         shutdown_timeout=settings.shutdown_timeout,
     )
+
+
+def object_store(settings: Settings):
+    """The S3 client, or None where no object store is configured."""
+    if not settings.s3_endpoint:
+        return None
+    from infra.object_store import ObjectStore
+
+    return ObjectStore(settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key, settings.s3_region,
+                       settings.s3_part_size)
 
 
 @lru_cache(maxsize=4)

@@ -1,12 +1,15 @@
-"""Where image bytes come from. For now a local image directory; the object store
-adapter (S3) will slot in behind the same two methods."""
+"""Where image bytes come from: the object store (`s3://bucket/key`) or, for
+images registered without one, a local path. Either way the bytes land under a
+temporary name, are checked against their SHA-512, and only then take the cache
+name: a mismatch leaves no cache entry."""
 from __future__ import annotations
 
 import hashlib
 import os
 from pathlib import Path
 
-from infra.errors import ImageError
+from infra.errors import HostflowError, ImageError
+from infra.object_store import parse_location
 
 CHUNK = 4 << 20
 
@@ -19,21 +22,32 @@ def sha512_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-class LocalImageSource:
+class ImageSource:
+    def __init__(self, store=None):
+        self.store = store
+
     def fetch(self, location: str, dest: Path, sha512: str) -> None:
-        """Copies the bytes to dest, verifying SHA-512 before dest exists."""
         tmp = dest.with_name(dest.name + ".part")
-        digest = hashlib.sha512()
         try:
-            with open(location, "rb") as src, open(tmp, "wb") as out:
-                while chunk := src.read(CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
+            self._copy(location, tmp)
+            if sha512_of(tmp) != sha512:
+                raise ImageError(f"image at {location} does not match its SHA-512", code="image_checksum_mismatch")
+        except HostflowError:
+            tmp.unlink(missing_ok=True)
+            raise
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise ImageError(f"image download from {location} failed: {exc}", code="image_unavailable") from exc
-        if digest.hexdigest() != sha512:
-            tmp.unlink(missing_ok=True)
-            raise ImageError(f"image at {location} does not match its SHA-512", code="image_checksum_mismatch")
         os.chmod(tmp, 0o644)
         tmp.replace(dest)
+
+    def _copy(self, location: str, tmp: Path) -> None:
+        if location.startswith("s3://"):
+            if self.store is None:
+                raise ImageError(f"{location}: this node has no object store configured", code="image_unavailable")
+            bucket, key = parse_location(location)
+            self.store.download_file(bucket, key, tmp)
+            return
+        with open(location, "rb") as src, open(tmp, "wb") as out:
+            while chunk := src.read(CHUNK):
+                out.write(chunk)

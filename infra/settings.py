@@ -45,6 +45,12 @@ class Settings:
     vm_subnet: str = "10.213.0.0/24"
     vm_gateway: str = "10.213.0.1"
     dns_zone: str = "cloud.internal"
+    s3_endpoint: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = "us-east-1"
+    s3_part_size: int = 8 << 20
+    image_bucket: str = "hostflow-images"
     guest_boot_timeout: float = 120.0
     shutdown_timeout: float = 10.0
     step_timeout: float = 600.0

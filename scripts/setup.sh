@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Set up this machine for hostflow: Debian packages, the project's virtualenv,
-# the test guest image and the state directory.
+# Swift's own virtualenv, the test guest image and the state directory.
 #
-# Idempotent: a second run only checks (dpkg-query, a hash of requirements.txt,
-# the image builder's own checks) and takes a few seconds.
+# Idempotent: a second run only checks (dpkg-query, hashes of requirements.txt
+# and requirements-swift.txt, the image builder's own checks) and takes a few
+# seconds.
 #
 # Environment:
 #   HOSTFLOW_STATE_DIR   state directory (default /var/lib/hostflow)
@@ -12,7 +13,10 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$REPO/.venv"
 REQUIREMENTS="$REPO/requirements.txt"
-REQ_STAMP="$VENV/.requirements.sha256"
+# OpenStack Swift (the local S3 endpoint) in a virtualenv of its own: it brings
+# eventlet, which must not be imported by the project's processes.
+SWIFT_VENV="$REPO/.venv-swift"
+SWIFT_REQUIREMENTS="$REPO/requirements-swift.txt"
 export HOSTFLOW_STATE_DIR="${HOSTFLOW_STATE_DIR:-/var/lib/hostflow}"
 
 PACKAGES=(
@@ -56,24 +60,27 @@ install_packages() {
   apt-get install -y --no-install-recommends "${PACKAGES[@]}"
 }
 
+# setup_venv VENV REQUIREMENTS: create VENV if it is missing or broken and
+# install REQUIREMENTS into it unless the hash stamp says it is done.
 setup_venv() {
-  [[ -f "$REQUIREMENTS" ]] || die "missing $REQUIREMENTS"
-  if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c '' 2>/dev/null; then
+  local venv="$1" requirements="$2" stamp want have=""
+  stamp="$venv/.requirements.sha256"
+  [[ -f "$requirements" ]] || die "missing $requirements"
+  if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c '' 2>/dev/null; then
     command -v python3 >/dev/null || die "python3 not found on PATH"
-    log "creating virtualenv $VENV with $(command -v python3)"
-    python3 -m venv --clear "$VENV"
-    rm -f "$REQ_STAMP"
+    log "creating virtualenv $venv with $(command -v python3)"
+    python3 -m venv --clear "$venv"
+    rm -f "$stamp"
   fi
-  local want have=""
-  want="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
-  [[ -f "$REQ_STAMP" ]] && have="$(<"$REQ_STAMP")"
+  want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+  [[ -f "$stamp" ]] && have="$(<"$stamp")"
   if [[ "$want" == "$have" ]]; then
-    log "virtualenv: requirements.txt unchanged"
+    log "virtualenv ${venv##*/}: ${requirements##*/} unchanged"
     return
   fi
-  log "virtualenv: installing requirements.txt"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
-  printf '%s\n' "$want" >"$REQ_STAMP"
+  log "virtualenv ${venv##*/}: installing ${requirements##*/}"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  printf '%s\n' "$want" >"$stamp"
 }
 
 build_test_image() {
@@ -94,7 +101,8 @@ make_state_dir() {
 
 main() {
   install_packages
-  setup_venv
+  setup_venv "$VENV" "$REQUIREMENTS"
+  setup_venv "$SWIFT_VENV" "$SWIFT_REQUIREMENTS"
   # The state directory before the image: the builder writes its images there.
   make_state_dir
   build_test_image

@@ -24,6 +24,7 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$REPO/.venv"
+SWIFT_VENV="$REPO/.venv-swift" # Swift (and eventlet) live apart from the project
 RUN_DIR="$REPO/.hostflow/run"
 LOG_DIR="$REPO/.hostflow/log"
 OPENRC="$REPO/.hostflow/openrc"
@@ -37,6 +38,16 @@ export HOSTFLOW_PREFECT_UI_URL="${HOSTFLOW_PREFECT_UI_URL:-${HOSTFLOW_PREFECT_AP
 export HOSTFLOW_VIRT_TYPE="${HOSTFLOW_VIRT_TYPE:-qemu}" # KVM guests hang on this machine
 export HOSTFLOW_LIBVIRT_URI="${HOSTFLOW_LIBVIRT_URI:-qemu:///system}"
 export HOSTFLOW_API_URL="${HOSTFLOW_API_URL:-http://127.0.0.1:8770}"
+# Object storage: the local Swift's S3 API (tempauth user test:tester).
+export HOSTFLOW_S3_ENDPOINT="${HOSTFLOW_S3_ENDPOINT:-http://127.0.0.1:8780}"
+export HOSTFLOW_S3_ACCESS_KEY="${HOSTFLOW_S3_ACCESS_KEY:-test:tester}"
+export HOSTFLOW_S3_SECRET_KEY="${HOSTFLOW_S3_SECRET_KEY:-testing}"
+export HOSTFLOW_S3_REGION="${HOSTFLOW_S3_REGION:-us-east-1}"
+# The Swift all-in-one behind it (scripts/swift_config.py reads these).
+export HOSTFLOW_SWIFT_MEMCACHE="${HOSTFLOW_SWIFT_MEMCACHE:-127.0.0.1:11222}"
+export HOSTFLOW_SWIFT_ACCOUNT_PORT="${HOSTFLOW_SWIFT_ACCOUNT_PORT:-8781}"
+export HOSTFLOW_SWIFT_CONTAINER_PORT="${HOSTFLOW_SWIFT_CONTAINER_PORT:-8782}"
+export HOSTFLOW_SWIFT_OBJECT_PORT="${HOSTFLOW_SWIFT_OBJECT_PORT:-8783}"
 # Every process talks to the stack's Prefect server, never an ephemeral one.
 export PREFECT_API_URL="$HOSTFLOW_PREFECT_API_URL"
 export PREFECT_SERVER_EPHEMERAL_ENABLED=false
@@ -68,6 +79,10 @@ url_host_port() {
 read -r REDIS_HOST REDIS_PORT < <(url_host_port "$HOSTFLOW_REDIS_URL")
 read -r PREFECT_HOST PREFECT_PORT < <(url_host_port "$HOSTFLOW_PREFECT_API_URL")
 read -r API_HOST API_PORT < <(url_host_port "$HOSTFLOW_API_URL")
+read -r _ HOSTFLOW_SWIFT_PROXY_PORT < <(url_host_port "$HOSTFLOW_S3_ENDPOINT")
+export HOSTFLOW_SWIFT_PROXY_PORT
+read -r MEMCACHED_HOST MEMCACHED_PORT <<<"${HOSTFLOW_SWIFT_MEMCACHE/:/ }"
+SWIFT_ETC="$HOSTFLOW_STATE_DIR/swift/etc"
 
 # ---------------------------------------------------------------- services --
 # One line per service, in start order; 'down' goes through it backwards.
@@ -92,6 +107,13 @@ SERVICES=(
   "libvirtd         libvirt  libvirtd                  60"
   "redis            bg       redis-server              30"
   "prefect          bg       prefect|uvicorn           90"
+  # Object storage (S3) first: register-images uploads to it.
+  "memcached        bg       memcached                 30"
+  "swift-config     once     -                         -"
+  "swift-account    bg-par   swift-account-server      30"
+  "swift-container  bg-par   swift-container-server    30"
+  "swift-object     bg-par   swift-object-server       30"
+  "swift-proxy      bg       swift-proxy-server        30"
   "migrate          once     -                         -"
   "admin-token      once     -                         -"
   "register-images  once     -                         -"
@@ -147,6 +169,63 @@ skip_register_images() {
 }
 start_register_images() {
   run_once register-images "$VENV/bin/python" -m api.manage register-image-dir "$TEST_IMAGE_DIR"
+}
+
+# memcached for Swift (tempauth tokens, account/container info), our own
+# instance on its own port: the system one, if any, is left alone.
+start_memcached() {
+  spawn memcached memcached -l "$MEMCACHED_HOST" -p "$MEMCACHED_PORT" -U 0 -m 64 -u memcache
+}
+ready_memcached() {
+  local reply
+  # shellcheck disable=SC2016 # $1 and $2 are the inner bash's arguments
+  reply="$(timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "version\r\n" >&3 && head -c 7 <&3' _ \
+    "$MEMCACHED_HOST" "$MEMCACHED_PORT" 2>/dev/null)" || return 1
+  [[ "$reply" == VERSION ]]
+}
+
+# Swift all-in-one: scripts/swift_config.py (re)writes the configs and rings
+# under $HOSTFLOW_STATE_DIR/swift/etc (data in .../swift/data); the account,
+# container and object servers and the proxy (s3api, tempauth, slo) each run as
+# one process (workers = 0), started with -v so they also log to our log file.
+swift_absent() {
+  [[ -x "$SWIFT_VENV/bin/swift-proxy-server" ]] && return 1
+  echo "no $SWIFT_VENV (scripts/setup.sh makes it)"
+}
+skip_swift_config() { swift_absent; }
+start_swift_config() { run_once swift-config "$SWIFT_VENV/bin/python" "$REPO/scripts/swift_config.py"; }
+start_swift_server() { PYTHONUNBUFFERED=1 spawn "swift-$1" "$SWIFT_VENV/bin/swift-$1-server" "$SWIFT_ETC/$1-server.conf" -v; }
+ready_swift_server() { curl -sf --max-time 3 -o /dev/null "http://127.0.0.1:$1/healthcheck"; }
+skip_swift_account() { swift_absent; }
+start_swift_account() { start_swift_server account; }
+ready_swift_account() { ready_swift_server "$HOSTFLOW_SWIFT_ACCOUNT_PORT"; }
+skip_swift_container() { swift_absent; }
+start_swift_container() { start_swift_server container; }
+ready_swift_container() { ready_swift_server "$HOSTFLOW_SWIFT_CONTAINER_PORT"; }
+skip_swift_object() { swift_absent; }
+start_swift_object() { start_swift_server object; }
+ready_swift_object() { ready_swift_server "$HOSTFLOW_SWIFT_OBJECT_PORT"; }
+skip_swift_proxy() { swift_absent; }
+start_swift_proxy() { start_swift_server proxy; }
+# Ready when a signed S3 ListBuckets succeeds (s3api, tempauth, memcached and the
+# account server all answer); /info first, to spare a Python start while it is down.
+ready_swift_proxy() {
+  curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_S3_ENDPOINT/info" || return 1
+  "$VENV/bin/python" - <<'PY' >/dev/null 2>&1
+import os
+import boto3
+from botocore.config import Config
+
+boto3.client(
+    "s3",
+    endpoint_url=os.environ["HOSTFLOW_S3_ENDPOINT"],
+    aws_access_key_id=os.environ["HOSTFLOW_S3_ACCESS_KEY"],
+    aws_secret_access_key=os.environ["HOSTFLOW_S3_SECRET_KEY"],
+    region_name=os.environ["HOSTFLOW_S3_REGION"],
+    config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                  connect_timeout=3, read_timeout=5, retries={"max_attempts": 1}),
+).list_buckets()
+PY
 }
 
 skip_api() { module_missing api.app; }
@@ -411,7 +490,8 @@ write_openrc() {
       fi
       for var in HOSTFLOW_PREFECT_UI_URL PREFECT_API_URL HOSTFLOW_REDIS_URL \
         HOSTFLOW_DATABASE_URL HOSTFLOW_STATE_DIR HOSTFLOW_VIRT_TYPE HOSTFLOW_LIBVIRT_URI \
-        HOSTFLOW_WEBHOOK_SECRET_GENERIC; do
+        HOSTFLOW_WEBHOOK_SECRET_GENERIC HOSTFLOW_S3_ENDPOINT HOSTFLOW_S3_ACCESS_KEY \
+        HOSTFLOW_S3_SECRET_KEY HOSTFLOW_S3_REGION; do
         printf 'export %s=%q\n' "$var" "${!var}"
       done
     } >"$OPENRC.tmp"
@@ -468,6 +548,7 @@ cmd_up() {
   say "  Redis       $HOSTFLOW_REDIS_URL"
   say "  database    $HOSTFLOW_DATABASE_URL"
   say "  libvirt     $HOSTFLOW_LIBVIRT_URI (virt type $HOSTFLOW_VIRT_TYPE)"
+  say "  S3 (Swift)  $HOSTFLOW_S3_ENDPOINT (access key $HOSTFLOW_S3_ACCESS_KEY, region $HOSTFLOW_S3_REGION)"
   say "  logs        ${LOG_DIR#"$REPO"/}/<service>.log"
   say "  use it:     source .hostflow/openrc"
   if ((${#SKIPPED[@]})); then

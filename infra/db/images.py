@@ -29,17 +29,22 @@ class ImageStore:
 
     def find_by_hash(self, name: str, sha512: str) -> dict | None:
         with self.db.session() as s:
-            image = s.scalar(select(Image).where(Image.name == name, Image.os_hash_value == sha512))
+            image = s.scalars(select(Image).where(Image.name == name, Image.os_hash_value == sha512)
+                              .order_by(Image.created_at.desc()).limit(1)).first()
             return view(image) if image else None
 
-    def deactivate_stale(self, name: str, location: str, keep_id: str) -> int:
-        """Marks older records of a rebuilt image (same name and file, other bytes) deactivated."""
+    def deactivate_stale(self, name: str, keep_id: str) -> int:
+        """Marks the other active records of a re-registered image name deactivated."""
         with self.db.session() as s:
-            rows = s.scalars(select(Image).where(Image.name == name, Image.location == location,
-                                                 Image.id != keep_id, Image.status == "active")).all()
+            rows = s.scalars(select(Image).where(Image.name == name, Image.id != keep_id,
+                                                 Image.status == "active")).all()
             for row in rows:
                 row.status = "deactivated"
             return len(rows)
+
+    def activate(self, image_id: str) -> None:
+        with self.db.session() as s:
+            s.get(Image, image_id).status = "active"
 
     def add(self, **fields) -> dict:
         with self.db.session() as s:

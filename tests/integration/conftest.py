@@ -44,7 +44,8 @@ import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from functions.node import Node  # noqa: E402
-from infra.image_source import LocalImageSource  # noqa: E402
+from infra.bootstrap import object_store  # noqa: E402
+from infra.image_source import ImageSource  # noqa: E402
 from infra.libvirt_compute import LibvirtCompute  # noqa: E402
 from infra.netlink import Netlink  # noqa: E402
 from infra.settings import Settings  # noqa: E402
@@ -83,7 +84,8 @@ def node() -> Node:
     root = _state_dir() / "test" / "nodes" / "itest"
     compute = LibvirtCompute("qemu:///system")
     clean_leftovers(compute, root)
-    n = Node(name="itest", root=root, compute=compute, images=LocalImageSource(), netlink=Netlink(TEST_STACK),
+    images = ImageSource(object_store(Settings.from_env()))
+    n = Node(name="itest", root=root, compute=compute, images=images, netlink=Netlink(TEST_STACK),
              virt_type="qemu", stack=TEST_STACK, boot_timeout=90, shutdown_timeout=10)
     n.make_dir(root)
     yield n

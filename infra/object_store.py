@@ -1,0 +1,86 @@
+"""Object storage through the S3 API (boto3): Swift's s3api here; AWS S3, Ceph RGW
+or MinIO unchanged. botocore errors become StorageError here and nowhere else."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from infra.errors import NotFound, StorageError
+
+
+class ObjectMissing(NotFound):
+    code = "object_missing"
+
+
+@contextmanager
+def _translated(action: str, bucket: str, key: str = ""):
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}:
+            raise ObjectMissing(f"s3://{bucket}/{key} does not exist") from exc
+        raise StorageError(f"object store {action} s3://{bucket}/{key}: {exc}", code="object_store_error") from exc
+    except BotoCoreError as exc:
+        raise StorageError(f"object store {action} s3://{bucket}/{key}: {exc}",
+                           code="object_store_unavailable") from exc
+
+
+def parse_location(location: str) -> tuple[str, str]:
+    bucket, _, key = location.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+class ObjectStore:
+    def __init__(self, endpoint: str, access_key: str, secret_key: str, region: str = "us-east-1",
+                 part_size: int = 8 << 20):
+        config = Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                        request_checksum_calculation="when_required",
+                        response_checksum_validation="when_required",
+                        retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60)
+        self.client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=access_key,
+                                   aws_secret_access_key=secret_key, region_name=region, config=config)
+        self.transfer = TransferConfig(multipart_threshold=part_size, multipart_chunksize=part_size,
+                                       max_concurrency=4)
+
+    def ensure_bucket(self, bucket: str) -> bool:
+        """True if the bucket had to be created."""
+        try:
+            with _translated("head bucket", bucket):
+                self.client.head_bucket(Bucket=bucket)
+            return False
+        except ObjectMissing:
+            with _translated("create bucket", bucket):
+                self.client.create_bucket(Bucket=bucket)
+            return True
+
+    def head(self, bucket: str, key: str) -> dict | None:
+        try:
+            with _translated("head", bucket, key):
+                meta = self.client.head_object(Bucket=bucket, Key=key)
+        except ObjectMissing:
+            return None
+        return {"size": meta["ContentLength"], "metadata": meta.get("Metadata", {})}
+
+    def upload_file(self, path: Path, bucket: str, key: str, metadata: dict | None = None) -> None:
+        """Multipart above the part size; an interrupted upload leaves no object."""
+        extra = {"Metadata": metadata} if metadata else None
+        with _translated("upload", bucket, key):
+            self.client.upload_file(str(path), bucket, key, ExtraArgs=extra, Config=self.transfer)
+
+    def download_file(self, bucket: str, key: str, dest: Path) -> None:
+        with _translated("download", bucket, key):
+            self.client.download_file(bucket, key, str(dest), Config=self.transfer)
+
+    def delete(self, bucket: str, key: str) -> bool:
+        """Deleting an object that is already gone is success (returns False)."""
+        if self.head(bucket, key) is None:
+            return False
+        with _translated("delete", bucket, key):
+            self.client.delete_object(Bucket=bucket, Key=key)
+        return True
