@@ -43,3 +43,22 @@ def flavor_limits(flavor: Flavor, settings) -> list[dict]:
         if not 1 <= value <= limit:
             errors.append({"loc": ["flavor", name], "msg": f"must be between 1 and {limit}", "input": value})
     return errors
+
+
+class CreateVolume(Strict):
+    name: StrictStr = Field(pattern=DNS_LABEL, max_length=63)
+    size_gb: StrictInt
+    env: StrictStr = Field(pattern=DNS_LABEL, max_length=63)
+    project: StrictStr = Field(default="default", pattern=DNS_LABEL, max_length=63)
+    hypervisor: StrictStr | None = Field(default=None, pattern=DNS_LABEL, max_length=63,
+                                         description="place the volume on this node (where its host runs)")
+
+
+class AttachVolume(Strict):
+    volume_id: StrictStr = Field(min_length=1, max_length=64)
+
+
+def size_limit(size_gb: int, settings) -> list[dict]:
+    if not 1 <= size_gb <= settings.max_volume_gb:
+        return [{"loc": ["size_gb"], "msg": f"must be between 1 and {settings.max_volume_gb}", "input": size_gb}]
+    return []

@@ -16,7 +16,7 @@ class Planner:
         self.control, self.dispatcher, self.settings, self.images = control, dispatcher, settings, images
 
     def allocate(self, body) -> dict:
-        from flows.runner import allocate_context
+        from flows.kinds import allocate_context
 
         host = {"id": f"dry-run-{uuid.uuid4()}", "name": body.name, "project": body.project,
                 "flavor": body.flavor.model_dump(), "ssh_keys": body.ssh_keys, "image": body.image}
@@ -28,9 +28,9 @@ class Planner:
         return {"dry_run": True, "operation": "allocate_host", "steps": self._plan(allocate_host.STEPS, ctx)}
 
     def reclaim(self, host: dict) -> dict:
-        from flows.runner import reclaim_context
+        from flows.kinds import reclaim_context
 
-        ctx = reclaim_context({"id": "dry-run"}, host, self.images, self.settings)
+        ctx = reclaim_context({"id": "dry-run"}, host)
         steps = reclaim_host.steps_for(ctx)
         return {"dry_run": True, "operation": "reclaim_host", "host": host["id"], "steps": self._plan(steps, ctx)}
 

@@ -20,6 +20,7 @@ class Node:
     stack: str
     boot_timeout: float = 120.0
     shutdown_timeout: float = 10.0
+    storage: Any = None
 
     def instance_dir(self, host_id: str) -> Path:
         return self.root / "instances" / host_id

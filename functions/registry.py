@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from functions import capacity, compute, disks, images, ipam
+from functions import capacity, compute, disks, images, ipam, volumes
 
 
 @dataclass(frozen=True)
@@ -29,4 +29,9 @@ FUNCTIONS: dict[str, Entry] = {
     "wait_guest_up": Entry(compute.wait_guest_up, lambda _n, _r: compute.Plan("wait", "guest reports up"), "node"),
     "ensure_stopped": Entry(compute.ensure_stopped, compute.plan_stopped, "node"),
     "ensure_undefined": Entry(compute.ensure_undefined, compute.plan_undefined, "node"),
+    "ensure_volume": Entry(volumes.ensure_volume, volumes.plan_volume, "node"),
+    "delete_volume": Entry(volumes.delete_volume, volumes.plan_delete_volume, "node"),
+    "attach_volume": Entry(volumes.attach_volume, volumes.plan_attach, "node"),
+    "detach_volume": Entry(volumes.detach_volume, volumes.plan_detach, "node"),
+    "wait_volume_visible": Entry(volumes.wait_volume_visible, volumes.plan_visible, "node"),
 }

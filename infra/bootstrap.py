@@ -10,14 +10,15 @@ from infra.db.engine import Database
 from infra.db.ipam import IpamStore
 from infra.image_source import ImageSource
 from infra.libvirt_compute import LibvirtCompute
+from infra.libvirt_storage import LibvirtStorage
 from infra.netlink import Netlink
 from infra.settings import Settings
 
 
 def node_context(settings: Settings) -> Node:
+    compute = LibvirtCompute(settings.libvirt_uri, settings.libvirt_log_dir)
     return Node(
-        name=settings.node, root=settings.storage_root,
-        compute=LibvirtCompute(settings.libvirt_uri, settings.libvirt_log_dir),
+        name=settings.node, root=settings.storage_root, compute=compute, storage=LibvirtStorage.sharing(compute),
         images=ImageSource(object_store(settings)), netlink=Netlink(settings.stack_id), virt_type=settings.virt_type,
         stack=settings.stack_id, boot_timeout=settings.guest_boot_timeout,
         shutdown_timeout=settings.shutdown_timeout,
@@ -57,6 +58,7 @@ class ApiServices:
     hypervisors: object
     tokens: object
     planner: object
+    volumes: object
 
 
 def api_services(settings: Settings) -> ApiServices:
@@ -66,6 +68,7 @@ def api_services(settings: Settings) -> ApiServices:
     from infra.db.images import ImageStore
     from infra.db.operations import OperationStore
     from infra.db.tokens import TokenStore
+    from infra.db.volumes import VolumeStore
     from infra.queue import RqDispatcher, redis_from_url
 
     db = database(settings.database_url)
@@ -73,4 +76,4 @@ def api_services(settings: Settings) -> ApiServices:
     images = ImageStore(db)
     planner = Planner(control_context(settings), RqDispatcher(redis, step_timeout=20), settings, images)
     return ApiServices(settings, redis, OperationStore(db), HostStore(db), images, HypervisorStore(db),
-                       TokenStore(db), planner)
+                       TokenStore(db), planner, VolumeStore(db))

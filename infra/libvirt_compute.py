@@ -5,6 +5,7 @@ connections inside the job)."""
 from __future__ import annotations
 
 import time
+import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,6 +22,12 @@ STATES = {
     libvirt.VIR_DOMAIN_SHUTDOWN: "shutting_down", libvirt.VIR_DOMAIN_SHUTOFF: "shutoff",
     libvirt.VIR_DOMAIN_CRASHED: "crashed", libvirt.VIR_DOMAIN_PMSUSPENDED: "suspended",
 }
+
+
+def _disk_info(disk: ET.Element) -> dict:
+    target, source = disk.find("target"), disk.find("source")
+    return {"target": None if target is None else target.get("dev"),
+            "source": None if source is None else source.get("file"), "serial": disk.findtext("serial")}
 
 
 @contextmanager
@@ -136,6 +143,38 @@ class LibvirtCompute:
             if marks.get("stack") == stack:
                 names.append(dom.name())
         return names
+
+    # --- disk attach/detach ---------------------------------------------------
+
+    def disks(self, name: str, live: bool = False) -> list[dict]:
+        """The domain's disks: [{"target", "source", "serial"}] from its live or persistent XML."""
+        xml = self.xml(name, inactive=not live)
+        if xml is None:
+            return []
+        return [_disk_info(d) for d in ET.fromstring(xml).iterfind("devices/disk")]
+
+    def attach_disk(self, name: str, path: str, target: str, serial: str, live: bool) -> None:
+        """Attaches a raw file as a virtio disk: to the persistent definition, and live if asked."""
+        disk = ET.Element("disk", {"type": "file", "device": "disk"})
+        ET.SubElement(disk, "driver", {"name": "qemu", "type": "raw"})
+        ET.SubElement(disk, "source", {"file": path})
+        ET.SubElement(disk, "target", {"dev": target, "bus": "virtio"})
+        ET.SubElement(disk, "serial").text = serial
+        flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG | (libvirt.VIR_DOMAIN_AFFECT_LIVE if live else 0)
+        with _translated("attachDeviceFlags"):
+            self._require(name).attachDeviceFlags(ET.tostring(disk, encoding="unicode"), flags)
+
+    def detach_disk(self, name: str, path: str, live: bool, config: bool) -> None:
+        """Asks for the disk whose source is path to go: from the persistent definition and/or
+        the running guest. A live detach only starts there (the guest must release it)."""
+        xml = self.xml(name, inactive=not live)
+        disks = [] if xml is None else ET.fromstring(xml).iterfind("devices/disk")
+        found = next((d for d in disks if _disk_info(d)["source"] == path), None)
+        if found is None:
+            return
+        flags = (libvirt.VIR_DOMAIN_AFFECT_LIVE if live else 0) | (libvirt.VIR_DOMAIN_AFFECT_CONFIG if config else 0)
+        with _translated("detachDeviceFlags"):
+            self._require(name).detachDeviceFlags(ET.tostring(found, encoding="unicode"), flags)
 
     def _require(self, name: str):
         dom = self._lookup(name)

@@ -41,6 +41,7 @@ class Settings:
     max_vcpus: int = 16
     max_ram_mb: int = 65536
     max_disk_gb: int = 2048
+    max_volume_gb: int = 1024
     vm_bridge: str = "hfbr-vm"
     vm_subnet: str = "10.213.0.0/24"
     vm_gateway: str = "10.213.0.1"

@@ -102,6 +102,7 @@ class Operation(Base):
     source: Mapped[str] = mapped_column(String(40), default="api")
     requester: Mapped[str] = mapped_column(String(255), default="")
     host_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    volume_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
@@ -111,6 +112,24 @@ class Operation(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Volume(Base):
+    """A block volume in the storage pool of the hypervisor that holds it."""
+
+    __tablename__ = "volumes"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(63))
+    env: Mapped[str] = mapped_column(String(63))
+    project: Mapped[str] = mapped_column(String(63), default="default")
+    size_gb: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="creating")
+    hypervisor: Mapped[str] = mapped_column(String(63))
+    host_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    target: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_operation_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class OperationStep(Base):

@@ -30,7 +30,7 @@ class OperationStore:
 
     def create(self, kind: str, key: str, params: dict, host_id: str | None = None,
                source: str = "api", requester: str = "", before_insert=None,
-               op_id: str | None = None) -> tuple[dict, bool]:
+               op_id: str | None = None, volume_id: str | None = None) -> tuple[dict, bool]:
         """Returns (operation, created). Same key + same request: the existing one.
         Same key + a different request: Invalid. `before_insert(session)` runs in the
         same transaction, so the operation and what it creates land together."""
@@ -43,7 +43,8 @@ class OperationStore:
                 if before_insert:
                     before_insert(s)
                 op = Operation(id=op_id or new_id(), kind=kind, idempotency_key=key, fingerprint=fp, params=params,
-                               host_id=host_id, source=source, requester=requester, state="queued")
+                               host_id=host_id, volume_id=volume_id, source=source, requester=requester,
+                               state="queued")
                 s.add(op)
                 s.flush()
                 view = _view(op, [])
@@ -76,6 +77,18 @@ class OperationStore:
         with self.db.session() as s:
             op = s.scalar(select(Operation).where(Operation.host_id == host_id, Operation.kind == kind)
                           .order_by(Operation.created_at.desc()).limit(1))
+            return self._full(s, op) if op else None
+
+    def latest_for_volume(self, volume_id: str, kind: str) -> dict | None:
+        with self.db.session() as s:
+            op = s.scalar(select(Operation).where(Operation.volume_id == volume_id, Operation.kind == kind)
+                          .order_by(Operation.created_at.desc()).limit(1))
+            return self._full(s, op) if op else None
+
+    def active_for_volume(self, volume_id: str) -> dict | None:
+        with self.db.session() as s:
+            op = s.scalar(select(Operation).where(Operation.volume_id == volume_id,
+                                                  Operation.state.not_in(TERMINAL)).limit(1))
             return self._full(s, op) if op else None
 
     def active_for_host(self, host_id: str) -> dict | None:
@@ -160,7 +173,7 @@ def _view(op: Operation, steps: list[dict]) -> dict:
     error = {"code": op.error_code, "message": op.error_message} if op.error_code else None
     return {
         "id": op.id, "kind": op.kind, "state": op.state, "source": op.source, "requester": op.requester,
-        "host_id": op.host_id, "params": op.params, "result": op.result, "error": error,
+        "host_id": op.host_id, "volume_id": op.volume_id, "params": op.params, "result": op.result, "error": error,
         "idempotency_key": op.idempotency_key, "fingerprint": op.fingerprint, "attempts": op.attempts,
         "flow_run_id": op.flow_run_id, "created": iso(op.created_at), "started": iso(op.started_at),
         "finished": iso(op.finished_at), "steps": steps,

@@ -47,6 +47,7 @@ from functions.node import Node  # noqa: E402
 from infra.bootstrap import object_store  # noqa: E402
 from infra.image_source import ImageSource  # noqa: E402
 from infra.libvirt_compute import LibvirtCompute  # noqa: E402
+from infra.libvirt_storage import LibvirtStorage  # noqa: E402
 from infra.netlink import Netlink  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 
@@ -86,6 +87,7 @@ def node() -> Node:
     clean_leftovers(compute, root)
     images = ImageSource(object_store(Settings.from_env()))
     n = Node(name="itest", root=root, compute=compute, images=images, netlink=Netlink(TEST_STACK),
+             storage=LibvirtStorage.sharing(compute),
              virt_type="qemu", stack=TEST_STACK, boot_timeout=90, shutdown_timeout=10)
     n.make_dir(root)
     yield n

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from api.auth import require, services
+from api.request_body import json_body
+from api.schemas import AttachVolume, CreateVolume, size_limit
+from api.submit_volumes import submit_attach, submit_create_volume, submit_delete_volume, submit_detach
+from api.views import operation_ref
+from infra.errors import Invalid
+
+bp = Blueprint("volumes", __name__)
+
+
+def _accepted(op: dict):
+    return jsonify({"operation": operation_ref(op), "volume": {"id": op["volume_id"]}}), 202
+
+
+def _who() -> tuple[str | None, str, str]:
+    return request.headers.get("Idempotency-Key"), "api", g.identity["name"]
+
+
+@bp.post("/v1/volumes")
+@require(write=True)
+def create_volume():
+    svc = services()
+    body = CreateVolume.model_validate(json_body())
+    errors = size_limit(body.size_gb, svc.settings)
+    if errors:
+        raise Invalid(f"size_gb: {errors[0]['msg']}", details={"errors": errors})
+    return _accepted(submit_create_volume(svc, body, *_who()))
+
+
+@bp.get("/v1/volumes")
+@require()
+def list_volumes():
+    return jsonify({"volumes": services().volumes.list()})
+
+
+@bp.get("/v1/volumes/<volume_id>")
+@require()
+def get_volume(volume_id: str):
+    return jsonify({"volume": services().volumes.get(volume_id)})
+
+
+@bp.delete("/v1/volumes/<volume_id>")
+@require(write=True)
+def delete_volume(volume_id: str):
+    return _accepted(submit_delete_volume(services(), volume_id, *_who()))
+
+
+@bp.post("/v1/hosts/<host_id>/volumes")
+@require(write=True)
+def attach(host_id: str):
+    body = AttachVolume.model_validate(json_body())
+    return _accepted(submit_attach(services(), host_id, body.volume_id, *_who()))
+
+
+@bp.delete("/v1/hosts/<host_id>/volumes/<volume_id>")
+@require(write=True)
+def detach(host_id: str, volume_id: str):
+    return _accepted(submit_detach(services(), host_id, volume_id, *_who()))

@@ -1,0 +1,97 @@
+"""Volume operations: recorded and queued like hosts. The state change that takes
+the volume happens in the same transaction as the operation record, as a
+compare-and-swap, so two requests can never both take one volume."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import update
+
+from api.submit import _enqueue, _key
+from infra.db.models import Volume
+from infra.errors import Conflict, NoCapacity
+
+
+def _swap_in(volume_id: str, from_states: set[str], to_state: str, **fields):
+    def before_insert(session) -> None:
+        result = session.execute(update(Volume).where(Volume.id == volume_id, Volume.state.in_(from_states))
+                                 .values(state=to_state, **fields))
+        if result.rowcount != 1:
+            state = session.get(Volume, volume_id).state
+            code = {"in-use": "volume_in_use", "deleted": "volume_deleted"}.get(state, "volume_busy")
+            raise Conflict(f"volume {volume_id} is {state}", code=code, details={"state": state})
+
+    return before_insert
+
+
+def _submit(svc, kind: str, key, params: dict, before_insert, source, requester, volume_id, host_id=None,
+            op_id=None):
+    op, created = svc.operations.create(kind, _key(key), params, host_id=host_id, volume_id=volume_id,
+                                        source=source, requester=requester, before_insert=before_insert,
+                                        op_id=op_id)
+    if created:
+        _enqueue(svc, op)
+    return op
+
+
+def submit_create_volume(svc, body, key, source: str, requester: str) -> dict:
+    params = body.model_dump()
+    existing = svc.operations.by_key(key) if key else None
+    if existing:
+        return svc.operations.create("create_volume", key, params)[0]
+    nodes = svc.planner.control.capacity.candidates(0, 0, body.size_gb)
+    if body.hypervisor:
+        nodes = [n for n in nodes if n == body.hypervisor]
+    if not nodes:
+        where = body.hypervisor or "any hypervisor"
+        raise NoCapacity(f"{where} has no room for a {body.size_gb} GiB volume (or is not live)")
+    volume_id, op_id = str(uuid.uuid4()), str(uuid.uuid4())
+
+    def add_volume(session) -> None:
+        session.add(Volume(id=volume_id, name=body.name, env=body.env, project=body.project, size_gb=body.size_gb,
+                           state="creating", hypervisor=nodes[0], created_operation_id=op_id))
+
+    return _submit(svc, "create_volume", key, params, add_volume, source, requester, volume_id, op_id=op_id)
+
+
+def submit_delete_volume(svc, volume_id: str, key, source: str, requester: str) -> dict:
+    volume = svc.volumes.get(volume_id)
+    if volume["state"] == "deleted":
+        last = svc.operations.latest_for_volume(volume_id, "delete_volume")
+        if last:
+            return last
+    if volume["state"] == "in-use":
+        raise Conflict(f"volume {volume_id} is attached to host {volume['host_id']}; detach it first",
+                       code="volume_in_use", details={"host_id": volume["host_id"]})
+    key = key or f"delete-volume:{volume_id}:{uuid.uuid4()}"
+    return _submit(svc, "delete_volume", key, {"volume_id": volume_id},
+                   _swap_in(volume_id, {"available", "error"}, "deleting"), source, requester, volume_id)
+
+
+def submit_attach(svc, host_id: str, volume_id: str, key, source: str, requester: str) -> dict:
+    params = {"host_id": host_id, "volume_id": volume_id}
+    existing = svc.operations.by_key(key) if key else None
+    if existing:
+        return svc.operations.create("attach_volume", key, params)[0]
+    host, volume = svc.hosts.get(host_id), svc.volumes.get(volume_id)
+    if host["state"] != "active" or svc.operations.active_for_host(host_id):
+        raise Conflict(f"host {host_id} is {host['state']} or busy with another operation", code="host_busy")
+    if volume["hypervisor"] != host["hypervisor"]:
+        raise Conflict(f"volume {volume_id} lives on {volume['hypervisor']}, host {host_id} on "
+                       f"{host['hypervisor']}; volumes cannot move between hypervisors yet",
+                       code="volume_on_other_hypervisor")
+    return _submit(svc, "attach_volume", key, params, _swap_in(volume_id, {"available"}, "reserved"),
+                   source, requester, volume_id, host_id=host_id)
+
+
+def submit_detach(svc, host_id: str, volume_id: str, key, source: str, requester: str) -> dict:
+    params = {"host_id": host_id, "volume_id": volume_id}
+    existing = svc.operations.by_key(key) if key else None
+    if existing:
+        return svc.operations.create("detach_volume", key, params)[0]
+    volume = svc.volumes.get(volume_id)
+    if volume["host_id"] != host_id:
+        raise Conflict(f"volume {volume_id} is not attached to host {host_id}", code="volume_not_attached")
+    key = key or f"detach:{volume_id}:{uuid.uuid4()}"
+    return _submit(svc, "detach_volume", key, params, _swap_in(volume_id, {"in-use"}, "detaching"),
+                   source, requester, volume_id, host_id=host_id)

@@ -1,0 +1,144 @@
+"""Per kind of operation: its flow, the context built from the system of record,
+and what its success or failure means for the records it concerns."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flows import allocate_host, reclaim_host, volumes
+from infra.db.hosts import HostStore
+from infra.db.images import ImageStore
+from infra.db.operations import OperationStore
+from infra.db.volumes import VolumeStore
+from infra.settings import Settings
+
+
+@dataclass
+class Stores:
+    ops: OperationStore
+    hosts: HostStore
+    images: ImageStore
+    volumes: VolumeStore
+
+
+@dataclass(frozen=True)
+class Kind:
+    flow: Callable
+    context: Callable[[dict, Stores, Settings], dict]
+    succeeded: Callable[[dict, Stores, dict], dict]
+    failed: Callable[[dict, Stores, dict, bool], None]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _image_ref(image: dict) -> dict:
+    return {"id": image["id"], "sha512": image["os_hash_value"], "location": image["location"],
+            "disk_format": image["disk_format"]}
+
+
+def allocate_context(op: dict, host: dict, images: ImageStore, settings: Settings) -> dict:
+    root = images.get(host["image"])
+    boot_images = {k: images.get(root[f"{k}_id"]) for k in ("kernel", "ramdisk") if root.get(f"{k}_id")}
+    boot: dict = {k: _image_ref(v) for k, v in boot_images.items()}
+    if boot:
+        boot["cmdline"] = root["properties"].get("os_command_line", "console=ttyS0")
+    return {
+        "operation_id": op["id"], "host_id": host["id"], "name": host["name"], "project": host["project"],
+        "flavor": host["flavor"], "ssh_keys": host["ssh_keys"], "bridge": settings.vm_bridge,
+        "root_image": _image_ref(root), "images": [_image_ref(root), *map(_image_ref, boot_images.values())],
+        "boot": boot,
+    }
+
+
+def reclaim_context(op: dict, host: dict) -> dict:
+    return {"operation_id": op["id"], "host_id": host["id"], "name": host["name"],
+            "hypervisor": host["hypervisor"]}
+
+
+def _allocated(op: dict, st: Stores, ctx: dict) -> dict:
+    lease = ctx["lease"]
+    st.hosts.update(op["host_id"], state="active", hypervisor=ctx["hypervisor"],
+                    addresses=[{k: lease[k] for k in ("network", "address", "cidr", "mac")}])
+    host = st.hosts.get(op["host_id"])
+    return {"host_id": host["id"], "name": host["name"], "fqdn": host["fqdn"], "hypervisor": ctx["hypervisor"],
+            "addresses": host["addresses"], "guest": ctx.get("guest")}
+
+
+def _allocate_failed(op: dict, st: Stores, outcomes: dict, rolled_back: bool) -> None:
+    claim = outcomes.get("claim_capacity")
+    if claim:
+        st.hosts.update(op["host_id"], hypervisor=claim["data"]["hypervisor"])
+    st.hosts.update(op["host_id"], state="error" if outcomes else "failed")
+
+
+def _reclaimed(op: dict, st: Stores, ctx: dict) -> dict:
+    st.hosts.update(op["host_id"], state="deleted", deleted_at=_now())
+    released = st.volumes.release_host(op["host_id"])
+    return {"host_id": op["host_id"], "reclaimed": True, "volumes_detached": released}
+
+
+def _host_error(op: dict, st: Stores, outcomes: dict, rolled_back: bool) -> None:
+    st.hosts.update(op["host_id"], state="error")
+
+
+def volume_context(op: dict, st: Stores) -> dict:
+    vol = st.volumes.get(op["volume_id"])
+    ctx = {"operation_id": op["id"], "volume_id": vol["id"], "name": vol["name"], "size_gb": vol["size_gb"],
+           "hypervisor": vol["hypervisor"]}
+    if op["host_id"]:
+        host = st.hosts.get(op["host_id"])
+        ctx.update(host_id=host["id"], host_name=host["name"])
+    return ctx
+
+
+BUSY = {"creating", "deleting", "reserved", "attaching", "detaching"}
+
+
+def _volume_state(state: str, **fields):
+    def record(op: dict, st: Stores, ctx: dict) -> dict:
+        extra = {"deleted_at": _now()} if state == "deleted" else {}
+        st.volumes.swap(op["volume_id"], BUSY, state, **fields, **extra)
+        return {"volume": st.volumes.get(op["volume_id"])}
+
+    return record
+
+
+def _attached(op: dict, st: Stores, ctx: dict) -> dict:
+    st.volumes.swap(op["volume_id"], {"reserved", "attaching"}, "in-use", host_id=op["host_id"],
+                    target=ctx.get("target"))
+    return {"volume": st.volumes.get(op["volume_id"])}
+
+
+def _volume_failed(state_after_rollback: str):
+    def record(op: dict, st: Stores, outcomes: dict, rolled_back: bool) -> None:
+        state = state_after_rollback if rolled_back or not outcomes else "error"
+        fields = {"host_id": None, "target": None} if state == "available" else {}
+        st.volumes.swap(op["volume_id"], BUSY, state, **fields)
+
+    return record
+
+
+def _allocate_ctx(op: dict, st: Stores, settings: Settings) -> dict:
+    return allocate_context(op, st.hosts.get(op["host_id"]), st.images, settings)
+
+
+def _reclaim_ctx(op: dict, st: Stores, _settings: Settings) -> dict:
+    return reclaim_context(op, st.hosts.get(op["host_id"]))
+
+
+def _volume_ctx(op: dict, st: Stores, _settings: Settings) -> dict:
+    return volume_context(op, st)
+
+
+KINDS: dict[str, Kind] = {
+    "allocate_host": Kind(allocate_host.allocate_host, _allocate_ctx, _allocated, _allocate_failed),
+    "reclaim_host": Kind(reclaim_host.reclaim_host, _reclaim_ctx, _reclaimed, _host_error),
+    "create_volume": Kind(volumes.create_volume, _volume_ctx, _volume_state("available"), _volume_failed("error")),
+    "delete_volume": Kind(volumes.delete_volume, _volume_ctx, _volume_state("deleted"), _volume_failed("error")),
+    "attach_volume": Kind(volumes.attach_volume, _volume_ctx, _attached, _volume_failed("available")),
+    "detach_volume": Kind(volumes.detach_volume, _volume_ctx, _volume_state("available", host_id=None, target=None),
+                          _volume_failed("error")),
+}

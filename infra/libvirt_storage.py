@@ -1,0 +1,190 @@
+"""The libvirt storage adapter: a `dir` pool per node and raw volumes in it.
+
+libvirt errors become StorageError here and nowhere else. Volume files are only ever
+made, grown and removed through the storage API, never by hand."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import libvirt
+
+from infra.errors import StorageError
+
+libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+
+
+@contextmanager
+def _translated(action: str, code: str | None = None):
+    try:
+        yield
+    except libvirt.libvirtError as exc:
+        raise StorageError(f"libvirt {action} failed: {exc.get_error_message()}", code=code,
+                           details={"libvirt_code": exc.get_error_code()}) from exc
+
+
+def pool_xml(name: str, path: Path) -> str:
+    pool = ET.Element("pool", {"type": "dir"})
+    ET.SubElement(pool, "name").text = name
+    target = ET.SubElement(pool, "target")
+    ET.SubElement(target, "path").text = str(path)
+    perms = ET.SubElement(target, "permissions")
+    ET.SubElement(perms, "mode").text = "0755"
+    return ET.tostring(pool, encoding="unicode")
+
+
+def volume_xml(name: str, capacity: int) -> str:
+    """A sparse raw volume: nothing allocated up front."""
+    vol = ET.Element("volume")
+    ET.SubElement(vol, "name").text = name
+    ET.SubElement(vol, "allocation", {"unit": "bytes"}).text = "0"
+    ET.SubElement(vol, "capacity", {"unit": "bytes"}).text = str(capacity)
+    target = ET.SubElement(vol, "target")
+    ET.SubElement(target, "format", {"type": "raw"})
+    return ET.tostring(vol, encoding="unicode")
+
+
+class LibvirtStorage:
+    """Opens its connection on first use, or borrows one (e.g. the compute adapter's)."""
+
+    def __init__(self, uri: str | None = None, connection: Callable[[], object] | None = None):
+        self.uri = uri
+        self._connection = connection
+        self._conn = None
+
+    @classmethod
+    def sharing(cls, compute) -> LibvirtStorage:
+        """Uses the compute adapter's connection (one connection per job)."""
+        return cls(compute.uri, connection=lambda: compute.conn)
+
+    @property
+    def conn(self):
+        if self._connection is not None:
+            return self._connection()
+        if self._conn is None:
+            with _translated("connect"):
+                self._conn = libvirt.open(self.uri)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except libvirt.libvirtError:
+                pass
+            self._conn = None
+
+    # --- pools ---------------------------------------------------------------
+
+    def _pool(self, name: str):
+        try:
+            return self.conn.storagePoolLookupByName(name)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL:
+                return None
+            raise StorageError(f"libvirt pool lookup failed: {exc.get_error_message()}") from exc
+
+    @staticmethod
+    def _pool_path(pool) -> Path:
+        with _translated("pool XMLDesc"):
+            return Path(ET.fromstring(pool.XMLDesc(0)).findtext("target/path") or "")
+
+    def ensure_pool(self, name: str, path: Path) -> bool:
+        """Defines, builds, starts and autostarts a dir pool at path. True if anything changed."""
+        pool = self._pool(name)
+        changed = pool is None
+        if pool is None:
+            with _translated("storagePoolDefineXML"):
+                pool = self.conn.storagePoolDefineXML(pool_xml(name, path), 0)
+        elif self._pool_path(pool) != path:
+            raise StorageError(f"pool {name} points at {self._pool_path(pool)}, not {path}", code="pool_conflict")
+        with _translated("pool start"):
+            if pool.isActive() and not path.is_dir():
+                pool.destroy()  # its directory went away underneath it
+            if not pool.isActive():
+                pool.build(0)
+                pool.create(0)
+                changed = True
+            if not pool.autostart():
+                pool.setAutostart(1)
+                changed = True
+            pool.refresh(0)
+        return changed
+
+    def remove_pool(self, name: str) -> bool:
+        """Stops and undefines the pool; its directory and files are left alone."""
+        pool = self._pool(name)
+        if pool is None:
+            return False
+        with _translated("pool undefine"):
+            if pool.isActive():
+                pool.destroy()
+            pool.undefine()
+        return True
+
+    def pools(self, prefix: str) -> list[str]:
+        with _translated("listAllStoragePools"):
+            return [p.name() for p in self.conn.listAllStoragePools() if p.name().startswith(prefix)]
+
+    # --- volumes -------------------------------------------------------------
+
+    def volume(self, pool_name: str, name: str) -> dict | None:
+        """{"path", "capacity", "allocation"} of the volume, or None if it (or its pool) is absent.
+
+        An inactive pool is not started (observing never acts): its file is looked at instead."""
+        pool = self._pool(pool_name)
+        if pool is None:
+            return None
+        directory = self._pool_path(pool)
+        if not directory.is_dir():
+            return None
+        with _translated("pool isActive"):
+            active = pool.isActive()
+        if not active:
+            file = directory / name
+            return {"path": str(file), "capacity": file.stat().st_size, "allocation": None} if file.exists() else None
+        vol = self._lookup_volume(pool, name)
+        if vol is None:
+            return None
+        with _translated("volume info"):
+            _kind, capacity, allocation = vol.info()
+            return {"path": vol.path(), "capacity": capacity, "allocation": allocation}
+
+    def _lookup_volume(self, pool, name: str):
+        with _translated("pool refresh"):
+            pool.refresh(0)
+        try:
+            return pool.storageVolLookupByName(name)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
+                return None
+            raise StorageError(f"libvirt volume lookup failed: {exc.get_error_message()}") from exc
+
+    def _require_volume(self, pool_name: str, name: str):
+        pool = self._pool(pool_name)
+        vol = None if pool is None else self._lookup_volume(pool, name)
+        if vol is None:
+            raise StorageError(f"volume {name} is not in pool {pool_name}", code="volume_absent")
+        return vol
+
+    def create_volume(self, pool_name: str, name: str, capacity: int) -> None:
+        pool = self._pool(pool_name)
+        if pool is None:
+            raise StorageError(f"pool {pool_name} is not defined", code="pool_absent")
+        with _translated("storageVolCreateXML"):
+            pool.createXML(volume_xml(name, capacity), 0)
+
+    def resize_volume(self, pool_name: str, name: str, capacity: int) -> None:
+        vol = self._require_volume(pool_name, name)
+        with _translated("volume resize"):
+            vol.resize(capacity, 0)
+
+    def delete_volume(self, pool_name: str, name: str) -> None:
+        pool = self._pool(pool_name)
+        vol = None if pool is None else self._lookup_volume(pool, name)
+        if vol is None:
+            return
+        with _translated("volume delete"):
+            vol.delete(0)

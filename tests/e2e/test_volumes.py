@@ -1,0 +1,103 @@
+"""Volumes through the API on a running guest: create, attach live, seen in the
+guest by serial, detach, data kept, delete; reclaim leaves volumes available."""
+import time
+import uuid
+
+import pytest
+
+from infra import console
+from tests.e2e.conftest import unique_name
+
+MARKER = b"hostflow-volume-marker"
+
+
+def volume_file(settings, volume: dict):
+    return settings.state_dir / "nodes" / volume["hypervisor"] / "volumes" / f"vol-{volume['id']}.raw"
+
+
+def console_blocks(settings, host: dict) -> list[dict]:
+    log = settings.state_dir / "nodes" / host["hypervisor"] / "instances" / host["id"] / "console.log"
+    return (console.latest(log) or {}).get("blocks", [])
+
+
+def serials_once_settled(settings, host: dict, gone: str, seconds: float = 5.0) -> list[str]:
+    """The guest prints its state about once a second: wait for the line after a change."""
+    deadline = time.monotonic() + seconds
+    while True:
+        serials = [b["serial"] for b in console_blocks(settings, host)]
+        if gone not in serials or time.monotonic() > deadline:
+            return serials
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def host(api):
+    accepted = api.allocate(unique_name("e2e"))
+    op = api.wait(accepted["operation"]["id"])
+    assert op["state"] == "succeeded", op["error"]
+    yield api.get(f"/v1/hosts/{accepted['host']['id']}").json()["host"]
+    api.wait(api.delete(f"/v1/hosts/{accepted['host']['id']}").json()["operation"]["id"])
+
+
+@pytest.fixture(scope="module")
+def volume(api, host):
+    resp = api.post("/v1/volumes", {"name": unique_name("data"), "size_gb": 1, "env": "test",
+                                    "hypervisor": host["hypervisor"]}, key=str(uuid.uuid4()))
+    assert resp.status_code == 202, resp.text
+    op = api.wait(resp.json()["operation"]["id"])
+    assert op["state"] == "succeeded", op["error"]
+    return api.get(f"/v1/volumes/{resp.json()['volume']['id']}").json()["volume"]
+
+
+def test_created_volume_is_available_in_its_nodes_pool(settings, volume):
+    assert volume["state"] == "available"
+    assert volume_file(settings, volume).stat().st_size == 1 << 30
+
+
+def test_attach_is_live_and_the_guest_sees_the_serial(api, settings, host, volume):
+    with open(volume_file(settings, volume), "r+b") as fh:
+        fh.write(MARKER)
+    resp = api.post(f"/v1/hosts/{host['id']}/volumes", {"volume_id": volume["id"]})
+    assert resp.status_code == 202, resp.text
+    op = api.wait(resp.json()["operation"]["id"])
+    assert op["state"] == "succeeded", op["error"]
+    got = api.get(f"/v1/volumes/{volume['id']}").json()["volume"]
+    assert got["state"] == "in-use" and got["host_id"] == host["id"]
+    serials = [b["serial"] for b in console_blocks(settings, host)]
+    assert volume["id"][:20] in serials
+
+
+def test_deleting_an_attached_volume_is_refused(api, volume):
+    resp = api.delete(f"/v1/volumes/{volume['id']}")
+    assert resp.status_code == 409 and resp.json()["error"]["code"] == "volume_in_use"
+
+
+def test_detach_releases_it_and_keeps_the_data(api, settings, host, volume):
+    resp = api.delete(f"/v1/hosts/{host['id']}/volumes/{volume['id']}")
+    assert resp.status_code == 202, resp.text
+    op = api.wait(resp.json()["operation"]["id"])
+    assert op["state"] == "succeeded", op["error"]
+    assert api.get(f"/v1/volumes/{volume['id']}").json()["volume"]["state"] == "available"
+    assert volume["id"][:20] not in serials_once_settled(settings, host, volume["id"][:20])
+    assert volume_file(settings, volume).read_bytes()[:len(MARKER)] == MARKER
+
+
+def test_delete_removes_the_pool_volume(api, settings, volume):
+    op = api.wait(api.delete(f"/v1/volumes/{volume['id']}").json()["operation"]["id"])
+    assert op["state"] == "succeeded", op["error"]
+    assert api.get(f"/v1/volumes/{volume['id']}").json()["volume"]["state"] == "deleted"
+    assert not volume_file(settings, volume).exists()
+
+
+def test_reclaiming_the_host_leaves_its_volume_available(api, host):
+    created = api.post("/v1/volumes", {"name": unique_name("keep"), "size_gb": 1, "env": "test",
+                                       "hypervisor": host["hypervisor"]}, key=str(uuid.uuid4())).json()
+    volume_id = created["volume"]["id"]
+    assert api.wait(created["operation"]["id"])["state"] == "succeeded"
+    attach = api.post(f"/v1/hosts/{host['id']}/volumes", {"volume_id": volume_id}).json()
+    assert api.wait(attach["operation"]["id"])["state"] == "succeeded"
+    reclaim = api.wait(api.delete(f"/v1/hosts/{host['id']}").json()["operation"]["id"])
+    assert reclaim["state"] == "succeeded" and reclaim["result"]["volumes_detached"] == 1
+    got = api.get(f"/v1/volumes/{volume_id}").json()["volume"]
+    assert got["state"] == "available" and got["host_id"] is None
+    assert api.wait(api.delete(f"/v1/volumes/{volume_id}").json()["operation"]["id"])["state"] == "succeeded"
