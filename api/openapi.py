@@ -1,7 +1,7 @@
 """The OpenAPI document, with request schemas taken from the pydantic models."""
 from __future__ import annotations
 
-from api.schemas import AllocateHost, GenericWebhook
+from api.schemas import AllocateHost, AttachVolume, CreateVolume, GenericWebhook
 
 ERROR = {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
     "code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}}
@@ -29,6 +29,10 @@ IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "st
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
+def _body(schema: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",
@@ -36,7 +40,9 @@ def document() -> dict:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {"AllocateHost": AllocateHost.model_json_schema(),
-                        "GenericWebhook": GenericWebhook.model_json_schema(), "Error": ERROR},
+                        "GenericWebhook": GenericWebhook.model_json_schema(),
+                        "CreateVolume": CreateVolume.model_json_schema(),
+                        "AttachVolume": AttachVolume.model_json_schema(), "Error": ERROR},
         },
         "security": [{"bearer": []}],
         "paths": {
@@ -65,6 +71,26 @@ def document() -> dict:
                                         "responses": {"200": _resp("hypervisors"), **_errors(401)}}},
             "/v1/images": {"get": {"summary": "registered images", "responses": {"200": _resp("images"),
                                                                                  **_errors(401)}}},
+            "/v1/volumes": {
+                "post": {"summary": "create a volume", "parameters": [DRY_RUN, IDEMPOTENCY],
+                         "requestBody": _body("CreateVolume"),
+                         "responses": {"202": _resp("queued", OP_REF), **_errors(400, 401, 403, 409, 422)}},
+                "get": {"summary": "list volumes", "responses": {"200": _resp("volumes"), **_errors(401)}},
+            },
+            "/v1/volumes/{id}": {
+                "parameters": [ID],
+                "get": {"summary": "a volume", "responses": {"200": _resp("volume"), **_errors(401, 404)}},
+                "delete": {"summary": "delete a volume", "parameters": [DRY_RUN, IDEMPOTENCY],
+                           "responses": {"202": _resp("queued", OP_REF), **_errors(401, 403, 404, 409)}},
+            },
+            "/v1/hosts/{id}/volumes": {"parameters": [ID], "post": {
+                "summary": "attach a volume (live)", "parameters": [DRY_RUN, IDEMPOTENCY],
+                "requestBody": _body("AttachVolume"),
+                "responses": {"202": _resp("queued", OP_REF), **_errors(400, 401, 403, 404, 409, 422)}}},
+            "/v1/hosts/{id}/volumes/{volume_id}": {
+                "parameters": [ID, {"name": "volume_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "delete": {"summary": "detach a volume", "parameters": [DRY_RUN, IDEMPOTENCY],
+                           "responses": {"202": _resp("queued", OP_REF), **_errors(401, 403, 404, 409)}}},
             "/v1/webhooks/generic": {"post": {
                 "summary": "a signed operation request", "security": [],
                 "parameters": [{"name": "X-Hub-Signature-256", "in": "header", "required": True,

@@ -13,7 +13,13 @@ bp = Blueprint("volumes", __name__)
 
 
 def _accepted(op: dict):
+    if op.get("dry_run"):
+        return jsonify(op), 200
     return jsonify({"operation": operation_ref(op), "volume": {"id": op["volume_id"]}}), 202
+
+
+def _dry_run() -> bool:
+    return request.args.get("dry_run", "").lower() in {"1", "true", "yes"}
 
 
 def _who() -> tuple[str | None, str, str]:
@@ -28,7 +34,7 @@ def create_volume():
     errors = size_limit(body.size_gb, svc.settings)
     if errors:
         raise Invalid(f"size_gb: {errors[0]['msg']}", details={"errors": errors})
-    return _accepted(submit_create_volume(svc, body, *_who()))
+    return _accepted(submit_create_volume(svc, body, *_who(), dry_run=_dry_run()))
 
 
 @bp.get("/v1/volumes")
@@ -46,17 +52,17 @@ def get_volume(volume_id: str):
 @bp.delete("/v1/volumes/<volume_id>")
 @require(write=True)
 def delete_volume(volume_id: str):
-    return _accepted(submit_delete_volume(services(), volume_id, *_who()))
+    return _accepted(submit_delete_volume(services(), volume_id, *_who(), dry_run=_dry_run()))
 
 
 @bp.post("/v1/hosts/<host_id>/volumes")
 @require(write=True)
 def attach(host_id: str):
     body = AttachVolume.model_validate(json_body())
-    return _accepted(submit_attach(services(), host_id, body.volume_id, *_who()))
+    return _accepted(submit_attach(services(), host_id, body.volume_id, *_who(), dry_run=_dry_run()))
 
 
 @bp.delete("/v1/hosts/<host_id>/volumes/<volume_id>")
 @require(write=True)
 def detach(host_id: str, volume_id: str):
-    return _accepted(submit_detach(services(), host_id, volume_id, *_who()))
+    return _accepted(submit_detach(services(), host_id, volume_id, *_who(), dry_run=_dry_run()))

@@ -34,7 +34,13 @@ def _submit(svc, kind: str, key, params: dict, before_insert, source, requester,
     return op
 
 
-def submit_create_volume(svc, body, key, source: str, requester: str) -> dict:
+def _plan(svc, kind: str, volume: dict, host_id: str | None = None) -> dict:
+    ctx = {"volume_id": volume["id"], "size_gb": volume["size_gb"], "hypervisor": volume["hypervisor"],
+           "host_id": host_id}
+    return svc.planner.volume(kind, ctx)
+
+
+def submit_create_volume(svc, body, key, source: str, requester: str, dry_run: bool = False) -> dict:
     params = body.model_dump()
     existing = svc.operations.by_key(key) if key else None
     if existing:
@@ -46,6 +52,8 @@ def submit_create_volume(svc, body, key, source: str, requester: str) -> dict:
         where = body.hypervisor or "any hypervisor"
         raise NoCapacity(f"{where} has no room for a {body.size_gb} GiB volume (or is not live)")
     volume_id, op_id = str(uuid.uuid4()), str(uuid.uuid4())
+    if dry_run:
+        return _plan(svc, "create_volume", {"id": volume_id, "size_gb": body.size_gb, "hypervisor": nodes[0]})
 
     def add_volume(session) -> None:
         session.add(Volume(id=volume_id, name=body.name, env=body.env, project=body.project, size_gb=body.size_gb,
@@ -54,7 +62,7 @@ def submit_create_volume(svc, body, key, source: str, requester: str) -> dict:
     return _submit(svc, "create_volume", key, params, add_volume, source, requester, volume_id, op_id=op_id)
 
 
-def submit_delete_volume(svc, volume_id: str, key, source: str, requester: str) -> dict:
+def submit_delete_volume(svc, volume_id: str, key, source: str, requester: str, dry_run: bool = False) -> dict:
     volume = svc.volumes.get(volume_id)
     if volume["state"] == "deleted":
         last = svc.operations.latest_for_volume(volume_id, "delete_volume")
@@ -63,12 +71,15 @@ def submit_delete_volume(svc, volume_id: str, key, source: str, requester: str) 
     if volume["state"] == "in-use":
         raise Conflict(f"volume {volume_id} is attached to host {volume['host_id']}; detach it first",
                        code="volume_in_use", details={"host_id": volume["host_id"]})
+    if dry_run:
+        return _plan(svc, "delete_volume", volume)
     key = key or f"delete-volume:{volume_id}:{uuid.uuid4()}"
     return _submit(svc, "delete_volume", key, {"volume_id": volume_id},
                    _swap_in(volume_id, {"available", "error"}, "deleting"), source, requester, volume_id)
 
 
-def submit_attach(svc, host_id: str, volume_id: str, key, source: str, requester: str) -> dict:
+def submit_attach(svc, host_id: str, volume_id: str, key, source: str, requester: str,
+                  dry_run: bool = False) -> dict:
     params = {"host_id": host_id, "volume_id": volume_id}
     existing = svc.operations.by_key(key) if key else None
     if existing:
@@ -80,11 +91,16 @@ def submit_attach(svc, host_id: str, volume_id: str, key, source: str, requester
         raise Conflict(f"volume {volume_id} lives on {volume['hypervisor']}, host {host_id} on "
                        f"{host['hypervisor']}; volumes cannot move between hypervisors yet",
                        code="volume_on_other_hypervisor")
+    if dry_run:
+        if volume["state"] != "available":
+            raise Conflict(f"volume {volume_id} is {volume['state']}", code="volume_busy")
+        return _plan(svc, "attach_volume", volume, host_id)
     return _submit(svc, "attach_volume", key, params, _swap_in(volume_id, {"available"}, "reserved"),
                    source, requester, volume_id, host_id=host_id)
 
 
-def submit_detach(svc, host_id: str, volume_id: str, key, source: str, requester: str) -> dict:
+def submit_detach(svc, host_id: str, volume_id: str, key, source: str, requester: str,
+                  dry_run: bool = False) -> dict:
     params = {"host_id": host_id, "volume_id": volume_id}
     existing = svc.operations.by_key(key) if key else None
     if existing:
@@ -92,6 +108,8 @@ def submit_detach(svc, host_id: str, volume_id: str, key, source: str, requester
     volume = svc.volumes.get(volume_id)
     if volume["host_id"] != host_id:
         raise Conflict(f"volume {volume_id} is not attached to host {host_id}", code="volume_not_attached")
+    if dry_run:
+        return _plan(svc, "detach_volume", volume, host_id)
     key = key or f"detach:{volume_id}:{uuid.uuid4()}"
     return _submit(svc, "detach_volume", key, params, _swap_in(volume_id, {"in-use"}, "detaching"),
                    source, requester, volume_id, host_id=host_id)

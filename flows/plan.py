@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from flows import allocate_host, reclaim_host
+from flows import allocate_host, reclaim_host, volumes
 from flows.engine import Step
 from functions.registry import FUNCTIONS
 from infra.db.ipam import mac_for
@@ -33,6 +33,11 @@ class Planner:
         ctx = reclaim_context({"id": "dry-run"}, host)
         steps = reclaim_host.steps_for(ctx)
         return {"dry_run": True, "operation": "reclaim_host", "host": host["id"], "steps": self._plan(steps, ctx)}
+
+    def volume(self, kind: str, ctx: dict) -> dict:
+        steps = {"create_volume": volumes.CREATE, "delete_volume": volumes.DELETE,
+                 "attach_volume": volumes.ATTACH, "detach_volume": volumes.DETACH}[kind]
+        return {"dry_run": True, "operation": kind, "volume": ctx["volume_id"], "steps": self._plan(steps, ctx)}
 
     def _plan(self, steps: list[Step], ctx: dict) -> list[dict]:
         plan_id = uuid.uuid4()

@@ -54,6 +54,15 @@ def test_created_volume_is_available_in_its_nodes_pool(settings, volume):
     assert volume_file(settings, volume).stat().st_size == 1 << 30
 
 
+def test_attach_dry_run_plans_on_the_node_and_changes_nothing(api, host, volume):
+    resp = api.post(f"/v1/hosts/{host['id']}/volumes", {"volume_id": volume["id"]}, params={"dry_run": "true"})
+    assert resp.status_code == 200, resp.text
+    steps = {s["name"]: s for s in resp.json()["steps"]}
+    assert steps["attach_volume"]["action"] == "attach"
+    assert steps["attach_volume"]["node"] == f"hv.{host['hypervisor']}"
+    assert api.get(f"/v1/volumes/{volume['id']}").json()["volume"]["state"] == "available"
+
+
 def test_attach_is_live_and_the_guest_sees_the_serial(api, settings, host, volume):
     with open(volume_file(settings, volume), "r+b") as fh:
         fh.write(MARKER)
