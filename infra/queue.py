@@ -21,6 +21,7 @@ JOB_FUNCTION = "infra.jobs.run_function"
 RESULT_TTL = 7 * 24 * 3600
 ALIVE_PREFIX = "hostflow:alive:"
 ALIVE_TTL = 5
+NO_WORKER_GRACE = 10
 
 
 class QueueError(HostflowError):
@@ -78,12 +79,19 @@ class RqDispatcher:
 
     def _wait(self, job: Job) -> dict:
         deadline = time.monotonic() + self.step_timeout + 30
+        unserved_since = None
         while time.monotonic() < deadline:
             result = job.latest_result(timeout=1)
             if result is not None:
                 return _payload(job, result)
-            if job.get_status() == JobStatus.STARTED and not self._worker_alive(job):
+            status = job.get_status()
+            if status == JobStatus.STARTED and not self._worker_alive(job):
                 raise WorkerLost(f"the worker running {job.id} is gone; retry the operation to resume")
+            unserved = status == JobStatus.QUEUED and not serves(self.redis, job.origin)
+            unserved_since = (unserved_since or time.monotonic()) if unserved else None
+            if unserved_since and time.monotonic() - unserved_since > NO_WORKER_GRACE:
+                raise WorkerLost(f"no live worker serves queue {job.origin}; {job.id} stays queued for it, "
+                                 "retry the operation once the node is back", code="node_unavailable")
         raise WorkerLost(f"{job.id} did not finish within {self.step_timeout:.0f} s; retry to resume",
                          code="step_timeout")
 
@@ -92,10 +100,20 @@ class RqDispatcher:
         return not job.worker_name or is_alive(self.redis, job.worker_name)
 
 
-def mark_alive(redis: Redis, worker_name: str) -> None:
-    """Our own liveness key: RQ's worker key is not refreshed while a SimpleWorker
-    runs a job, so it cannot tell a long step from a dead node."""
-    redis.set(ALIVE_PREFIX + worker_name, "1", ex=ALIVE_TTL)
+def mark_alive(redis: Redis, worker_name: str, queues: list[str]) -> None:
+    """Our own liveness key, holding the queues the worker serves: RQ's worker key is
+    not refreshed while a SimpleWorker runs a job, so it cannot tell a long step
+    from a dead node."""
+    redis.set(ALIVE_PREFIX + worker_name, ",".join(queues), ex=ALIVE_TTL)
+
+
+def serves(redis: Redis, queue_name: str) -> bool:
+    """Whether any live worker serves the queue."""
+    for key in redis.scan_iter(ALIVE_PREFIX + "*", count=100):
+        value = redis.get(key)
+        if value is not None and queue_name in value.decode().split(","):
+            return True
+    return False
 
 
 def is_alive(redis: Redis, worker_name: str) -> bool:

@@ -54,10 +54,10 @@ def _heartbeat(redis, settings: Settings, stop: threading.Event) -> None:
             log.exception("heartbeat failed")
 
 
-def _keep_alive(redis, name: str, stop: threading.Event) -> None:
+def _keep_alive(redis, name: str, queues: list[str], stop: threading.Event) -> None:
     while True:
         try:
-            mark_alive(redis, name)
+            mark_alive(redis, name, queues)
         except Exception:  # noqa: BLE001 - redis may be restarting; try again next second
             log.warning("liveness mark failed")
         if stop.wait(1):
@@ -97,8 +97,9 @@ def main(argv: list[str] | None = None) -> None:
                                         args=(settings.node, f"hv.{settings.node}", info, ratios), result_ttl=600)
         threading.Thread(target=_heartbeat, args=(redis, settings, stop), daemon=True).start()
     name = f"{args.role}-{args.node or 'main'}-{os.getpid()}"
-    threading.Thread(target=_keep_alive, args=(redis, name, stop), daemon=True).start()
-    worker = SimpleWorker([queue(redis, q) for q in queue_names(args.role, args.node)], connection=redis,
+    queues = queue_names(args.role, args.node)
+    threading.Thread(target=_keep_alive, args=(redis, name, queues, stop), daemon=True).start()
+    worker = SimpleWorker([queue(redis, q) for q in queues], connection=redis,
                           serializer=JSONSerializer, name=name, worker_ttl=settings.worker_ttl)
     try:
         worker.work(burst=args.burst, with_scheduler=False, logging_level="INFO")

@@ -55,18 +55,28 @@ def test_a_failing_step_leaves_nothing_behind(failing, services, settings, libvi
     assert services.hosts.get(op["host_id"])["state"] == "failed"
 
 
-def _waiting_for_guest(op: dict) -> bool:
-    return any(s["name"] == "wait_guest_up" and s["state"] == "running" for s in op["steps"])
+def _waiting_for_guest(redis):
+    """True once the node's worker has taken the wait_guest_up job (not merely queued)."""
+    from rq.job import Job, JobStatus
+    from rq.serializers import JSONSerializer
+
+    def check(op: dict) -> bool:
+        if not any(s["name"] == "wait_guest_up" and s["state"] == "running" for s in op["steps"]):
+            return False
+        job = Job.fetch(f"{op['id']}_wait_guest_up", connection=redis, serializer=JSONSerializer)
+        return job.get_status() == JobStatus.STARTED
+
+    return check
 
 
 def _domains_of(libvirt, stack: str, host_id: str) -> int:
     return sum(1 for name in libvirt.domains_marked(stack) if libvirt.marks(name).get("host") == host_id)
 
 
-def test_killed_worker_then_retry_completes_with_one_domain(api, settings, libvirt):
+def test_killed_worker_then_retry_completes_with_one_domain(api, settings, libvirt, services):
     accepted = api.allocate(unique_name("kill"))
     op_id, host_id = accepted["operation"]["id"], accepted["host"]["id"]
-    op = api.wait(op_id, until=_waiting_for_guest, timeout=120)
+    op = api.wait(op_id, until=_waiting_for_guest(services.redis), timeout=120)
     node = next(s["node"] for s in op["steps"] if s["name"] == "wait_guest_up").removeprefix("hv.")
     os.kill(int((REPO / ".hostflow" / "run" / f"worker-{node}.pid").read_text()), signal.SIGKILL)
 
