@@ -63,8 +63,9 @@ def submit_reclaim(svc, host_id: str, key: str | None, source: str, requester: s
 
 def retry(svc, op_id: str) -> dict:
     op = svc.operations.reopen_for_retry(op_id)
-    if op["host_id"]:
-        svc.hosts.update(op["host_id"], state="building" if op["kind"] == "allocate_host" else "deleting")
+    host_states = {"allocate_host": "building", "reclaim_host": "deleting"}
+    if op["kind"] in host_states:
+        svc.hosts.update(op["host_id"], state=host_states[op["kind"]])
     _enqueue(svc, op, attempt=op["attempts"])
     return svc.operations.get(op_id)
 

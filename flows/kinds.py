@@ -113,10 +113,15 @@ def _attached(op: dict, st: Stores, ctx: dict) -> dict:
 
 
 def _volume_failed(state_after_rollback: str):
+    """Rolled back (or nothing done): the volume returns to its resting state. Left
+    half-done for a retry (a lost node): it keeps its in-flight state, so the retry can
+    finish it and nothing else can take it meanwhile."""
+
     def record(op: dict, st: Stores, outcomes: dict, rolled_back: bool) -> None:
-        state = state_after_rollback if rolled_back or not outcomes else "error"
-        fields = {"host_id": None, "target": None} if state == "available" else {}
-        st.volumes.swap(op["volume_id"], BUSY, state, **fields)
+        if outcomes and not rolled_back:
+            return
+        fields = {"host_id": None, "target": None} if state_after_rollback == "available" else {}
+        st.volumes.swap(op["volume_id"], BUSY, state_after_rollback, **fields)
 
     return record
 
@@ -140,5 +145,5 @@ KINDS: dict[str, Kind] = {
     "delete_volume": Kind(volumes.delete_volume, _volume_ctx, _volume_state("deleted"), _volume_failed("error")),
     "attach_volume": Kind(volumes.attach_volume, _volume_ctx, _attached, _volume_failed("available")),
     "detach_volume": Kind(volumes.detach_volume, _volume_ctx, _volume_state("available", host_id=None, target=None),
-                          _volume_failed("error")),
+                          _volume_failed("in-use")),
 }

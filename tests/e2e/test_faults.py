@@ -55,18 +55,27 @@ def test_a_failing_step_leaves_nothing_behind(failing, services, settings, libvi
     assert services.hosts.get(op["host_id"])["state"] == "failed"
 
 
-def _waiting_for_guest(redis):
-    """True once the node's worker has taken the wait_guest_up job (not merely queued)."""
+def _node_has_taken(redis, step: str):
+    """True once the node's worker has taken the step's job (not merely queued)."""
     from rq.job import Job, JobStatus
     from rq.serializers import JSONSerializer
 
     def check(op: dict) -> bool:
-        if not any(s["name"] == "wait_guest_up" and s["state"] == "running" for s in op["steps"]):
+        if not any(s["name"] == step and s["state"] == "running" for s in op["steps"]):
             return False
-        job = Job.fetch(f"{op['id']}_wait_guest_up", connection=redis, serializer=JSONSerializer)
+        job = Job.fetch(f"{op['id']}_{step}", connection=redis, serializer=JSONSerializer)
         return job.get_status() == JobStatus.STARTED
 
     return check
+
+
+def _kill_worker_of(op: dict, step: str) -> None:
+    node = next(s["node"] for s in op["steps"] if s["name"] == step).removeprefix("hv.")
+    os.kill(int((REPO / ".hostflow" / "run" / f"worker-{node}.pid").read_text()), signal.SIGKILL)
+
+
+def _restart_stack() -> None:
+    subprocess.run(["bash", str(REPO / "scripts" / "stack.sh"), "up"], check=True, capture_output=True)
 
 
 def _domains_of(libvirt, stack: str, host_id: str) -> int:
@@ -76,13 +85,12 @@ def _domains_of(libvirt, stack: str, host_id: str) -> int:
 def test_killed_worker_then_retry_completes_with_one_domain(api, settings, libvirt, services):
     accepted = api.allocate(unique_name("kill"))
     op_id, host_id = accepted["operation"]["id"], accepted["host"]["id"]
-    op = api.wait(op_id, until=_waiting_for_guest(services.redis), timeout=120)
-    node = next(s["node"] for s in op["steps"] if s["name"] == "wait_guest_up").removeprefix("hv.")
-    os.kill(int((REPO / ".hostflow" / "run" / f"worker-{node}.pid").read_text()), signal.SIGKILL)
+    _kill_worker_of(api.wait(op_id, until=_node_has_taken(services.redis, "wait_guest_up"), timeout=120),
+                    "wait_guest_up")
 
     failed = api.wait(op_id, timeout=60)
     assert failed["state"] == "failed" and failed["error"]["code"] == "worker_lost"
-    subprocess.run(["bash", str(REPO / "scripts" / "stack.sh"), "up"], check=True, capture_output=True)
+    _restart_stack()
     assert api.post(f"/v1/operations/{op_id}/retry").status_code == 202
 
     done = api.wait(op_id, timeout=120)
@@ -92,3 +100,30 @@ def test_killed_worker_then_retry_completes_with_one_domain(api, settings, libvi
     reclaim = api.wait(api.delete(f"/v1/hosts/{host_id}").json()["operation"]["id"])
     assert reclaim["state"] == "succeeded"
     assert leftovers(settings, libvirt, host_id) == NOTHING
+
+
+def test_killed_worker_during_attach_then_retry_gives_exactly_one_attachment(api, settings, libvirt, services):
+    host_op = api.wait(api.allocate(unique_name("kill"))["operation"]["id"])
+    host = api.get(f"/v1/hosts/{host_op['host_id']}").json()["host"]
+    created = api.post("/v1/volumes", {"name": unique_name("kill"), "size_gb": 1, "env": "test",
+                                       "hypervisor": host["hypervisor"]}).json()
+    volume_id = created["volume"]["id"]
+    assert api.wait(created["operation"]["id"])["state"] == "succeeded"
+    op_id = api.post(f"/v1/hosts/{host['id']}/volumes", {"volume_id": volume_id}).json()["operation"]["id"]
+    _kill_worker_of(api.wait(op_id, until=_node_has_taken(services.redis, "wait_volume_visible"), timeout=60),
+                    "wait_volume_visible")
+
+    failed = api.wait(op_id, timeout=60)
+    assert failed["state"] == "failed" and failed["error"]["code"] == "worker_lost"
+    assert api.get(f"/v1/volumes/{volume_id}").json()["volume"]["state"] == "reserved"
+    _restart_stack()
+    assert api.post(f"/v1/operations/{op_id}/retry").status_code == 202
+
+    done = api.wait(op_id, timeout=60)
+    assert done["state"] == "succeeded", done["error"]
+    path = str(settings.state_dir / "nodes" / host["hypervisor"] / "volumes" / f"vol-{volume_id}.raw")
+    for live in (True, False):
+        assert [d["source"] for d in libvirt.disks(f"hf-{host['id']}", live=live)].count(path) == 1
+    assert api.get(f"/v1/volumes/{volume_id}").json()["volume"]["state"] == "in-use"
+    api.wait(api.delete(f"/v1/hosts/{host['id']}").json()["operation"]["id"])
+    api.wait(api.delete(f"/v1/volumes/{volume_id}").json()["operation"]["id"])
