@@ -83,6 +83,9 @@ def document() -> dict:
                 "delete": {"summary": "delete a volume", "parameters": [DRY_RUN, IDEMPOTENCY],
                            "responses": {"202": _resp("queued", OP_REF), **_errors(401, 403, 404, 409)}},
             },
+            "/v1/volumes/{id}/extend": {"parameters": [ID], "post": {
+                "summary": "grow a volume (live when attached)", "parameters": [DRY_RUN, IDEMPOTENCY],
+                "responses": {"202": _resp("queued", OP_REF), **_errors(400, 401, 403, 404, 409, 422)}}},
             "/v1/hosts/{id}/volumes": {"parameters": [ID], "post": {
                 "summary": "attach a volume (live)", "parameters": [DRY_RUN, IDEMPOTENCY],
                 "requestBody": _body("AttachVolume"),

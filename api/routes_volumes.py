@@ -4,8 +4,8 @@ from flask import Blueprint, g, jsonify, request
 
 from api.auth import require, services
 from api.request_body import json_body
-from api.schemas import AttachVolume, CreateVolume, size_limit
-from api.submit_volumes import submit_attach, submit_create_volume, submit_delete_volume, submit_detach
+from api.schemas import AttachVolume, CreateVolume, ExtendVolume, size_limit
+from api.submit_volumes import submit_attach, submit_create_volume, submit_delete_volume, submit_detach, submit_extend
 from api.views import operation_ref
 from infra.errors import Invalid
 
@@ -66,3 +66,14 @@ def attach(host_id: str):
 @require(write=True)
 def detach(host_id: str, volume_id: str):
     return _accepted(submit_detach(services(), host_id, volume_id, *_who(), dry_run=_dry_run()))
+
+
+@bp.post("/v1/volumes/<volume_id>/extend")
+@require(write=True)
+def extend(volume_id: str):
+    svc = services()
+    body = ExtendVolume.model_validate(json_body())
+    errors = size_limit(body.size_gb, svc.settings)
+    if errors:
+        raise Invalid(f"size_gb: {errors[0]['msg']}", details={"errors": errors})
+    return _accepted(submit_extend(svc, volume_id, body.size_gb, *_who(), dry_run=_dry_run()))

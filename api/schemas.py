@@ -54,6 +54,10 @@ class CreateVolume(Strict):
                                          description="place the volume on this node (where its host runs)")
 
 
+class ExtendVolume(Strict):
+    size_gb: StrictInt
+
+
 class AttachVolume(Strict):
     volume_id: StrictStr = Field(min_length=1, max_length=64)
 

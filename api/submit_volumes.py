@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from api.submit import _enqueue, _key
 from infra.db.models import Volume
-from infra.errors import Conflict, NoCapacity
+from infra.errors import Conflict, Invalid, NoCapacity
 
 
 def _swap_in(volume_id: str, from_states: set[str], to_state: str, **fields):
@@ -113,3 +113,22 @@ def submit_detach(svc, host_id: str, volume_id: str, key, source: str, requester
     key = key or f"detach:{volume_id}:{uuid.uuid4()}"
     return _submit(svc, "detach_volume", key, params, _swap_in(volume_id, {"in-use"}, "detaching"),
                    source, requester, volume_id, host_id=host_id)
+
+
+def submit_extend(svc, volume_id: str, size_gb: int, key, source: str, requester: str,
+                  dry_run: bool = False) -> dict:
+    volume = svc.volumes.get(volume_id)
+    if size_gb <= volume["size_gb"]:
+        raise Invalid(f"size_gb: volumes only grow; {volume_id} is already {volume['size_gb']} GiB",
+                      code="shrink_not_supported")
+    if volume["state"] not in {"available", "in-use"}:
+        raise Conflict(f"volume {volume_id} is {volume['state']}", code="volume_busy")
+    if dry_run:
+        ctx = {"volume_id": volume_id, "new_size_gb": size_gb, "hypervisor": volume["hypervisor"],
+               "host_id": volume["host_id"]}
+        return svc.planner.volume("extend_volume", ctx)
+    params = {"volume_id": volume_id, "size_gb": size_gb, "from_state": volume["state"]}
+    key = key or f"extend:{volume_id}:{uuid.uuid4()}"
+    return _submit(svc, "extend_volume", key, params,
+                   _swap_in(volume_id, {volume["state"]}, "extending"), source, requester, volume_id,
+                   host_id=volume["host_id"])

@@ -126,6 +126,19 @@ def _volume_failed(state_after_rollback: str):
     return record
 
 
+def _extend_ctx(op: dict, st: Stores, _settings: Settings) -> dict:
+    return {**volume_context(op, st), "new_size_gb": op["params"]["size_gb"]}
+
+
+def _extended(op: dict, st: Stores, ctx: dict) -> dict:
+    st.volumes.swap(op["volume_id"], {"extending"}, op["params"]["from_state"], size_gb=op["params"]["size_gb"])
+    return {"volume": st.volumes.get(op["volume_id"])}
+
+
+def _extend_failed(op: dict, st: Stores, outcomes: dict, rolled_back: bool) -> None:
+    st.volumes.swap(op["volume_id"], {"extending"}, op["params"]["from_state"])
+
+
 def _allocate_ctx(op: dict, st: Stores, settings: Settings) -> dict:
     return allocate_context(op, st.hosts.get(op["host_id"]), st.images, settings)
 
@@ -144,6 +157,7 @@ KINDS: dict[str, Kind] = {
     "create_volume": Kind(volumes.create_volume, _volume_ctx, _volume_state("available"), _volume_failed("error")),
     "delete_volume": Kind(volumes.delete_volume, _volume_ctx, _volume_state("deleted"), _volume_failed("error")),
     "attach_volume": Kind(volumes.attach_volume, _volume_ctx, _attached, _volume_failed("available")),
+    "extend_volume": Kind(volumes.extend_volume, _extend_ctx, _extended, _extend_failed),
     "detach_volume": Kind(volumes.detach_volume, _volume_ctx, _volume_state("available", host_id=None, target=None),
                           _volume_failed("in-use")),
 }

@@ -36,7 +36,8 @@ class Planner:
 
     def volume(self, kind: str, ctx: dict) -> dict:
         steps = {"create_volume": volumes.CREATE, "delete_volume": volumes.DELETE,
-                 "attach_volume": volumes.ATTACH, "detach_volume": volumes.DETACH}[kind]
+                 "attach_volume": volumes.ATTACH, "detach_volume": volumes.DETACH,
+                 "extend_volume": volumes.extend_steps(ctx)}[kind]
         return {"dry_run": True, "operation": kind, "volume": ctx["volume_id"], "steps": self._plan(steps, ctx)}
 
     def _plan(self, steps: list[Step], ctx: dict) -> list[dict]:

@@ -31,6 +31,23 @@ ATTACH = [
 DETACH = [Step("detach_volume", "detach_volume", on_hypervisor, _attachment)]
 
 
+def _extend(ctx: dict) -> dict:
+    return {"volume_id": ctx["volume_id"], "size_gb": ctx["new_size_gb"], "host_id": ctx.get("host_id")}
+
+
+def _grown_visible(ctx: dict) -> dict:
+    return {**_attachment(ctx), "size_bytes": ctx["new_size_gb"] << 30}
+
+
+EXTEND = [Step("extend_volume", "extend_volume", on_hypervisor, _extend),
+          Step("wait_volume_grown", "wait_volume_visible", on_hypervisor, _grown_visible)]
+
+
+def extend_steps(ctx: dict) -> list[Step]:
+    """A detached volume has no guest to wait for."""
+    return EXTEND if ctx.get("host_id") else EXTEND[:1]
+
+
 @flow(name="create-volume", flow_run_name="create volume {ctx[name]}", persist_result=False)
 def create_volume(operation_id: str, ctx: dict) -> dict:
     return run_recorded(operation_id, CREATE, ctx)
@@ -49,3 +66,8 @@ def attach_volume(operation_id: str, ctx: dict) -> dict:
 @flow(name="detach-volume", flow_run_name="detach {ctx[name]} from {ctx[host_name]}", persist_result=False)
 def detach_volume(operation_id: str, ctx: dict) -> dict:
     return run_recorded(operation_id, DETACH, ctx)
+
+
+@flow(name="extend-volume", flow_run_name="extend {ctx[name]} to {ctx[new_size_gb]} GiB", persist_result=False)
+def extend_volume(operation_id: str, ctx: dict) -> dict:
+    return run_recorded(operation_id, extend_steps(ctx), ctx)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from functions import capacity, compute, disks, images, ipam, volumes
+from functions import capacity, compute, disks, images, ipam, volume_extend, volumes
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ FUNCTIONS: dict[str, Entry] = {
     "wait_guest_up": Entry(compute.wait_guest_up, lambda _n, _r: compute.Plan("wait", "guest reports up"), "node"),
     "ensure_stopped": Entry(compute.ensure_stopped, compute.plan_stopped, "node"),
     "ensure_undefined": Entry(compute.ensure_undefined, compute.plan_undefined, "node"),
+    "extend_volume": Entry(volume_extend.extend_volume, volume_extend.plan_extend, "node"),
     "ensure_volume": Entry(volumes.ensure_volume, volumes.plan_volume, "node"),
     "delete_volume": Entry(volumes.delete_volume, volumes.plan_delete_volume, "node"),
     "attach_volume": Entry(volumes.attach_volume, volumes.plan_attach, "node"),

@@ -177,22 +177,25 @@ def _target_of(disks: list[dict], path: str) -> str | None:
 
 # --- the guest's view -----------------------------------------------------------
 
-def visible_block(state: dict | None, volume_id: str) -> dict | None:
-    """The guest's block device carrying the volume's serial, from a console state line."""
+def visible_block(state: dict | None, volume_id: str, min_size: int = 0) -> dict | None:
+    """The guest's block device carrying the volume's serial (at least min_size bytes)."""
     serial = guest_serial(volume_id)
-    return next((b for b in (state or {}).get("blocks", []) if b.get("serial") == serial), None)
+    return next((b for b in (state or {}).get("blocks", [])
+                 if b.get("serial") == serial and b.get("size_bytes", 0) >= min_size), None)
 
 
 def wait_volume_visible(node: Node, req: dict) -> Outcome:
-    """req: {"host_id", "volume_id", "timeout"?}. Data: {"device": "vdc", "size_bytes": N}."""
+    """req: {"host_id", "volume_id", "size_bytes"?, "timeout"?}. Data: {"device": "vdc", "size_bytes": N}.
+    With size_bytes, waits until the guest sees the disk at least that large (after an extend)."""
     log = node.console_log(req["host_id"])
-    block = visible_block(console.latest(log), req["volume_id"])
+    min_size = req.get("size_bytes", 0)
+    block = visible_block(console.latest(log), req["volume_id"], min_size)
     if block:
         return Outcome.unchanged("visible", device=block["name"], size_bytes=block["size_bytes"])
     deadline = time.monotonic() + req.get("timeout", 30.0)
     while time.monotonic() < deadline:
         time.sleep(0.1)
-        block = visible_block(console.latest(log), req["volume_id"])
+        block = visible_block(console.latest(log), req["volume_id"], min_size)
         if block:
             return Outcome(False, before="invisible", after="visible", note="guest listed the disk",
                            data={"device": block["name"], "size_bytes": block["size_bytes"]})

@@ -153,6 +153,11 @@ class LibvirtCompute:
             return []
         return [_disk_info(d) for d in ET.fromstring(xml).iterfind("devices/disk")]
 
+    def block_resize(self, name: str, target: str, size_bytes: int) -> None:
+        """Grows a disk of a running domain; the guest is told of the new size."""
+        with _translated("blockResize"):
+            self._require(name).blockResize(target, size_bytes, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+
     def attach_disk(self, name: str, path: str, target: str, serial: str, live: bool) -> None:
         """Attaches a raw file as a virtio disk: to the persistent definition, and live if asked."""
         disk = ET.Element("disk", {"type": "file", "device": "disk"})

@@ -15,6 +15,11 @@ def volume_file(settings, volume: dict):
     return settings.state_dir / "nodes" / volume["hypervisor"] / "volumes" / f"vol-{volume['id']}.raw"
 
 
+def head(path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(len(MARKER))
+
+
 def console_blocks(settings, host: dict) -> list[dict]:
     log = settings.state_dir / "nodes" / host["hypervisor"] / "instances" / host["id"] / "console.log"
     return (console.latest(log) or {}).get("blocks", [])
@@ -76,6 +81,24 @@ def test_attach_is_live_and_the_guest_sees_the_serial(api, settings, host, volum
     assert volume["id"][:20] in serials
 
 
+def test_shrinking_is_refused(api, volume):
+    resp = api.post(f"/v1/volumes/{volume['id']}/extend", {"size_gb": 1})
+    assert resp.status_code == 422 and resp.json()["error"]["code"] == "shrink_not_supported"
+    assert api.get(f"/v1/volumes/{volume['id']}").json()["volume"]["state"] == "in-use"
+
+
+def test_extend_on_a_running_guest_is_live(api, settings, host, volume):
+    resp = api.post(f"/v1/volumes/{volume['id']}/extend", {"size_gb": 2})
+    assert resp.status_code == 202, resp.text
+    op = api.wait(resp.json()["operation"]["id"])
+    assert op["state"] == "succeeded", op["error"]
+    assert [s["name"] for s in op["steps"]] == ["extend_volume", "wait_volume_grown"]
+    got = api.get(f"/v1/volumes/{volume['id']}").json()["volume"]
+    assert got["state"] == "in-use" and got["size_gb"] == 2
+    block = next(b for b in console_blocks(settings, host) if b["serial"] == volume["id"][:20])
+    assert block["size_bytes"] == 2 << 30
+
+
 def test_deleting_an_attached_volume_is_refused(api, volume):
     resp = api.delete(f"/v1/volumes/{volume['id']}")
     assert resp.status_code == 409 and resp.json()["error"]["code"] == "volume_in_use"
@@ -88,7 +111,16 @@ def test_detach_releases_it_and_keeps_the_data(api, settings, host, volume):
     assert op["state"] == "succeeded", op["error"]
     assert api.get(f"/v1/volumes/{volume['id']}").json()["volume"]["state"] == "available"
     assert volume["id"][:20] not in serials_once_settled(settings, host, volume["id"][:20])
-    assert volume_file(settings, volume).read_bytes()[:len(MARKER)] == MARKER
+    assert head(volume_file(settings, volume)) == MARKER
+
+
+def test_extend_a_detached_volume_in_its_pool(api, settings, volume):
+    op = api.wait(api.post(f"/v1/volumes/{volume['id']}/extend", {"size_gb": 3}).json()["operation"]["id"])
+    assert op["state"] == "succeeded", op["error"]
+    assert [s["name"] for s in op["steps"]] == ["extend_volume"]
+    assert api.get(f"/v1/volumes/{volume['id']}").json()["volume"]["state"] == "available"
+    assert volume_file(settings, volume).stat().st_size == 3 << 30
+    assert head(volume_file(settings, volume)) == MARKER
 
 
 def test_delete_removes_the_pool_volume(api, settings, volume):
