@@ -13,6 +13,7 @@ import libvirt
 
 from infra import domain_xml
 from infra.errors import ComputeError
+from infra.libvirt_connection import LibvirtConnection
 
 libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 
@@ -43,22 +44,14 @@ class LibvirtCompute:
     def __init__(self, uri: str, log_dir: Path | None = None):
         self.uri = uri
         self.log_dir = log_dir
-        self._conn = None
+        self.connection = LibvirtConnection(uri)
 
     @property
     def conn(self):
-        if self._conn is None:
-            with _translated("connect"):
-                self._conn = libvirt.open(self.uri)
-        return self._conn
+        return self.connection.get()
 
     def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except libvirt.libvirtError:
-                pass
-            self._conn = None
+        self.connection.close()
 
     def _lookup(self, name: str):
         try:

@@ -5,13 +5,13 @@ made, grown and removed through the storage API, never by hand."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
 import libvirt
 
 from infra.errors import StorageError
+from infra.libvirt_connection import LibvirtConnection
 
 libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 
@@ -49,32 +49,20 @@ def volume_xml(name: str, capacity: int) -> str:
 class LibvirtStorage:
     """Opens its connection on first use, or borrows one (e.g. the compute adapter's)."""
 
-    def __init__(self, uri: str | None = None, connection: Callable[[], object] | None = None):
-        self.uri = uri
-        self._connection = connection
-        self._conn = None
+    def __init__(self, connection: LibvirtConnection):
+        self.connection = connection
 
     @classmethod
     def sharing(cls, compute) -> LibvirtStorage:
         """Uses the compute adapter's connection (one connection per job)."""
-        return cls(compute.uri, connection=lambda: compute.conn)
+        return cls(compute.connection)
 
     @property
     def conn(self):
-        if self._connection is not None:
-            return self._connection()
-        if self._conn is None:
-            with _translated("connect"):
-                self._conn = libvirt.open(self.uri)
-        return self._conn
+        return self.connection.get()
 
     def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except libvirt.libvirtError:
-                pass
-            self._conn = None
+        self.connection.close()
 
     # --- pools ---------------------------------------------------------------
 
