@@ -34,6 +34,13 @@ def _submit(svc, kind: str, key, params: dict, before_insert, source, requester,
     return op
 
 
+def _replay(svc, kind: str, key: str | None, params: dict) -> dict | None:
+    """The operation already recorded under this key (422 if the request differs), or None."""
+    if key and svc.operations.by_key(key):
+        return svc.operations.create(kind, key, params)[0]
+    return None
+
+
 def _plan(svc, kind: str, volume: dict, host_id: str | None = None) -> dict:
     ctx = {"volume_id": volume["id"], "size_gb": volume["size_gb"], "hypervisor": volume["hypervisor"],
            "host_id": host_id}
@@ -42,9 +49,9 @@ def _plan(svc, kind: str, volume: dict, host_id: str | None = None) -> dict:
 
 def submit_create_volume(svc, body, key, source: str, requester: str, dry_run: bool = False) -> dict:
     params = body.model_dump()
-    existing = svc.operations.by_key(key) if key else None
-    if existing:
-        return svc.operations.create("create_volume", key, params)[0]
+    replay = _replay(svc, "create_volume", key, params)
+    if replay:
+        return replay
     nodes = svc.planner.control.capacity.candidates(0, 0, body.size_gb)
     if body.hypervisor:
         nodes = [n for n in nodes if n == body.hypervisor]
@@ -81,9 +88,9 @@ def submit_delete_volume(svc, volume_id: str, key, source: str, requester: str, 
 def submit_attach(svc, host_id: str, volume_id: str, key, source: str, requester: str,
                   dry_run: bool = False) -> dict:
     params = {"host_id": host_id, "volume_id": volume_id}
-    existing = svc.operations.by_key(key) if key else None
-    if existing:
-        return svc.operations.create("attach_volume", key, params)[0]
+    replay = _replay(svc, "attach_volume", key, params)
+    if replay:
+        return replay
     host, volume = svc.hosts.get(host_id), svc.volumes.get(volume_id)
     if host["state"] != "active" or svc.operations.active_for_host(host_id):
         raise Conflict(f"host {host_id} is {host['state']} or busy with another operation", code="host_busy")
@@ -102,9 +109,9 @@ def submit_attach(svc, host_id: str, volume_id: str, key, source: str, requester
 def submit_detach(svc, host_id: str, volume_id: str, key, source: str, requester: str,
                   dry_run: bool = False) -> dict:
     params = {"host_id": host_id, "volume_id": volume_id}
-    existing = svc.operations.by_key(key) if key else None
-    if existing:
-        return svc.operations.create("detach_volume", key, params)[0]
+    replay = _replay(svc, "detach_volume", key, params)
+    if replay:
+        return replay
     volume = svc.volumes.get(volume_id)
     if volume["host_id"] != host_id:
         raise Conflict(f"volume {volume_id} is not attached to host {host_id}", code="volume_not_attached")
