@@ -63,7 +63,8 @@ def cmd_create(c: Client, a) -> None:
 
 def cmd_delete(c: Client, a) -> None:
     params = {"dry_run": "true"} if a.dry_run else None
-    data = c.call("DELETE", f"/v1/hosts/{a.id}", params=params)
+    body = {"delete_volumes": True} if a.delete_volumes else None
+    data = c.call("DELETE", f"/v1/hosts/{a.id}", body, params=params)
     _print(data)
     if a.wait and not a.dry_run:
         _print(c.follow(data["operation"]["id"]))
@@ -113,6 +114,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--wait", action="store_true")
     s = sub.add_parser("delete", help="reclaim a host")
     s.add_argument("id")
+    s.add_argument("--delete-volumes", action="store_true", help="delete its volumes (default: detach them)")
     s.add_argument("--dry-run", action="store_true")
     s.add_argument("--wait", action="store_true")
     s = sub.add_parser("op", help="show an operation")

@@ -1,7 +1,7 @@
 """The OpenAPI document, with request schemas taken from the pydantic models."""
 from __future__ import annotations
 
-from api.schemas import AllocateHost, AttachVolume, CreateVolume, GenericWebhook
+from api.schemas import AllocateHost, AttachVolume, CreateVolume, GenericWebhook, ReclaimOptions
 
 ERROR = {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
     "code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}}
@@ -26,6 +26,8 @@ def _errors(*codes: int) -> dict:
 DRY_RUN = {"name": "dry_run", "in": "query", "schema": {"type": "boolean"},
            "description": "answer 200 with the plan; change nothing"}
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
+DELETE_VOLUMES = {"name": "delete_volumes", "in": "query", "schema": {"type": "boolean"},
+                  "description": "delete the host's volumes instead of detaching them (as the body's field)"}
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
@@ -42,7 +44,8 @@ def document() -> dict:
             "schemas": {"AllocateHost": AllocateHost.model_json_schema(),
                         "GenericWebhook": GenericWebhook.model_json_schema(),
                         "CreateVolume": CreateVolume.model_json_schema(),
-                        "AttachVolume": AttachVolume.model_json_schema(), "Error": ERROR},
+                        "AttachVolume": AttachVolume.model_json_schema(),
+                        "ReclaimOptions": ReclaimOptions.model_json_schema(), "Error": ERROR},
         },
         "security": [{"bearer": []}],
         "paths": {
@@ -57,9 +60,10 @@ def document() -> dict:
             "/v1/hosts/{id}": {
                 "parameters": [ID],
                 "get": {"summary": "a host", "responses": {"200": _resp("host"), **_errors(401, 404)}},
-                "delete": {"summary": "reclaim a host", "parameters": [DRY_RUN, IDEMPOTENCY],
+                "delete": {"summary": "reclaim a host", "parameters": [DRY_RUN, IDEMPOTENCY, DELETE_VOLUMES],
+                           "requestBody": {**_body("ReclaimOptions"), "required": False},
                            "responses": {"202": _resp("queued", OP_REF), "200": _resp("plan (dry run)"),
-                                         **_errors(401, 403, 404, 409)}},
+                                         **_errors(400, 401, 403, 404, 409, 422)}},
             },
             "/v1/operations/{id}": {"parameters": [ID], "get": {
                 "summary": "an operation with its steps", "responses": {"200": _resp("operation"),

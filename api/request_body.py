@@ -21,3 +21,8 @@ def json_body() -> dict:
     if not isinstance(body, dict):
         raise MalformedJson("request body must be a JSON object")
     return body
+
+
+def optional_json_body() -> dict:
+    """As json_body, but an empty body is an empty object."""
+    return json_body() if request.get_data(cache=True).strip() else {}

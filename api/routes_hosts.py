@@ -4,7 +4,7 @@ from flask import Blueprint, g, jsonify, request
 
 from api.auth import require, services
 from api.request_body import json_body
-from api.schemas import AllocateHost, flavor_limits
+from api.schemas import AllocateHost, ReclaimOptions, flavor_limits
 from api.submit import submit_allocate, submit_reclaim
 from api.views import operation_ref
 from infra.errors import Invalid
@@ -12,8 +12,19 @@ from infra.errors import Invalid
 bp = Blueprint("hosts", __name__)
 
 
+def _flag(name: str) -> bool:
+    return request.args.get(name, "").lower() in {"1", "true", "yes"}
+
+
 def _dry_run() -> bool:
-    return request.args.get("dry_run", "").lower() in {"1", "true", "yes"}
+    return _flag("dry_run")
+
+
+def reclaim_options() -> ReclaimOptions:
+    """From the optional JSON body, or `?delete_volumes=true`."""
+    body = json_body() if request.get_data(cache=True).strip() else {}
+    options = ReclaimOptions.model_validate(body)
+    return options.model_copy(update={"delete_volumes": options.delete_volumes or _flag("delete_volumes")})
 
 
 def validate_allocate(raw: dict, settings) -> AllocateHost:
@@ -54,7 +65,11 @@ def get_host(host_id: str):
 @require(write=True)
 def delete_host(host_id: str):
     svc = services()
+    options = reclaim_options()
     if _dry_run():
-        return jsonify(svc.planner.reclaim(svc.hosts.get(host_id))), 200
-    op, _ = submit_reclaim(svc, host_id, request.headers.get("Idempotency-Key"), "api", g.identity["name"])
+        doomed = [v["id"] for v in svc.volumes.attached_to(host_id) if v["state"] == "in-use"]
+        plan = svc.planner.reclaim(svc.hosts.get(host_id), doomed if options.delete_volumes else None)
+        return jsonify(plan), 200
+    op, _ = submit_reclaim(svc, host_id, request.headers.get("Idempotency-Key"), "api", g.identity["name"],
+                           delete_volumes=options.delete_volumes)
     return jsonify({"operation": operation_ref(op), "host": {"id": host_id}}), 202

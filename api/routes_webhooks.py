@@ -28,7 +28,7 @@ def generic():
         op, _ = submit_allocate(svc, validate_allocate(hook.params, svc.settings), key, source, source)
     elif hook.operation == "reclaim_host":
         params = ReclaimHost.model_validate(hook.params)
-        op, _ = submit_reclaim(svc, params.host_id, key, source, source)
+        op, _ = submit_reclaim(svc, params.host_id, key, source, source, delete_volumes=params.delete_volumes)
     else:
         raise Invalid(f"unknown operation {hook.operation!r}", code="unknown_operation")
     return jsonify({"operation": operation_ref(op), "host": {"id": op["host_id"]}}), 202

@@ -1,7 +1,7 @@
 """Request bodies, validated with pydantic: unknown fields are refused."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 DNS_LABEL = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 
@@ -23,9 +23,15 @@ class AllocateHost(Strict):
     flavor: Flavor
     project: StrictStr = Field(default="default", pattern=DNS_LABEL, max_length=63)
     ssh_keys: list[StrictStr] = Field(default_factory=list, max_length=32)
+    hypervisor: StrictStr | None = Field(default=None, pattern=DNS_LABEL, max_length=63,
+                                         description="place the host on this node (where its volumes live)")
 
 
-class ReclaimHost(Strict):
+class ReclaimOptions(Strict):
+    delete_volumes: StrictBool = Field(default=False, description="delete the host's volumes, not detach them")
+
+
+class ReclaimHost(ReclaimOptions):
     host_id: StrictStr = Field(min_length=1, max_length=64)
 
 
@@ -66,3 +72,16 @@ def size_limit(size_gb: int, settings) -> list[dict]:
     if not 1 <= size_gb <= settings.max_volume_gb:
         return [{"loc": ["size_gb"], "msg": f"must be between 1 and {settings.max_volume_gb}", "input": size_gb}]
     return []
+
+
+class CreateBackup(Strict):
+    name: StrictStr | None = Field(default=None, pattern=DNS_LABEL, max_length=63)
+    incremental: StrictBool = Field(default=False, description="store only chunks changed since the newest backup")
+
+
+class RestoreBackup(Strict):
+    volume_id: StrictStr | None = Field(default=None, min_length=1, max_length=64,
+                                        description="an `available` volume to overwrite; omitted: a new volume")
+    name: StrictStr | None = Field(default=None, pattern=DNS_LABEL, max_length=63, description="of the new volume")
+    hypervisor: StrictStr | None = Field(default=None, pattern=DNS_LABEL, max_length=63,
+                                         description="where the new volume goes")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from infra.db.models import Host
+from infra.db.volumes import take_attached
 from infra.errors import Conflict, Invalid, NotFound
 from infra.queue import QueueError, enqueue_operation
 
@@ -14,7 +15,7 @@ def _key(key: str | None) -> str:
 
 
 def submit_allocate(svc, body, key: str | None, source: str, requester: str) -> tuple[dict, bool]:
-    params = body.model_dump()
+    params = body.model_dump(exclude_none=True)  # no hypervisor hint: the fingerprint it always had
     try:
         image = svc.images.get(body.image)
     except NotFound as exc:
@@ -39,35 +40,61 @@ def submit_allocate(svc, body, key: str | None, source: str, requester: str) -> 
     return op, created
 
 
-def submit_reclaim(svc, host_id: str, key: str | None, source: str, requester: str) -> tuple[dict, bool]:
+def submit_reclaim(svc, host_id: str, key: str | None, source: str, requester: str,
+                   delete_volumes: bool = False) -> tuple[dict, bool]:
     host = svc.hosts.get(host_id)
     if host["state"] == "deleted":
         last = svc.operations.latest_for_host(host_id, "reclaim_host")
         if last:
             return last, False
     active = svc.operations.active_for_host(host_id)
-    if active and active["kind"] == "reclaim_host":
+    if active and active["kind"] == "reclaim_host" and _deletes_volumes(active) == delete_volumes:
         return active, False
     if active:
         raise Conflict(f"host {host_id} has a {active['kind']} operation in progress", code="host_busy",
                        details={"operation": active["id"]})
-    params = {"host_id": host_id}
+    params = {"host_id": host_id, **({"delete_volumes": True} if delete_volumes else {})}
     key = key or f"reclaim:{host_id}:{uuid.uuid4()}"
+    take = (lambda session: take_attached(session, host_id)) if delete_volumes else None
     op, created = svc.operations.create("reclaim_host", key, params, host_id=host_id, source=source,
-                                        requester=requester)
+                                        requester=requester, before_insert=take)
     if created:
         svc.hosts.update(host_id, state="deleting")
         _enqueue(svc, op)
     return op, created
 
 
+def _deletes_volumes(op: dict) -> bool:
+    return bool(op["params"].get("delete_volumes"))
+
+
+RETRYABLE = {"failed", "rolled_back"}
+HOST_STATES = {"allocate_host": "building", "reclaim_host": "deleting"}
+# A failed create or delete leaves its volume `error`; its retry takes it back.
+VOLUME_STATES = {"create_volume": "creating", "delete_volume": "deleting"}
+
+
 def retry(svc, op_id: str) -> dict:
+    op = svc.operations.get(op_id)
+    if op["state"] in RETRYABLE:
+        _retake(svc, op)
     op = svc.operations.reopen_for_retry(op_id)
-    host_states = {"allocate_host": "building", "reclaim_host": "deleting"}
-    if op["kind"] in host_states:
-        svc.hosts.update(op["host_id"], state=host_states[op["kind"]])
+    if op["kind"] in HOST_STATES:
+        svc.hosts.update(op["host_id"], state=HOST_STATES[op["kind"]])
     _enqueue(svc, op, attempt=op["attempts"])
     return svc.operations.get(op_id)
+
+
+def _retake(svc, op: dict) -> None:
+    """What the operation works on is taken again (compare-and-swap, 409 if something else has it)."""
+    if op["kind"] in VOLUME_STATES:
+        svc.volumes.take(op["volume_id"], {"error"}, VOLUME_STATES[op["kind"]])
+    elif op["kind"] == "reclaim_host" and _deletes_volumes(op):
+        svc.volumes.take_attached(op["host_id"])
+    elif op["kind"] in {"backup_volume", "restore_backup", "delete_backup"}:
+        from api.submit_backups import retake  # it builds on this module
+
+        retake(svc, op)
 
 
 def _enqueue(svc, op: dict, attempt: int = 0) -> None:
@@ -76,4 +103,6 @@ def _enqueue(svc, op: dict, attempt: int = 0) -> None:
     except QueueError:
         svc.operations.transition(op["id"], {"queued"}, "failed", error_code="queue_unavailable",
                                   error_message="the queue was unavailable; retry the operation")
+        if op["kind"] in VOLUME_STATES:
+            svc.volumes.swap(op["volume_id"], {VOLUME_STATES[op["kind"]]}, "error")
         raise

@@ -25,10 +25,10 @@ def _swap_in(volume_id: str, from_states: set[str], to_state: str, **fields):
 
 
 def _submit(svc, kind: str, key, params: dict, before_insert, source, requester, volume_id, host_id=None,
-            op_id=None):
+            op_id=None, backup_id=None):
     op, created = svc.operations.create(kind, _key(key), params, host_id=host_id, volume_id=volume_id,
                                         source=source, requester=requester, before_insert=before_insert,
-                                        op_id=op_id)
+                                        op_id=op_id, backup_id=backup_id)
     if created:
         _enqueue(svc, op)
     return op

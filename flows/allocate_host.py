@@ -11,7 +11,8 @@ def _host(ctx: dict) -> dict:
 
 
 def _claim_request(ctx: dict) -> dict:
-    return {**_host(ctx), **ctx["flavor"]}
+    pin = {"hypervisor": ctx["hypervisor_hint"]} if ctx.get("hypervisor_hint") else {}
+    return {**_host(ctx), **ctx["flavor"], **pin}
 
 
 def _images_request(ctx: dict) -> dict:

@@ -16,7 +16,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
 
+from flows.progress import StepProgress
 from infra.errors import HostflowError, WorkerLost
+
+PROGRESSING = {"backup_volume", "restore_backup"}  # they report bytes done while they run
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,16 @@ class FlowFailed(HostflowError):
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def dispatch(queue: str, job_id: str, function: str, request: dict, reuse: bool) -> dict:
-    return runtime_var.get().dispatcher.run(queue, job_id, function, request, reuse=reuse)["outcome"]
+def dispatch(queue: str, job_id: str, function: str, request: dict, reuse: bool, op_id: str, step: str) -> dict:
+    return _run(runtime_var.get(), queue, job_id, function, request, reuse, op_id, step)
+
+
+def _run(runtime: Runtime, queue: str, job_id: str, function: str, request: dict, reuse: bool, op_id: str,
+         step: str) -> dict:
+    kwargs = {"reuse": reuse}
+    if function in PROGRESSING:
+        kwargs["on_progress"] = StepProgress(runtime.journal, op_id, step, runtime.prefect)
+    return runtime.dispatcher.run(queue, job_id, function, request, **kwargs)["outcome"]
 
 
 def step_job_id(op_id: str, step: str, suffix: str = "") -> str:
@@ -68,11 +79,12 @@ def step_job_id(op_id: str, step: str, suffix: str = "") -> str:
     return "_".join(p for p in (op_id, step, suffix) if p)
 
 
-def _call(name: str, queue: str, job_id: str, function: str, request: dict, reuse: bool) -> dict:
+def _call(name: str, queue: str, job_id: str, function: str, request: dict, reuse: bool, op_id: str = "",
+          step: str = "") -> dict:
     runtime = runtime_var.get()
     if runtime.prefect:
-        return dispatch.with_options(name=name)(queue, job_id, function, request, reuse=reuse)
-    return runtime.dispatcher.run(queue, job_id, function, request, reuse=reuse)["outcome"]
+        return dispatch.with_options(name=name)(queue, job_id, function, request, reuse, op_id, step)
+    return _run(runtime, queue, job_id, function, request, reuse, op_id, step)
 
 
 def _logger():
@@ -101,7 +113,7 @@ def run_steps(op_id: str, steps: list[Step], ctx: dict) -> dict:
         journal.step_started(op_id, seq, step.name, "do", queue)
         try:
             outcome = _call(step.name, queue, step_job_id(op_id, step.name), step.function, step.request(ctx),
-                            reuse=prior == "running")
+                            reuse=prior == "running", op_id=op_id, step=step.name)
         except HostflowError as exc:
             journal.step_finished(op_id, step.name, "do", "failed", error=exc.to_dict())
             log.error("%s failed: %s: %s", step.name, exc.code, exc.message)

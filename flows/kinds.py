@@ -2,36 +2,14 @@
 and what its success or failure means for the records it concerns."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-
 from flows import allocate_host, reclaim_host, volumes
-from infra.db.hosts import HostStore
+from flows.backup_kinds import BACKUP_KINDS
+from flows.kind import Kind, Stores
+from flows.kind import now as _now
 from infra.db.images import ImageStore
-from infra.db.operations import OperationStore
-from infra.db.volumes import VolumeStore
 from infra.settings import Settings
 
-
-@dataclass
-class Stores:
-    ops: OperationStore
-    hosts: HostStore
-    images: ImageStore
-    volumes: VolumeStore
-
-
-@dataclass(frozen=True)
-class Kind:
-    flow: Callable
-    context: Callable[[dict, Stores, Settings], dict]
-    succeeded: Callable[[dict, Stores, dict], dict]
-    failed: Callable[[dict, Stores, dict, bool], None]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["KINDS", "Kind", "Stores"]
 
 
 def _image_ref(image: dict) -> dict:
@@ -49,13 +27,16 @@ def allocate_context(op: dict, host: dict, images: ImageStore, settings: Setting
         "operation_id": op["id"], "host_id": host["id"], "name": host["name"], "project": host["project"],
         "flavor": host["flavor"], "ssh_keys": host["ssh_keys"], "bridge": settings.vm_bridge,
         "root_image": _image_ref(root), "images": [_image_ref(root), *map(_image_ref, boot_images.values())],
-        "boot": boot,
+        "boot": boot, "hypervisor_hint": (op.get("params") or {}).get("hypervisor"),
     }
 
 
-def reclaim_context(op: dict, host: dict) -> dict:
-    return {"operation_id": op["id"], "host_id": host["id"], "name": host["name"],
-            "hypervisor": host["hypervisor"]}
+def reclaim_context(op: dict, host: dict, volume_ids: list[str] | None = None) -> dict:
+    """volume_ids: the volumes a reclaim with delete_volumes deletes (None: they are detached)."""
+    ctx = {"operation_id": op["id"], "host_id": host["id"], "name": host["name"], "hypervisor": host["hypervisor"]}
+    if volume_ids is not None:
+        ctx["volume_ids"] = volume_ids
+    return ctx
 
 
 def _allocated(op: dict, st: Stores, ctx: dict) -> dict:
@@ -76,12 +57,23 @@ def _allocate_failed(op: dict, st: Stores, outcomes: dict, rolled_back: bool) ->
 
 def _reclaimed(op: dict, st: Stores, ctx: dict) -> dict:
     st.hosts.update(op["host_id"], state="deleted", deleted_at=_now())
+    deleted = sum(st.volumes.swap(vid, {"deleting"}, "deleted", host_id=None, target=None, deleted_at=_now())
+                  for vid in ctx.get("volume_ids", []))
     released = st.volumes.release_host(op["host_id"])
-    return {"host_id": op["host_id"], "reclaimed": True, "volumes_detached": released}
+    return {"host_id": op["host_id"], "reclaimed": True, "volumes_detached": released, "volumes_deleted": deleted}
 
 
 def _host_error(op: dict, st: Stores, outcomes: dict, rolled_back: bool) -> None:
     st.hosts.update(op["host_id"], state="error")
+
+
+def _reclaim_failed(op: dict, st: Stores, outcomes: dict, rolled_back: bool) -> None:
+    """The volumes a reclaim was to delete are the host's again (in-use) if their delete step
+    never started; once it has, some may be gone: they stay `deleting` for the retry."""
+    _host_error(op, st, outcomes, rolled_back)
+    delete_step = reclaim_host.DELETE_VOLUMES.name
+    if op["params"].get("delete_volumes") and st.ops.step_state(op["id"], delete_step, "do") is None:
+        st.volumes.return_attached(op["host_id"])
 
 
 def volume_context(op: dict, st: Stores) -> dict:
@@ -144,7 +136,10 @@ def _allocate_ctx(op: dict, st: Stores, settings: Settings) -> dict:
 
 
 def _reclaim_ctx(op: dict, st: Stores, _settings: Settings) -> dict:
-    return reclaim_context(op, st.hosts.get(op["host_id"]))
+    doomed = None
+    if op["params"].get("delete_volumes"):
+        doomed = [v["id"] for v in st.volumes.attached_to(op["host_id"]) if v["state"] == "deleting"]
+    return reclaim_context(op, st.hosts.get(op["host_id"]), doomed)
 
 
 def _volume_ctx(op: dict, st: Stores, _settings: Settings) -> dict:
@@ -153,11 +148,12 @@ def _volume_ctx(op: dict, st: Stores, _settings: Settings) -> dict:
 
 KINDS: dict[str, Kind] = {
     "allocate_host": Kind(allocate_host.allocate_host, _allocate_ctx, _allocated, _allocate_failed),
-    "reclaim_host": Kind(reclaim_host.reclaim_host, _reclaim_ctx, _reclaimed, _host_error),
+    "reclaim_host": Kind(reclaim_host.reclaim_host, _reclaim_ctx, _reclaimed, _reclaim_failed),
     "create_volume": Kind(volumes.create_volume, _volume_ctx, _volume_state("available"), _volume_failed("error")),
     "delete_volume": Kind(volumes.delete_volume, _volume_ctx, _volume_state("deleted"), _volume_failed("error")),
     "attach_volume": Kind(volumes.attach_volume, _volume_ctx, _attached, _volume_failed("available")),
     "extend_volume": Kind(volumes.extend_volume, _extend_ctx, _extended, _extend_failed),
     "detach_volume": Kind(volumes.detach_volume, _volume_ctx, _volume_state("available", host_id=None, target=None),
                           _volume_failed("in-use")),
+    **BACKUP_KINDS,
 }

@@ -20,17 +20,18 @@ class Planner:
 
         host = {"id": f"dry-run-{uuid.uuid4()}", "name": body.name, "project": body.project,
                 "flavor": body.flavor.model_dump(), "ssh_keys": body.ssh_keys, "image": body.image}
-        ctx = allocate_context({"id": "dry-run"}, host, self.images, self.settings)
-        nodes = self.control.capacity.candidates(**host["flavor"])
+        ctx = allocate_context({"id": "dry-run", "params": {"hypervisor": body.hypervisor}}, host, self.images,
+                               self.settings)
+        nodes = self.control.capacity.candidates(**host["flavor"], only=body.hypervisor)
         ctx["hypervisor"] = nodes[0] if nodes else None
         ctx["lease"] = {"mac": mac_for(host["id"], "vm"), "cidr": PENDING, "address": PENDING,
                         "gateway": self.settings.vm_gateway, "network": "vm"}
         return {"dry_run": True, "operation": "allocate_host", "steps": self._plan(allocate_host.STEPS, ctx)}
 
-    def reclaim(self, host: dict) -> dict:
+    def reclaim(self, host: dict, volume_ids: list[str] | None = None) -> dict:
         from flows.kinds import reclaim_context
 
-        ctx = reclaim_context({"id": "dry-run"}, host)
+        ctx = reclaim_context({"id": "dry-run"}, host, volume_ids)
         steps = reclaim_host.steps_for(ctx)
         return {"dry_run": True, "operation": "reclaim_host", "host": host["id"], "steps": self._plan(steps, ctx)}
 

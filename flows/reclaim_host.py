@@ -1,4 +1,4 @@
-"""reclaim host: stop, undefine, delete files, release address and capacity."""
+"""reclaim host: stop, undefine, (delete its volumes,) delete files, release address and capacity."""
 from __future__ import annotations
 
 from prefect import flow
@@ -10,6 +10,10 @@ def _host(ctx: dict) -> dict:
     return {"host_id": ctx["host_id"]}
 
 
+def _volumes(ctx: dict) -> dict:
+    return {"volume_ids": ctx["volume_ids"]}
+
+
 STEPS = [
     Step("ensure_stopped", "ensure_stopped", on_hypervisor, _host),
     Step("ensure_undefined", "ensure_undefined", on_hypervisor, _host),
@@ -17,11 +21,14 @@ STEPS = [
     Step("release_ip", "release_ip", on_control, _host),
     Step("release_capacity", "release_capacity", on_control, _host),
 ]
+DELETE_VOLUMES = Step("delete_host_volumes", "delete_host_volumes", on_hypervisor, _volumes)
 
 
 def steps_for(ctx: dict) -> list[Step]:
-    """A host whose allocation never reached a hypervisor has only control-plane state."""
-    return STEPS if ctx.get("hypervisor") else [s for s in STEPS if s.node is on_control]
+    """A host whose allocation never reached a hypervisor has only control-plane state.
+    With `volume_ids` (reclaim with delete_volumes) its volumes go once the domain is undefined."""
+    steps = [*STEPS[:2], DELETE_VOLUMES, *STEPS[2:]] if "volume_ids" in ctx else STEPS
+    return steps if ctx.get("hypervisor") else [s for s in steps if s.node is on_control]
 
 
 @flow(name="reclaim-host", flow_run_name="reclaim {ctx[name]} ({operation_id})", persist_result=False)

@@ -7,6 +7,7 @@ import logging
 from flows.engine import FlowFailed, Runtime, runtime_var
 from flows.kinds import KINDS, Kind, Stores
 from infra import bootstrap
+from infra.db.backups import BackupStore
 from infra.db.hosts import HostStore
 from infra.db.images import ImageStore
 from infra.db.operations import OperationStore
@@ -20,7 +21,7 @@ log = logging.getLogger("hostflow.runner")
 
 def stores(settings: Settings) -> Stores:
     db = bootstrap.database(settings.database_url)
-    return Stores(OperationStore(db), HostStore(db), ImageStore(db), VolumeStore(db))
+    return Stores(OperationStore(db), HostStore(db), ImageStore(db), VolumeStore(db), BackupStore(db))
 
 
 def run_operation(operation_id: str, settings: Settings | None = None, dispatcher=None,

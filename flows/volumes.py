@@ -20,13 +20,18 @@ def _attachment(ctx: dict) -> dict:
 
 def _absorb_target(ctx: dict, outcome: dict) -> None:
     ctx["target"] = outcome["data"].get("target")
+    ctx["console_offset"] = outcome["data"].get("console_offset", 0)
+
+
+def _visible(ctx: dict) -> dict:
+    return {**_attachment(ctx), "console_offset": ctx.get("console_offset", 0)}
 
 
 CREATE = [Step("ensure_volume", "ensure_volume", on_hypervisor, _sized, "delete_volume")]
 DELETE = [Step("delete_volume", "delete_volume", on_hypervisor, _volume)]
 ATTACH = [
     Step("attach_volume", "attach_volume", on_hypervisor, _attachment, "detach_volume", _absorb_target),
-    Step("wait_volume_visible", "wait_volume_visible", on_hypervisor, _attachment),
+    Step("wait_volume_visible", "wait_volume_visible", on_hypervisor, _visible),
 ]
 DETACH = [Step("detach_volume", "detach_volume", on_hypervisor, _attachment)]
 

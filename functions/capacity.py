@@ -12,11 +12,12 @@ def decide_claim(existing, vcpus: int, ram_mb: int, disk_gb: int) -> Plan:
 
 
 def claim_capacity(ctl: Control, req: dict) -> Outcome:
-    """req: {"host_id", "vcpus", "ram_mb", "disk_gb"}; data.hypervisor names the node."""
+    """req: {"host_id", "vcpus", "ram_mb", "disk_gb", "hypervisor"?}; data.hypervisor names the node
+    (the requested one, or a no_capacity error)."""
     existing = ctl.capacity.find(req["host_id"])
     if decide_claim(existing, req["vcpus"], req["ram_mb"], req["disk_gb"]).noop:
         return Outcome.unchanged("claimed", hypervisor=existing.hypervisor)
-    claim = ctl.capacity.claim(req["host_id"], req["vcpus"], req["ram_mb"], req["disk_gb"])
+    claim = ctl.capacity.claim(req["host_id"], req["vcpus"], req["ram_mb"], req["disk_gb"], req.get("hypervisor"))
     return Outcome(True, before=None, after=claim.to_dict(), data={"hypervisor": claim.hypervisor})
 
 
@@ -31,9 +32,10 @@ def plan_claim(ctl: Control, req: dict) -> Plan:
     existing = ctl.capacity.find(req["host_id"])
     if existing:
         return decide_claim(existing, 0, 0, 0)
-    nodes = ctl.capacity.candidates(req["vcpus"], req["ram_mb"], req["disk_gb"])
+    nodes = ctl.capacity.candidates(req["vcpus"], req["ram_mb"], req["disk_gb"], req.get("hypervisor"))
     if not nodes:
-        return Plan("fail", "no hypervisor has room (no_capacity)")
+        where = f"{req['hypervisor']} has no room" if req.get("hypervisor") else "no hypervisor has room"
+        return Plan("fail", f"{where} (no_capacity)")
     return Plan("claim", f"on {nodes[0]}: {req['vcpus']} vCPU, {req['ram_mb']} MiB, {req['disk_gb']} GiB")
 
 

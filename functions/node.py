@@ -4,6 +4,7 @@ Built once per job by infra.bootstrap; functions only read from it."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ class Node:
     boot_timeout: float = 120.0
     shutdown_timeout: float = 10.0
     storage: Any = None
+    objects: Any = None
+    backup_workers: int = 4
+    progress: Callable[[int, int], None] = lambda done, total: None
 
     def instance_dir(self, host_id: str) -> Path:
         return self.root / "instances" / host_id
@@ -53,3 +57,4 @@ class Control:
     vm_network: str
     vm_subnet: str
     vm_gateway: str
+    objects: Any = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from functions import capacity, compute, disks, images, ipam, volume_extend, volumes
+from functions import backups, capacity, compute, disks, images, ipam, volume_extend, volumes
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,11 @@ FUNCTIONS: dict[str, Entry] = {
     "extend_volume": Entry(volume_extend.extend_volume, volume_extend.plan_extend, "node"),
     "ensure_volume": Entry(volumes.ensure_volume, volumes.plan_volume, "node"),
     "delete_volume": Entry(volumes.delete_volume, volumes.plan_delete_volume, "node"),
+    "delete_host_volumes": Entry(volumes.delete_host_volumes, volumes.plan_delete_host_volumes, "node"),
     "attach_volume": Entry(volumes.attach_volume, volumes.plan_attach, "node"),
     "detach_volume": Entry(volumes.detach_volume, volumes.plan_detach, "node"),
     "wait_volume_visible": Entry(volumes.wait_volume_visible, volumes.plan_visible, "node"),
+    "backup_volume": Entry(backups.backup_volume, backups.plan_backup, "node"),
+    "restore_backup": Entry(backups.restore_backup, backups.plan_restore, "node"),
+    "delete_backup_objects": Entry(backups.delete_backup_objects, backups.plan_delete_backup, "control"),
 }

@@ -86,6 +86,16 @@ def delete_volume(node: Node, req: dict) -> Outcome:
     return Outcome(True, before=before["capacity"], after="absent", data={"path": before["path"]})
 
 
+def delete_host_volumes(node: Node, req: dict) -> Outcome:
+    """req: {"volume_ids"}: a reclaimed host's volumes, once its domain is undefined.
+    Each one already gone is success. Data: {"deleted": the ids this call removed}."""
+    deleted = [vid for vid in req["volume_ids"] if delete_volume(node, {"volume_id": vid}).changed]
+    if not deleted:
+        return Outcome.unchanged("absent", deleted=[])
+    return Outcome(True, before=f"{len(deleted)} present", after="absent", note=f"deleted {len(deleted)}",
+                   data={"deleted": deleted})
+
+
 # --- attach and detach ---------------------------------------------------------
 
 def disk_target(index: int) -> str:
@@ -131,11 +141,12 @@ def attach_volume(node: Node, req: dict) -> Outcome:
         return Outcome.unchanged("attached", target=_target_of(persistent, path))
     if _volume(node, req["volume_id"]) is None:
         raise StorageError(f"volume {volume_name(req['volume_id'])} does not exist", code="volume_absent")
+    console_offset = console.size(node.console_log(req["host_id"]))
     node.compute.attach_disk(name, path, plan.detail, req["volume_id"], live=state in LIVE_STATES)
     if _target_of(node.compute.disks(name), path) != plan.detail:
         raise ComputeError(f"{path} is not in {name}'s definition after attach", code="verify_failed")
     return Outcome(True, before="detached", after="attached", note=f"live={state in LIVE_STATES}",
-                   data={"target": plan.detail})
+                   data={"target": plan.detail, "console_offset": console_offset})
 
 
 def decide_detach(persistent: list[dict], live: list[dict], path: str) -> Plan:
@@ -184,23 +195,44 @@ def visible_block(state: dict | None, volume_id: str, min_size: int = 0) -> dict
                  if b.get("serial") == serial and b.get("size_bytes", 0) >= min_size), None)
 
 
+GUEST_POLL = 1.0  # the guest checks its state each second and prints a line when it changed
+
+
+def guest_view(log, volume_id: str, min_size: int, offset: int, settled: bool) -> dict | None:
+    """The volume's block device as the guest sees it now, or None.
+
+    A line printed after `offset` (the console's size at attach) is the guest's view
+    since the attach. Without one, the last line still is its view once a poll has
+    passed since the attach (`settled`): the guest prints whenever its state changes."""
+    since = console.latest(log, offset)
+    if since is not None:
+        return visible_block(since, volume_id, min_size)
+    return visible_block(console.latest(log), volume_id, min_size) if settled else None
+
+
 def wait_volume_visible(node: Node, req: dict) -> Outcome:
-    """req: {"host_id", "volume_id", "size_bytes"?, "timeout"?}. Data: {"device": "vdc", "size_bytes": N}.
-    With size_bytes, waits until the guest sees the disk at least that large (after an extend)."""
+    """req: {"host_id", "volume_id", "size_bytes"?, "console_offset"?, "timeout"?}.
+    Data: {"device": "vdc", "size_bytes": N}. With size_bytes, waits until the guest sees
+    the disk at least that large (after an extend). console_offset keeps a line from
+    before a quick detach and re-attach from being taken for the guest's view now."""
     log = node.console_log(req["host_id"])
-    min_size = req.get("size_bytes", 0)
-    block = visible_block(console.latest(log), req["volume_id"], min_size)
-    if block:
-        return Outcome.unchanged("visible", device=block["name"], size_bytes=block["size_bytes"])
-    deadline = time.monotonic() + req.get("timeout", 30.0)
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-        block = visible_block(console.latest(log), req["volume_id"], min_size)
+    min_size, offset = req.get("size_bytes", 0), req.get("console_offset", 0)
+    start = time.monotonic()
+    deadline = start + req.get("timeout", 30.0)
+    first = True
+    while True:
+        settled = time.monotonic() - start >= 2.5 * GUEST_POLL
+        block = guest_view(log, req["volume_id"], min_size, offset, settled or not offset)
         if block:
-            return Outcome(False, before="invisible", after="visible", note="guest listed the disk",
-                           data={"device": block["name"], "size_bytes": block["size_bytes"]})
-    raise GuestTimeout(f"guest did not list a disk with serial {guest_serial(req['volume_id'])!r} in time; "
-                       f"console tail: {console.tail(log, 3)!r}")
+            data = {"device": block["name"], "size_bytes": block["size_bytes"]}
+            if first:
+                return Outcome.unchanged("visible", **data)
+            return Outcome(False, before="invisible", after="visible", note="guest listed the disk", data=data)
+        if time.monotonic() >= deadline:
+            raise GuestTimeout(f"guest did not list a disk with serial {guest_serial(req['volume_id'])!r} in "
+                               f"time; console tail: {console.tail(log, 3)!r}")
+        first = False
+        time.sleep(0.1)
 
 
 # --- plans ----------------------------------------------------------------------
@@ -211,6 +243,11 @@ def plan_volume(node: Node, req: dict) -> Plan:
 
 def plan_delete_volume(node: Node, req: dict) -> Plan:
     return Plan("none") if _volume(node, req["volume_id"]) is None else Plan("delete", volume_name(req["volume_id"]))
+
+
+def plan_delete_host_volumes(node: Node, req: dict) -> Plan:
+    present = [volume_name(v) for v in req["volume_ids"] if _volume(node, v) is not None]
+    return Plan("delete", ", ".join(present)) if present else Plan("none")
 
 
 def _disks_now(node: Node, host_id: str) -> tuple[list[dict], list[dict]]:

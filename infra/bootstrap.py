@@ -15,24 +15,33 @@ from infra.netlink import Netlink
 from infra.settings import Settings
 
 
-def node_context(settings: Settings) -> Node:
-    compute = LibvirtCompute(settings.libvirt_uri, settings.libvirt_log_dir)
-    return Node(
+def node_context(settings: Settings, progress=None) -> Node:
+    compute, objects = LibvirtCompute(settings.libvirt_uri, settings.libvirt_log_dir), object_store(settings)
+    node = Node(
         name=settings.node, root=settings.storage_root, compute=compute, storage=LibvirtStorage.sharing(compute),
-        images=ImageSource(object_store(settings)), netlink=Netlink(settings.stack_id), virt_type=settings.virt_type,
+        images=ImageSource(objects), netlink=Netlink(settings.stack_id), virt_type=settings.virt_type,
         stack=settings.stack_id, boot_timeout=settings.guest_boot_timeout,
-        shutdown_timeout=settings.shutdown_timeout,
+        shutdown_timeout=settings.shutdown_timeout, objects=objects, backup_workers=settings.backup_workers,
     )
+    if progress is not None:
+        node.progress = progress
+    return node
 
 
 def object_store(settings: Settings):
     """The S3 client, or None where no object store is configured."""
     if not settings.s3_endpoint:
         return None
+    return _object_store(settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key, settings.s3_region,
+                         settings.s3_part_size)
+
+
+@lru_cache(maxsize=4)
+def _object_store(endpoint: str, access_key: str, secret_key: str, region: str, part_size: int):
+    """One client per worker process: boto3 clients are thread-safe and slow to build."""
     from infra.object_store import ObjectStore
 
-    return ObjectStore(settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key, settings.s3_region,
-                       settings.s3_part_size)
+    return ObjectStore(endpoint, access_key, secret_key, region, part_size)
 
 
 @lru_cache(maxsize=4)
@@ -44,7 +53,7 @@ def control_context(settings: Settings) -> Control:
     db = database(settings.database_url)
     return Control(
         capacity=CapacityStore(db, settings.heartbeat_ttl), ipam=IpamStore(db), vm_network="vm",
-        vm_subnet=settings.vm_subnet, vm_gateway=settings.vm_gateway,
+        vm_subnet=settings.vm_subnet, vm_gateway=settings.vm_gateway, objects=object_store(settings),
     )
 
 
@@ -59,10 +68,12 @@ class ApiServices:
     tokens: object
     planner: object
     volumes: object
+    backups: object
 
 
 def api_services(settings: Settings) -> ApiServices:
     from flows.plan import Planner
+    from infra.db.backups import BackupStore
     from infra.db.hosts import HostStore
     from infra.db.hypervisors import HypervisorStore
     from infra.db.images import ImageStore
@@ -76,4 +87,4 @@ def api_services(settings: Settings) -> ApiServices:
     images = ImageStore(db)
     planner = Planner(control_context(settings), RqDispatcher(redis, step_timeout=20), settings, images)
     return ApiServices(settings, redis, OperationStore(db), HostStore(db), images, HypervisorStore(db),
-                       TokenStore(db), planner, VolumeStore(db))
+                       TokenStore(db), planner, VolumeStore(db), BackupStore(db))

@@ -7,9 +7,19 @@ from pathlib import Path
 MARK = "HOSTFLOW-STATE "
 
 
-def states(log: Path) -> list[dict]:
+def size(log: Path) -> int:
     try:
-        text = log.read_text(errors="replace")
+        return log.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def states(log: Path, offset: int = 0) -> list[dict]:
+    """The state lines in the log, from byte `offset` on."""
+    try:
+        with log.open("rb") as fh:
+            fh.seek(offset)
+            text = fh.read().decode(errors="replace")
     except FileNotFoundError:
         return []
     found = []
@@ -24,8 +34,8 @@ def states(log: Path) -> list[dict]:
     return found
 
 
-def latest(log: Path) -> dict | None:
-    all_states = states(log)
+def latest(log: Path, offset: int = 0) -> dict | None:
+    all_states = states(log, offset)
     return all_states[-1] if all_states else None
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from rq import get_current_job
+
 from functions.registry import FUNCTIONS
 from infra import bootstrap
 from infra.errors import HostflowError
@@ -16,7 +18,10 @@ log = logging.getLogger("hostflow.jobs")
 def run_function(name: str, request: dict, mode: str = "do") -> dict:
     entry = FUNCTIONS[name]
     settings = Settings.from_env()
-    ctx = bootstrap.node_context(settings) if entry.context == "node" else bootstrap.control_context(settings)
+    if entry.context == "node":
+        ctx = bootstrap.node_context(settings, progress=progress_into(get_current_job()))
+    else:
+        ctx = bootstrap.control_context(settings)
     try:
         if mode == "plan":
             return {"ok": True, "plan": entry.plan(ctx, request).to_dict()}
@@ -29,6 +34,18 @@ def run_function(name: str, request: dict, mode: str = "do") -> dict:
     finally:
         if entry.context == "node":
             ctx.compute.close()
+
+
+def progress_into(job):
+    """A reporter writing into the job's meta, where the dispatcher waiting on it reads
+    it. The job is captured here: functions report from their own threads."""
+
+    def report(done: int, total: int) -> None:
+        if job is not None:
+            job.meta["progress"] = {"done_bytes": done, "total_bytes": total}
+            job.save_meta()
+
+    return report
 
 
 def register_hypervisor(name: str, queue: str, node_info: dict, ratios: dict) -> dict:

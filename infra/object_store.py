@@ -77,6 +77,33 @@ class ObjectStore:
         with _translated("download", bucket, key):
             self.client.download_file(bucket, key, str(dest), Config=self.transfer)
 
+    def put_bytes(self, bucket: str, key: str, data: bytes, metadata: dict | None = None) -> None:
+        """One PUT: the object appears whole or not at all."""
+        with _translated("put", bucket, key):
+            self.client.put_object(Bucket=bucket, Key=key, Body=data, Metadata=metadata or {})
+
+    def get_bytes(self, bucket: str, key: str) -> bytes:
+        with _translated("get", bucket, key):
+            return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def keys(self, bucket: str, prefix: str) -> list[str]:
+        found: list[str] = []
+        with _translated("list", bucket, prefix):
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                found.extend(item["Key"] for item in page.get("Contents", []))
+        return found
+
+    def delete_keys(self, bucket: str, keys: list[str]) -> None:
+        """Deletes up to 1000 objects per request; absent ones are no error."""
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start:start + 1000]]
+            with _translated("delete objects", bucket, keys[start]):
+                result = self.client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+            if result.get("Errors"):
+                first = result["Errors"][0]
+                raise StorageError(f"object store delete s3://{bucket}/{first.get('Key')}: {first.get('Message')}",
+                                   code="object_store_error")
+
     def delete(self, bucket: str, key: str) -> bool:
         """Deleting an object that is already gone is success (returns False)."""
         if self.head(bucket, key) is None:

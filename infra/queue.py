@@ -42,15 +42,16 @@ class RqDispatcher:
         self.step_timeout = step_timeout
 
     def run(self, queue_name: str, job_id: str, function: str, request: dict, reuse: bool = True,
-            mode: str = "do") -> dict:
+            mode: str = "do", on_progress=None) -> dict:
         """Runs `function` on `queue_name` and returns its result payload ({"outcome"} or {"plan"}).
         `reuse`: a finished job with this id may stand for this run (the step ran, but its
-        outcome was never journalled). Raises StepFailed or WorkerLost."""
+        outcome was never journalled). `on_progress(dict)` receives what the job reports
+        while it runs. Raises StepFailed or WorkerLost."""
         try:
             job = self._existing(job_id, reuse)
             if job is None:
                 job = self._enqueue(queue_name, job_id, function, request, mode)
-            return self._wait(job)
+            return self._wait(job, _ProgressRelay(on_progress))
         except RedisError as exc:
             raise QueueError(f"redis: {exc}") from exc
 
@@ -66,6 +67,7 @@ class RqDispatcher:
             return job
         if status == JobStatus.STARTED and self._worker_alive(job):
             return job
+        Result.delete_all(job)  # job.delete() keeps results: a new run would read the old one
         job.delete()
         return None
 
@@ -77,16 +79,18 @@ class RqDispatcher:
         except DuplicateJobError:
             return Job.fetch(job_id, connection=self.redis, serializer=JSONSerializer)
 
-    def _wait(self, job: Job) -> dict:
+    def _wait(self, job: Job, relay: _ProgressRelay) -> dict:
         deadline = time.monotonic() + self.step_timeout + 30
         unserved_since = None
         while time.monotonic() < deadline:
             result = job.latest_result(timeout=1)
             if result is not None:
+                relay.final(job)
                 return _payload(job, result)
             status = job.get_status()
             if status == JobStatus.STARTED and not self._worker_alive(job):
                 raise WorkerLost(f"the worker running {job.id} is gone; retry the operation to resume")
+            relay(job)
             unserved = status == JobStatus.QUEUED and not serves(self.redis, job.origin)
             unserved_since = (unserved_since or time.monotonic()) if unserved else None
             if unserved_since and time.monotonic() - unserved_since > NO_WORKER_GRACE:
@@ -98,6 +102,24 @@ class RqDispatcher:
     def _worker_alive(self, job: Job) -> bool:
         job.refresh()
         return not job.worker_name or is_alive(self.redis, job.worker_name)
+
+
+class _ProgressRelay:
+    """Hands each new progress report in the job's meta to the caller."""
+
+    def __init__(self, on_progress):
+        self.on_progress, self.last = on_progress, None
+
+    def __call__(self, job: Job) -> None:
+        progress = job.meta.get("progress") if self.on_progress else None
+        if progress and progress != self.last:
+            self.last = progress
+            self.on_progress(progress)
+
+    def final(self, job: Job) -> None:
+        if self.on_progress:
+            job.refresh()
+            self(job)
 
 
 def mark_alive(redis: Redis, worker_name: str, queues: list[str]) -> None:

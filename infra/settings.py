@@ -52,6 +52,9 @@ class Settings:
     s3_region: str = "us-east-1"
     s3_part_size: int = 8 << 20
     image_bucket: str = "hostflow-images"
+    backup_bucket: str = "hostflow-backups"
+    backup_chunk_size: int = 32 << 20
+    backup_workers: int = 4
     guest_boot_timeout: float = 120.0
     shutdown_timeout: float = 10.0
     step_timeout: float = 600.0

@@ -38,22 +38,24 @@ class CapacityStore:
             row = s.get(CapacityClaim, host_id)
             return _claim_from_row(row) if row else None
 
-    def candidates(self, vcpus: int, ram_mb: int, disk_gb: int) -> list[str]:
-        """Live, enabled nodes with room, most free RAM first."""
+    def candidates(self, vcpus: int, ram_mb: int, disk_gb: int, only: str | None = None) -> list[str]:
+        """Live, enabled nodes with room, most free RAM first (`only`: that node, if it qualifies)."""
         fresh = datetime.now(UTC) - timedelta(seconds=self.heartbeat_ttl)
         with self.db.session() as s:
-            rows = s.scalars(select(Hypervisor).where(Hypervisor.enabled.is_(True))).all()
+            q = select(Hypervisor).where(Hypervisor.enabled.is_(True))
+            rows = s.scalars(q.where(Hypervisor.name == only) if only else q).all()
             live = [h for h in rows if h.heartbeat_at and _aware(h.heartbeat_at) >= fresh]
         fits = [h for h in live if _fits(h, vcpus, ram_mb, disk_gb)]
         fits.sort(key=lambda h: h.ram_mb_total * h.ram_ratio - h.ram_mb_claimed, reverse=True)
         return [h.name for h in fits]
 
-    def claim(self, host_id: str, vcpus: int, ram_mb: int, disk_gb: int) -> Claim:
-        for name in self.candidates(vcpus, ram_mb, disk_gb):
+    def claim(self, host_id: str, vcpus: int, ram_mb: int, disk_gb: int, only: str | None = None) -> Claim:
+        for name in self.candidates(vcpus, ram_mb, disk_gb, only):
             claim = self.claim_on(name, host_id, vcpus, ram_mb, disk_gb)
             if claim:
                 return claim
-        raise NoCapacity(f"no hypervisor can hold {vcpus} vCPU, {ram_mb} MiB RAM, {disk_gb} GiB disk")
+        where = f"hypervisor {only} (live, enabled)" if only else "no hypervisor"
+        raise NoCapacity(f"{where} can hold {vcpus} vCPU, {ram_mb} MiB RAM, {disk_gb} GiB disk")
 
     def claim_on(self, node: str, host_id: str, vcpus: int, ram_mb: int, disk_gb: int) -> Claim | None:
         h = Hypervisor

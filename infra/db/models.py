@@ -103,6 +103,7 @@ class Operation(Base):
     requester: Mapped[str] = mapped_column(String(255), default="")
     host_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     volume_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    backup_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
@@ -132,6 +133,25 @@ class Volume(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class Backup(Base):
+    """A chunked copy of a volume in object storage; its manifest is the commit point."""
+
+    __tablename__ = "backups"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(63))
+    volume_id: Mapped[str] = mapped_column(String(36), index=True)
+    parent_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    state: Mapped[str] = mapped_column(String(16), default="creating")
+    size_gb: Mapped[int] = mapped_column(Integer)
+    chunk_size: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[str] = mapped_column(String(63))
+    manifest: Mapped[str] = mapped_column(String(255))
+    stats: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_operation_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class OperationStep(Base):
     """The journal: one row per step and direction (do or undo) of an operation."""
 
@@ -148,6 +168,7 @@ class OperationStep(Base):
     outcome: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    progress: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 

@@ -30,7 +30,8 @@ class OperationStore:
 
     def create(self, kind: str, key: str, params: dict, host_id: str | None = None,
                source: str = "api", requester: str = "", before_insert=None,
-               op_id: str | None = None, volume_id: str | None = None) -> tuple[dict, bool]:
+               op_id: str | None = None, volume_id: str | None = None,
+               backup_id: str | None = None) -> tuple[dict, bool]:
         """Returns (operation, created). Same key + same request: the existing one.
         Same key + a different request: Invalid. `before_insert(session)` runs in the
         same transaction, so the operation and what it creates land together."""
@@ -43,7 +44,8 @@ class OperationStore:
                 if before_insert:
                     before_insert(s)
                 op = Operation(id=op_id or new_id(), kind=kind, idempotency_key=key, fingerprint=fp, params=params,
-                               host_id=host_id, volume_id=volume_id, source=source, requester=requester,
+                               host_id=host_id, volume_id=volume_id, backup_id=backup_id, source=source,
+                               requester=requester,
                                state="queued")
                 s.add(op)
                 s.flush()
@@ -82,6 +84,12 @@ class OperationStore:
     def latest_for_volume(self, volume_id: str, kind: str) -> dict | None:
         with self.db.session() as s:
             op = s.scalar(select(Operation).where(Operation.volume_id == volume_id, Operation.kind == kind)
+                          .order_by(Operation.created_at.desc()).limit(1))
+            return self._full(s, op) if op else None
+
+    def latest_for_backup(self, backup_id: str, kind: str) -> dict | None:
+        with self.db.session() as s:
+            op = s.scalar(select(Operation).where(Operation.backup_id == backup_id, Operation.kind == kind)
                           .order_by(Operation.created_at.desc()).limit(1))
             return self._full(s, op) if op else None
 
@@ -134,6 +142,13 @@ class OperationStore:
             row.error_code = row.error_message = None
             s.add(row)
 
+    def set_progress(self, op_id: str, name: str, progress: dict) -> None:
+        """A running step's progress, e.g. {"done_bytes", "total_bytes"}."""
+        with self.db.session() as s:
+            s.execute(update(OperationStep).where(
+                OperationStep.operation_id == op_id, OperationStep.name == name,
+                OperationStep.direction == "do").values(progress=progress))
+
     def step_finished(self, op_id: str, name: str, direction: str, state: str, outcome: dict | None = None,
                       error: dict | None = None) -> None:
         with self.db.session() as s:
@@ -173,11 +188,20 @@ def _view(op: Operation, steps: list[dict]) -> dict:
     error = {"code": op.error_code, "message": op.error_message} if op.error_code else None
     return {
         "id": op.id, "kind": op.kind, "state": op.state, "source": op.source, "requester": op.requester,
-        "host_id": op.host_id, "volume_id": op.volume_id, "params": op.params, "result": op.result, "error": error,
+        "host_id": op.host_id, "volume_id": op.volume_id, "backup_id": op.backup_id, "params": op.params,
+        "result": op.result, "error": error,
         "idempotency_key": op.idempotency_key, "fingerprint": op.fingerprint, "attempts": op.attempts,
         "flow_run_id": op.flow_run_id, "created": iso(op.created_at), "started": iso(op.started_at),
-        "finished": iso(op.finished_at), "steps": steps,
+        "finished": iso(op.finished_at), "steps": steps, "progress": _current_progress(steps),
     }
+
+
+def _current_progress(steps: list[dict]) -> dict | None:
+    """The progress of the step running now (or of the last step that reported one)."""
+    reported = [st for st in steps if st["progress"] and st["direction"] == "do"]
+    running = [st for st in reported if st["state"] == "running"]
+    chosen = (running or reported or [None])[-1]
+    return None if chosen is None else {"step": chosen["name"], **chosen["progress"]}
 
 
 def _step_view(r: OperationStep) -> dict:
@@ -185,4 +209,13 @@ def _step_view(r: OperationStep) -> dict:
         "name": r.name, "direction": r.direction, "node": r.node, "state": r.state, "changed": r.changed,
         "note": (r.outcome or {}).get("note"), "started": iso(r.started_at), "finished": iso(r.finished_at),
         "error": {"code": r.error_code, "message": r.error_message} if r.error_code else None,
+        "progress": _with_percent(r.progress),
     }
+
+
+def _with_percent(progress: dict | None) -> dict | None:
+    if not progress:
+        return None
+    total = progress.get("total_bytes") or 0
+    percent = round(100.0 * progress.get("done_bytes", 0) / total, 1) if total else None
+    return {**progress, "percent": percent}

@@ -46,11 +46,28 @@ class VolumeStore:
                            .replace("-", "_"), details={"state": current["state"]})
         return self.get(volume_id)
 
+    def take_attached(self, host_id: str) -> int:
+        with self.db.session() as s:
+            return take_attached(s, host_id)
+
+    def return_attached(self, host_id: str) -> int:
+        """A reclaim that failed before deleting them: the host's volumes are its own again."""
+        with self.db.session() as s:
+            return s.execute(update(Volume).where(Volume.host_id == host_id, Volume.state == "deleting")
+                             .values(state="in-use")).rowcount
+
     def release_host(self, host_id: str) -> int:
         """After a host's domain is gone its volumes are detached: back to available."""
         with self.db.session() as s:
             return s.execute(update(Volume).where(Volume.host_id == host_id, Volume.state != "deleted")
                              .values(state="available", host_id=None, target=None)).rowcount
+
+
+def take_attached(session, host_id: str) -> int:
+    """A host's attached volumes -> deleting, for a reclaim that deletes them (in the
+    caller's transaction, so nothing else can take them meanwhile)."""
+    return session.execute(update(Volume).where(Volume.host_id == host_id, Volume.state == "in-use")
+                           .values(state="deleting")).rowcount
 
 
 def view(v: Volume) -> dict:

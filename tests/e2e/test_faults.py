@@ -7,14 +7,16 @@ import subprocess
 import pytest
 
 import api.submit
-from api.schemas import AllocateHost
+from api.schemas import AllocateHost, CreateVolume
 from api.submit import submit_allocate
+from api.submit_volumes import submit_create_volume, submit_delete_volume
 from flows import allocate_host
 from flows.runner import run_operation
 from infra.bootstrap import api_services
 from infra.errors import StepFailed
 from infra.queue import RqDispatcher
 from tests.e2e.conftest import NOTHING, REPO, leftovers, unique_name
+from tests.e2e.test_volumes import volume_file
 
 
 class FailAt:
@@ -127,3 +129,34 @@ def test_killed_worker_during_attach_then_retry_gives_exactly_one_attachment(api
     assert api.get(f"/v1/volumes/{volume_id}").json()["volume"]["state"] == "in-use"
     api.wait(api.delete(f"/v1/hosts/{host['id']}").json()["operation"]["id"])
     api.wait(api.delete(f"/v1/volumes/{volume_id}").json()["operation"]["id"])
+
+
+def _fail_once(services, settings, op: dict, function: str) -> dict:
+    """Runs the recorded operation with `function` failing on its node; returns the failed operation."""
+    run_operation(op["id"], settings, dispatcher=FailAt(RqDispatcher(services.redis, settings.step_timeout), function))
+    failed = services.operations.get(op["id"])
+    assert failed["state"] == "failed" and failed["error"]["code"] == "injected_fault"
+    return failed
+
+
+def test_failed_create_and_delete_volume_are_retried_to_the_end(api, settings, services, monkeypatch):
+    monkeypatch.setattr("api.submit.enqueue_operation", lambda *a, **k: None)  # recorded, run here
+    body = CreateVolume(name=unique_name("fault"), size_gb=1, env="test")
+    create = _fail_once(services, settings, submit_create_volume(services, body, None, "test", "test"),
+                        "ensure_volume")
+    volume = services.volumes.get(create["volume_id"])
+    assert volume["state"] == "error" and not volume_file(settings, volume).exists()
+
+    assert api.post(f"/v1/operations/{create['id']}/retry").status_code == 202
+    done = api.wait(create["id"], timeout=60)
+    assert done["state"] == "succeeded" and done["attempts"] == 2, done["error"]
+    assert services.volumes.get(volume["id"])["state"] == "available"
+    assert volume_file(settings, volume).stat().st_size == 1 << 30
+
+    delete = _fail_once(services, settings, submit_delete_volume(services, volume["id"], None, "test", "test"),
+                        "delete_volume")
+    assert services.volumes.get(volume["id"])["state"] == "error" and volume_file(settings, volume).exists()
+    assert api.post(f"/v1/operations/{delete['id']}/retry").status_code == 202
+    assert api.wait(delete["id"], timeout=60)["state"] == "succeeded"
+    assert services.volumes.get(volume["id"])["state"] == "deleted"
+    assert not volume_file(settings, volume).exists()

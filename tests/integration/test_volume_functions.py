@@ -71,7 +71,7 @@ def test_ensure_volume_again_is_unchanged(node, vol):
 def test_attach_to_the_running_guest_shows_the_serial(node, vol):
     assert volumes.plan_attach(node, vol).detail == "vdc"
     out = volumes.attach_volume(node, vol)
-    assert out.changed and out.data == {"target": "vdc"}
+    assert out.changed and out.data["target"] == "vdc" and out.data["console_offset"] > 0
     seen = volumes.wait_volume_visible(node, {**vol, "timeout": 15})
     assert seen.data == {"device": "vdc", "size_bytes": GIB}
     assert _serial_in_guest(node, vol)["serial"] == vol["volume_id"][:20]
@@ -79,7 +79,7 @@ def test_attach_to_the_running_guest_shows_the_serial(node, vol):
 
 def test_attach_again_is_unchanged(node, vol):
     out = volumes.attach_volume(node, vol)
-    assert not out.changed and out.data == {"target": "vdc"}
+    assert not out.changed and out.data["target"] == "vdc"
     assert volumes.plan_attach(node, vol).noop
 
 
@@ -114,3 +114,17 @@ def test_delete_volume_removes_the_file_and_is_idempotent(node, vol):
     assert not path.exists()
     assert not volumes.delete_volume(node, vol).changed
     assert volumes.plan_delete_volume(node, vol).noop
+
+
+def test_delete_host_volumes_removes_each_and_again_is_unchanged(node):
+    ids = [str(uuid.uuid4()) for _ in range(2)]
+    for vid in ids:
+        volumes.ensure_volume(node, {"volume_id": vid, "size_gb": 1})
+    req = {"volume_ids": [*ids, str(uuid.uuid4())]}  # the third never existed
+    assert volumes.plan_delete_host_volumes(node, req).action == "delete"
+    out = volumes.delete_host_volumes(node, req)
+    assert out.changed and out.data == {"deleted": ids}
+    assert not any((node.root / "volumes" / volumes.volume_name(vid)).exists() for vid in ids)
+    again = volumes.delete_host_volumes(node, req)
+    assert not again.changed and again.data == {"deleted": []}
+    assert volumes.plan_delete_host_volumes(node, req).noop

@@ -1,4 +1,5 @@
 """The volume decide steps and target naming, as data; detach's wait and attach's flags with fakes."""
+import json
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from functions.volumes import (
     next_free_target,
     visible_block,
 )
-from infra.errors import ComputeError
+from infra.errors import ComputeError, GuestTimeout
 
 P = "/n/volumes/vol-a.raw"
 
@@ -129,4 +130,33 @@ def test_detach_times_out_when_the_guest_keeps_the_disk():
 def test_attach_to_a_stopped_domain_changes_only_its_definition():
     fake = FakeCompute("shutoff", list(BASE), [])
     out = volumes.attach_volume(fake_node(fake), {"host_id": "h", "volume_id": "v"})
-    assert out.data == {"target": "vdc"} and fake.calls == [("attach", "vdc", "v", False)]
+    assert out.data == {"target": "vdc", "console_offset": 0} and fake.calls == [("attach", "vdc", "v", False)]
+
+
+def _state_line(seq: int, serials: list[str]) -> str:
+    blocks = [{"name": f"vd{chr(99 + i)}", "serial": s, "size_bytes": 1 << 30} for i, s in enumerate(serials)]
+    return f"HOSTFLOW-STATE {json.dumps({'seq': seq, 'blocks': blocks})}\n"
+
+
+def test_a_state_line_from_before_the_attach_does_not_count_as_visible(tmp_path):
+    node = Node("n", tmp_path, None, None, None, "qemu", "s")
+    log = node.console_log("h")
+    log.parent.mkdir(parents=True)
+    log.write_text(_state_line(1, ["v"]))  # printed before a detach the guest has since done
+    req = {"host_id": "h", "volume_id": "v", "console_offset": log.stat().st_size, "timeout": 0.3}
+    with pytest.raises(GuestTimeout):
+        volumes.wait_volume_visible(node, req)
+    with log.open("a") as fh:
+        fh.write(_state_line(2, ["v"]))
+    assert volumes.wait_volume_visible(node, req).data["device"] == "vdc"
+
+
+def test_without_a_new_line_the_last_one_counts_once_the_guest_has_polled_since(tmp_path, monkeypatch):
+    monkeypatch.setattr(volumes, "GUEST_POLL", 0.05)
+    node = Node("n", tmp_path, None, None, None, "qemu", "s")
+    log = node.console_log("h")
+    log.parent.mkdir(parents=True)
+    log.write_text(_state_line(1, ["v"]))  # the guest never saw the disk go: its state did not change
+    out = volumes.wait_volume_visible(node, {"host_id": "h", "volume_id": "v", "console_offset": log.stat().st_size,
+                                             "timeout": 2})
+    assert out.data["device"] == "vdc"
