@@ -32,8 +32,14 @@ class Client:
     def follow(self, op_id: str, out=sys.stdout) -> dict:
         """Prints each step as it starts and ends, until the operation ends."""
         seen: dict[tuple, str] = {}
+        shown = None
         while True:
             op = self.call("GET", f"/v1/operations/{op_id}")["operation"]
+            progress = op.get("progress")
+            if progress and progress.get("percent") != shown and op["state"] == "running":
+                shown = progress["percent"]
+                print(f"  {progress['step']:28} {progress['done_bytes'] >> 20} of {progress['total_bytes'] >> 20} MiB "
+                      f"({shown}%)", file=out, flush=True)
             for step in op["steps"]:
                 key = (step["name"], step["direction"])
                 if seen.get(key) != step["state"]:
@@ -67,6 +73,23 @@ def cmd_delete(c: Client, a) -> None:
     data = c.call("DELETE", f"/v1/hosts/{a.id}", body, params=params)
     _print(data)
     if a.wait and not a.dry_run:
+        _print(c.follow(data["operation"]["id"]))
+
+
+def cmd_backup(c: Client, a) -> None:
+    body = {"incremental": a.incremental, **({"name": a.name} if a.name else {})}
+    data = c.call("POST", f"/v1/volumes/{a.volume_id}/backups", body,
+                  headers={"Idempotency-Key": str(uuid.uuid4())})
+    _print(data)
+    if a.wait:
+        _print(c.follow(data["operation"]["id"]))
+
+
+def cmd_restore(c: Client, a) -> None:
+    body = {"volume_id": a.volume_id} if a.volume_id else {}
+    data = c.call("POST", f"/v1/backups/{a.backup_id}/restore", body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    _print(data)
+    if a.wait:
         _print(c.follow(data["operation"]["id"]))
 
 
@@ -123,6 +146,18 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("id")
     sub.add_parser("hypervisors")
     sub.add_parser("images")
+    sub.add_parser("volumes")
+    s = sub.add_parser("backups", help="list backups")
+    s.add_argument("--volume-id")
+    s = sub.add_parser("backup", help="back a volume up to object storage")
+    s.add_argument("volume_id")
+    s.add_argument("--incremental", action="store_true")
+    s.add_argument("--name")
+    s.add_argument("--wait", action="store_true")
+    s = sub.add_parser("restore", help="restore a backup onto a new volume, or onto --volume-id")
+    s.add_argument("backup_id")
+    s.add_argument("--volume-id")
+    s.add_argument("--wait", action="store_true")
     s = sub.add_parser("demo", help="allocate a host, wait for its guest, reclaim it")
     s.add_argument("--image", default="hostflow-test")
     return p
@@ -139,13 +174,15 @@ def main(argv: list[str] | None = None) -> int:
         "op": lambda: c.call("GET", f"/v1/operations/{a.id}"),
         "retry": lambda: c.call("POST", f"/v1/operations/{a.id}/retry"),
         "hypervisors": lambda: c.call("GET", "/v1/hypervisors"), "images": lambda: c.call("GET", "/v1/images"),
+        "volumes": lambda: c.call("GET", "/v1/volumes"),
+        "backups": lambda: c.call("GET", "/v1/backups", params={"volume_id": a.volume_id} if a.volume_id else None),
     }
     if a.cmd in simple:
         _print(simple[a.cmd]())
         return 0
     if a.cmd == "demo":
         return cmd_demo(c, a)
-    {"create": cmd_create, "delete": cmd_delete}[a.cmd](c, a)
+    {"create": cmd_create, "delete": cmd_delete, "backup": cmd_backup, "restore": cmd_restore}[a.cmd](c, a)
     return 0
 
 

@@ -1,7 +1,15 @@
 """The OpenAPI document, with request schemas taken from the pydantic models."""
 from __future__ import annotations
 
-from api.schemas import AllocateHost, AttachVolume, CreateVolume, GenericWebhook, ReclaimOptions
+from api.schemas import (
+    AllocateHost,
+    AttachVolume,
+    CreateBackup,
+    CreateVolume,
+    GenericWebhook,
+    ReclaimOptions,
+    RestoreBackup,
+)
 
 ERROR = {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
     "code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}}
@@ -45,7 +53,9 @@ def document() -> dict:
                         "GenericWebhook": GenericWebhook.model_json_schema(),
                         "CreateVolume": CreateVolume.model_json_schema(),
                         "AttachVolume": AttachVolume.model_json_schema(),
-                        "ReclaimOptions": ReclaimOptions.model_json_schema(), "Error": ERROR},
+                        "ReclaimOptions": ReclaimOptions.model_json_schema(),
+                        "CreateBackup": CreateBackup.model_json_schema(),
+                        "RestoreBackup": RestoreBackup.model_json_schema(), "Error": ERROR},
         },
         "security": [{"bearer": []}],
         "paths": {
@@ -98,6 +108,23 @@ def document() -> dict:
                 "parameters": [ID, {"name": "volume_id", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "delete": {"summary": "detach a volume", "parameters": [DRY_RUN, IDEMPOTENCY],
                            "responses": {"202": _resp("queued", OP_REF), **_errors(401, 403, 404, 409)}}},
+            "/v1/volumes/{id}/backups": {"parameters": [ID], "post": {
+                "summary": "back a volume up to object storage (incremental: on its newest backup)",
+                "parameters": [IDEMPOTENCY], "requestBody": {**_body("CreateBackup"), "required": False},
+                "responses": {"202": _resp("queued", OP_REF), **_errors(400, 401, 403, 404, 409, 422)}}},
+            "/v1/backups": {"get": {
+                "summary": "list backups", "parameters": [{"name": "volume_id", "in": "query",
+                                                             "schema": {"type": "string"}}],
+                "responses": {"200": _resp("backups"), **_errors(401)}}},
+            "/v1/backups/{id}": {
+                "parameters": [ID],
+                "get": {"summary": "a backup", "responses": {"200": _resp("backup"), **_errors(401, 404)}},
+                "delete": {"summary": "delete a backup and its objects", "parameters": [IDEMPOTENCY],
+                           "responses": {"202": _resp("queued", OP_REF), **_errors(401, 403, 404, 409)}}},
+            "/v1/backups/{id}/restore": {"parameters": [ID], "post": {
+                "summary": "restore onto a new volume or an available one", "parameters": [IDEMPOTENCY],
+                "requestBody": {**_body("RestoreBackup"), "required": False},
+                "responses": {"202": _resp("queued", OP_REF), **_errors(400, 401, 403, 404, 409, 422)}}},
             "/v1/webhooks/generic": {"post": {
                 "summary": "a signed operation request", "security": [],
                 "parameters": [{"name": "X-Hub-Signature-256", "in": "header", "required": True,

@@ -70,6 +70,7 @@ def _deletes_volumes(op: dict) -> bool:
 
 RETRYABLE = {"failed", "rolled_back"}
 HOST_STATES = {"allocate_host": "building", "reclaim_host": "deleting"}
+BACKUP_KINDS = {"backup_volume", "restore_backup", "delete_backup"}
 # A failed create or delete leaves its volume `error`; its retry takes it back.
 VOLUME_STATES = {"create_volume": "creating", "delete_volume": "deleting"}
 
@@ -91,7 +92,7 @@ def _retake(svc, op: dict) -> None:
         svc.volumes.take(op["volume_id"], {"error"}, VOLUME_STATES[op["kind"]])
     elif op["kind"] == "reclaim_host" and _deletes_volumes(op):
         svc.volumes.take_attached(op["host_id"])
-    elif op["kind"] in {"backup_volume", "restore_backup", "delete_backup"}:
+    elif op["kind"] in BACKUP_KINDS:
         from api.submit_backups import retake  # it builds on this module
 
         retake(svc, op)
@@ -105,4 +106,8 @@ def _enqueue(svc, op: dict, attempt: int = 0) -> None:
                                   error_message="the queue was unavailable; retry the operation")
         if op["kind"] in VOLUME_STATES:
             svc.volumes.swap(op["volume_id"], {VOLUME_STATES[op["kind"]]}, "error")
+        elif op["kind"] in BACKUP_KINDS:
+            from api.submit_backups import release  # it builds on this module
+
+            release(svc, op)
         raise

@@ -138,3 +138,17 @@ def retake(svc, op: dict) -> None:
     transaction (409 if something else has one of them meanwhile)."""
     with svc.operations.db.session() as session:
         _all(*RETAKES[op["kind"]](op))(session)
+
+
+def release(svc, op: dict) -> None:
+    """An operation that never reached the queue leaves its records where its retry
+    takes them from (see RETAKES)."""
+    if op["kind"] == "backup_volume":
+        svc.backups.swap(op["backup_id"], {"creating"}, "error")
+        volume = svc.volumes.get(op["volume_id"])
+        svc.volumes.swap(volume["id"], {"backing-up"}, "in-use" if volume["host_id"] else "available")
+    elif op["kind"] == "restore_backup":
+        svc.volumes.swap(op["volume_id"], {"restoring-backup"}, "error")
+        svc.backups.swap(op["backup_id"], {"restoring"}, "available")
+    else:
+        svc.backups.swap(op["backup_id"], {"deleting"}, "error")

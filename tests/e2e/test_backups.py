@@ -8,6 +8,7 @@ import time
 import uuid
 
 import pytest
+import requests
 
 from infra.bootstrap import object_store
 from tests.e2e.conftest import REPO, unique_name
@@ -83,6 +84,13 @@ def test_the_operation_reports_bytes_done_of_total(full):
     progress = full["op"]["progress"]
     assert progress["step"] == "backup_volume"
     assert progress["done_bytes"] == progress["total_bytes"] == 1 << 30 and progress["percent"] == 100.0
+
+
+def test_the_prefect_task_run_carries_a_progress_artifact(settings, full):
+    resp = requests.post(f"{settings.prefect_api_url}/artifacts/filter", timeout=10, json={
+        "artifacts": {"key": {"any_": [f"backup-volume-{full['op']['id']}"]}}})
+    artifact = resp.json()[0]
+    assert artifact["type"] == "progress" and artifact["data"] == 100 and artifact["task_run_id"]
 
 
 def test_the_manifest_is_in_the_backup_bucket(settings, full):
