@@ -25,6 +25,7 @@ from functions.volumes import pool_name, visible_block
 from infra import bootstrap, console
 from infra.block_io import BlockDevice
 from infra.domain_xml import domain_name
+from infra.libvirt_storage import PoolSpec
 from infra.settings import Settings
 
 MIB = 1 << 20
@@ -62,7 +63,7 @@ class Throughput:
     def volume(self, fill: bool) -> dict:
         vid = f"bench-{uuid.uuid4().hex[:12]}"
         self.node.make_dir(self.dir)
-        self.node.storage.ensure_pool(self.pool, self.dir)
+        self.node.storage.ensure_pool(self.pool, PoolSpec("dir", self.dir))
         self.node.storage.create_volume(self.pool, f"vol-{vid}.raw", self.size)
         self.made.append(vid)
         path = self.node.storage.volume(self.pool, f"vol-{vid}.raw")["path"]

@@ -23,6 +23,7 @@ class Node:
     shutdown_timeout: float = 10.0
     storage: Any = None
     objects: Any = None
+    volume_pool: Any = None  # infra.libvirt_storage.PoolSpec; None: a dir pool under root
     backup_workers: int = 4
     progress: Callable[[int, int], None] = lambda done, total: None
 

@@ -12,6 +12,7 @@ from functions.outcome import Outcome, Plan
 from infra import console
 from infra.domain_xml import domain_name
 from infra.errors import ComputeError, GuestTimeout, StorageError
+from infra.libvirt_storage import PoolSpec
 
 GIB = 1 << 30
 SERIAL_MAX = 20
@@ -39,8 +40,13 @@ def _volume(node: Node, volume_id: str) -> dict | None:
     return _storage(node).volume(pool_name(node), volume_name(volume_id))
 
 
+def pool_spec(node: Node) -> PoolSpec:
+    """The node's configured pool, by default a `dir` pool under its storage root."""
+    return node.volume_pool or PoolSpec("dir", node.root / "volumes")
+
+
 def _path(node: Node, volume_id: str) -> str:
-    return str(node.root / "volumes" / volume_name(volume_id))
+    return str(pool_spec(node).path / volume_name(volume_id))
 
 
 # --- create and delete ---------------------------------------------------------
@@ -56,8 +62,10 @@ def decide_volume(current: dict | None, size_bytes: int) -> Plan:
 def ensure_volume(node: Node, req: dict) -> Outcome:
     """req: {"volume_id", "size_gb"}. Inverse: delete_volume."""
     storage, pool, name, size = _storage(node), pool_name(node), volume_name(req["volume_id"]), req["size_gb"] * GIB
-    node.make_dir(node.root / "volumes")
-    storage.ensure_pool(pool, node.root / "volumes")
+    spec = pool_spec(node)
+    if spec.kind == "dir":
+        node.make_dir(spec.path)
+    storage.ensure_pool(pool, spec)
     before = storage.volume(pool, name)
     plan = decide_volume(before, size)
     if plan.noop:
@@ -79,7 +87,7 @@ def delete_volume(node: Node, req: dict) -> Outcome:
     before = storage.volume(pool, name)
     if before is None:
         return Outcome.unchanged("absent")
-    storage.ensure_pool(pool, node.root / "volumes")  # an inactive pool cannot delete
+    storage.ensure_pool(pool, pool_spec(node))  # an inactive pool cannot delete
     storage.delete_volume(pool, name)
     if storage.volume(pool, name) is not None:
         raise StorageError(f"volume {name} is still in pool {pool}", code="verify_failed")

@@ -10,7 +10,7 @@ from infra.db.engine import Database
 from infra.db.ipam import IpamStore
 from infra.image_source import ImageSource
 from infra.libvirt_compute import LibvirtCompute
-from infra.libvirt_storage import LibvirtStorage
+from infra.libvirt_storage import LibvirtStorage, PoolSpec
 from infra.netlink import Netlink
 from infra.settings import Settings
 
@@ -22,10 +22,20 @@ def node_context(settings: Settings, progress=None) -> Node:
         images=ImageSource(objects), netlink=Netlink(settings.stack_id), virt_type=settings.virt_type,
         stack=settings.stack_id, boot_timeout=settings.guest_boot_timeout,
         shutdown_timeout=settings.shutdown_timeout, objects=objects, backup_workers=settings.backup_workers,
+        volume_pool=volume_pool(settings),
     )
     if progress is not None:
         node.progress = progress
     return node
+
+
+def volume_pool(settings: Settings) -> PoolSpec | None:
+    """`logical`: an LVM volume group (default `hostflow-<node>`) on the comma-separated
+    HOSTFLOW_VOLUME_POOL_DEVICES; otherwise None, the default dir pool."""
+    if settings.volume_pool_type != "logical":
+        return None
+    devices = tuple(d.strip() for d in settings.volume_pool_devices.split(",") if d.strip())
+    return PoolSpec.logical(settings.volume_group or f"hostflow-{settings.node}", devices)
 
 
 def object_store(settings: Settings):

@@ -28,7 +28,8 @@ STATES = {
 def _disk_info(disk: ET.Element) -> dict:
     target, source = disk.find("target"), disk.find("source")
     return {"target": None if target is None else target.get("dev"),
-            "source": None if source is None else source.get("file"), "serial": disk.findtext("serial")}
+            "source": None if source is None else source.get("file") or source.get("dev"),
+            "serial": disk.findtext("serial")}
 
 
 @contextmanager
@@ -152,10 +153,12 @@ class LibvirtCompute:
             self._require(name).blockResize(target, size_bytes, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
 
     def attach_disk(self, name: str, path: str, target: str, serial: str, live: bool) -> None:
-        """Attaches a raw file as a virtio disk: to the persistent definition, and live if asked."""
-        disk = ET.Element("disk", {"type": "file", "device": "disk"})
+        """Attaches a raw file or block device (a logical volume) as a virtio disk: to the
+        persistent definition, and live if asked."""
+        block = path.startswith("/dev/")
+        disk = ET.Element("disk", {"type": "block" if block else "file", "device": "disk"})
         ET.SubElement(disk, "driver", {"name": "qemu", "type": "raw"})
-        ET.SubElement(disk, "source", {"file": path})
+        ET.SubElement(disk, "source", {"dev" if block else "file": path})
         ET.SubElement(disk, "target", {"dev": target, "bus": "virtio"})
         ET.SubElement(disk, "serial").text = serial
         flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG | (libvirt.VIR_DOMAIN_AFFECT_LIVE if live else 0)

@@ -1,4 +1,5 @@
-"""The libvirt storage adapter: a `dir` pool per node and raw volumes in it.
+"""The libvirt storage adapter: a pool per node (`dir`, or `logical` on an LVM volume
+group) and raw volumes in it.
 
 libvirt errors become StorageError here and nowhere else. Volume files are only ever
 made, grown and removed through the storage API, never by hand."""
@@ -6,6 +7,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import libvirt
@@ -25,24 +27,48 @@ def _translated(action: str, code: str | None = None):
                            details={"libvirt_code": exc.get_error_code()}) from exc
 
 
-def pool_xml(name: str, path: Path) -> str:
-    pool = ET.Element("pool", {"type": "dir"})
+@dataclass(frozen=True)
+class PoolSpec:
+    """Where a node's volumes live: a directory (`dir`), or an LVM volume group built
+    on `devices` (`logical`), whose volumes appear under /dev/<group>."""
+
+    kind: str
+    path: Path
+    devices: tuple[str, ...] = ()
+    group: str = ""
+
+    @classmethod
+    def logical(cls, group: str, devices: tuple[str, ...]) -> PoolSpec:
+        return cls("logical", Path("/dev") / group, tuple(devices), group)
+
+
+def pool_xml(name: str, spec: PoolSpec) -> str:
+    pool = ET.Element("pool", {"type": spec.kind})
     ET.SubElement(pool, "name").text = name
+    if spec.kind == "logical":
+        source = ET.SubElement(pool, "source")
+        for device in spec.devices:
+            ET.SubElement(source, "device", {"path": device})
+        ET.SubElement(source, "name").text = spec.group
+        ET.SubElement(source, "format", {"type": "lvm2"})
     target = ET.SubElement(pool, "target")
-    ET.SubElement(target, "path").text = str(path)
-    perms = ET.SubElement(target, "permissions")
-    ET.SubElement(perms, "mode").text = "0755"
+    ET.SubElement(target, "path").text = str(spec.path)
+    if spec.kind == "dir":
+        perms = ET.SubElement(target, "permissions")
+        ET.SubElement(perms, "mode").text = "0755"
     return ET.tostring(pool, encoding="unicode")
 
 
-def volume_xml(name: str, capacity: int) -> str:
-    """A sparse raw volume: nothing allocated up front."""
+def volume_xml(name: str, capacity: int, kind: str = "dir") -> str:
+    """A raw volume: sparse in a directory, fully allocated as a logical volume
+    (a smaller allocation would make LVM build a snapshot volume)."""
     vol = ET.Element("volume")
     ET.SubElement(vol, "name").text = name
-    ET.SubElement(vol, "allocation", {"unit": "bytes"}).text = "0"
+    ET.SubElement(vol, "allocation", {"unit": "bytes"}).text = "0" if kind == "dir" else str(capacity)
     ET.SubElement(vol, "capacity", {"unit": "bytes"}).text = str(capacity)
-    target = ET.SubElement(vol, "target")
-    ET.SubElement(target, "format", {"type": "raw"})
+    if kind == "dir":
+        target = ET.SubElement(vol, "target")
+        ET.SubElement(target, "format", {"type": "raw"})
     return ET.tostring(vol, encoding="unicode")
 
 
@@ -79,21 +105,20 @@ class LibvirtStorage:
         with _translated("pool XMLDesc"):
             return Path(ET.fromstring(pool.XMLDesc(0)).findtext("target/path") or "")
 
-    def ensure_pool(self, name: str, path: Path) -> bool:
-        """Defines, builds, starts and autostarts a dir pool at path. True if anything changed."""
-        pool = self._pool(name)
+    def ensure_pool(self, name: str, spec: PoolSpec) -> bool:
+        """Defines, builds, starts and autostarts the pool. True if anything changed."""
+        pool, path = self._pool(name), spec.path
         changed = pool is None
         if pool is None:
             with _translated("storagePoolDefineXML"):
-                pool = self.conn.storagePoolDefineXML(pool_xml(name, path), 0)
+                pool = self.conn.storagePoolDefineXML(pool_xml(name, spec), 0)
         elif self._pool_path(pool) != path:
             raise StorageError(f"pool {name} points at {self._pool_path(pool)}, not {path}", code="pool_conflict")
         with _translated("pool start"):
-            if pool.isActive() and not path.is_dir():
+            if spec.kind == "dir" and pool.isActive() and not path.is_dir():
                 pool.destroy()  # its directory went away underneath it
             if not pool.isActive():
-                pool.build(0)
-                pool.create(0)
+                self._start(pool, spec)
                 changed = True
             if not pool.autostart():
                 pool.setAutostart(1)
@@ -101,14 +126,31 @@ class LibvirtStorage:
             pool.refresh(0)
         return changed
 
-    def remove_pool(self, name: str) -> bool:
-        """Stops and undefines the pool; its directory and files are left alone."""
+    @staticmethod
+    def _start(pool, spec: PoolSpec) -> None:
+        """A dir pool is built (mkdir) each time; a volume group only when it does not
+        exist yet, since building it again would wipe its devices."""
+        if spec.kind == "dir":
+            pool.build(0)
+            pool.create(0)
+            return
+        try:
+            pool.create(0)
+        except libvirt.libvirtError:
+            pool.build(libvirt.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE)
+            pool.create(0)
+
+    def remove_pool(self, name: str, wipe: bool = False) -> bool:
+        """Stops and undefines the pool; its directory and files are left alone unless
+        `wipe` (then the pool's own delete: rmdir, or vgremove and pvremove)."""
         pool = self._pool(name)
         if pool is None:
             return False
         with _translated("pool undefine"):
             if pool.isActive():
                 pool.destroy()
+            if wipe:
+                pool.delete(0)
             pool.undefine()
         return True
 
@@ -161,8 +203,10 @@ class LibvirtStorage:
         pool = self._pool(pool_name)
         if pool is None:
             raise StorageError(f"pool {pool_name} is not defined", code="pool_absent")
+        with _translated("pool XMLDesc"):
+            kind = ET.fromstring(pool.XMLDesc(0)).get("type", "dir")
         with _translated("storageVolCreateXML"):
-            pool.createXML(volume_xml(name, capacity), 0)
+            pool.createXML(volume_xml(name, capacity, kind), 0)
 
     def resize_volume(self, pool_name: str, name: str, capacity: int) -> None:
         vol = self._require_volume(pool_name, name)

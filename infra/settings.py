@@ -42,6 +42,9 @@ class Settings:
     max_ram_mb: int = 65536
     max_disk_gb: int = 2048
     max_volume_gb: int = 1024
+    volume_pool_type: str = "dir"
+    volume_pool_devices: str = ""
+    volume_group: str = ""
     vm_bridge: str = "hfbr-vm"
     vm_subnet: str = "10.213.0.0/24"
     vm_gateway: str = "10.213.0.1"

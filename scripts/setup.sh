@@ -25,6 +25,7 @@ PACKAGES=(
   redis-server postgresql memcached
   bind9 bind9utils dnsutils
   busybox-static e2fsprogs cpio kmod iproute2 iputils-ping genisoimage
+  lvm2 util-linux
   gcc python3-dev
 )
 
