@@ -11,6 +11,7 @@ from infra import bootstrap
 from infra.db import migrate
 from infra.db.images import ImageStore
 from infra.db.tokens import TokenStore
+from infra.image_inspection import ImageRejected, inspect_file
 from infra.image_source import sha512_of
 from infra.settings import Settings
 
@@ -33,8 +34,11 @@ def register_image_dir(settings: Settings, directory: Path) -> dict:
     point at their objects; without one, at the local files."""
     manifest = json.loads((directory / "manifest.json").read_text())
     store = ImageStore(bootstrap.database(settings.database_url))
-    uploader = Uploader(bootstrap.object_store(settings), settings.image_bucket)
+    uploader = Uploader(bootstrap.object_store(settings), settings.image_bucket, settings.max_image_virtual_gb << 30)
     files = manifest["files"]
+    formats = {"aki": "aki", "ari": "ari", "ami": files["ami"]["disk_format"]}
+    for kind, fmt in formats.items():  # all three pass, or nothing is registered
+        files[kind]["inspection"] = uploader.inspect(directory / files[kind]["file"], fmt)
     ids = {}
     for kind in ("aki", "ari"):
         ids[kind] = _register(store, uploader, f"{manifest['name']}-{kind}", directory, files[kind], kind, {})["id"]
@@ -47,12 +51,16 @@ def register_image_dir(settings: Settings, directory: Path) -> dict:
 
 
 class Uploader:
-    """Content-addressed image objects: key = SHA-512, uploaded once."""
+    """Content-addressed image objects: key = SHA-512, uploaded once, after the same
+    inspection as an upload through the API (a refused file raises ImageRejected)."""
 
-    def __init__(self, objects, bucket: str):
-        self.objects, self.bucket = objects, bucket
+    def __init__(self, objects, bucket: str, max_virtual_size: int):
+        self.objects, self.bucket, self.max_virtual_size = objects, bucket, max_virtual_size
         if objects is not None:
             objects.ensure_bucket(bucket)
+
+    def inspect(self, path: Path, disk_format: str):
+        return inspect_file(path, disk_format, self.max_virtual_size)
 
     def location(self, path: Path, digest: str) -> str:
         if self.objects is None:
@@ -66,6 +74,7 @@ class Uploader:
 def _register(store: ImageStore, uploader: Uploader, name: str, directory: Path, entry: dict, disk_format: str,
               props: dict, **refs) -> dict:
     path = directory / entry["file"]
+    found = entry["inspection"]
     digest = entry.get("sha512") or sha512_of(path)
     location = uploader.location(path, digest)
     image = store.find_by_hash(name, digest)
@@ -74,8 +83,8 @@ def _register(store: ImageStore, uploader: Uploader, name: str, directory: Path,
     elif image is None or image["location"] != location:
         container = {"aki": "aki", "ari": "ari"}.get(disk_format, "ami" if refs else "bare")
         image = store.add(name=name, disk_format=disk_format, container_format=container, status="active",
-                          size=path.stat().st_size, os_hash_value=digest, location=location, properties=props,
-                          **refs)
+                          size=path.stat().st_size, virtual_size=found.virtual_size, os_hash_value=digest,
+                          location=location, properties=props, **refs)
     store.deactivate_stale(name, image["id"])
     return image
 
@@ -102,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "create-token":
         print(TokenStore(bootstrap.database(settings.database_url)).create(args.name, args.role, args.project))
     elif args.cmd == "register-image-dir":
-        register_image_dir(settings, args.directory)
+        try:
+            register_image_dir(settings, args.directory)
+        except ImageRejected as exc:
+            print(f"refused: {exc.message} ({exc.reason})", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -23,10 +23,3 @@ def openapi():
 def hypervisors():
     return jsonify({"hypervisors": services().hypervisors.all()})
 
-
-@bp.get("/v1/images")
-@require()
-def images():
-    keys = ("id", "name", "disk_format", "container_format", "status", "size", "checksum", "os_hash_algo",
-            "os_hash_value", "kernel_id", "ramdisk_id", "properties")
-    return jsonify({"images": [{k: i[k] for k in keys} for i in services().images.list()]})

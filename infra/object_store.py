@@ -11,6 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.errors import NotFound, StorageError
+from infra.object_stream import PartPlan, StreamUpload, chunks
 
 
 class ObjectMissing(NotFound):
@@ -111,3 +112,14 @@ class ObjectStore:
         with _translated("delete", bucket, key):
             self.client.delete_object(Bucket=bucket, Key=key)
         return True
+
+    def upload_stream(self, fileobj, bucket: str, key: str, before_complete=None, plan=None) -> int:
+        """Streams a file-like object of unknown length into one object and returns its
+        size: a multipart upload of growing parts, several in flight; see PartPlan."""
+        return StreamUpload(self.client, _translated, bucket, key, plan or PartPlan()).run(fileobj, before_complete)
+
+    def open_stream(self, bucket: str, key: str, chunk_size: int = 1 << 20):
+        """(size, iterator of chunks) of an object, read as the iterator is consumed."""
+        with _translated("get", bucket, key):
+            resp = self.client.get_object(Bucket=bucket, Key=key)
+        return resp["ContentLength"], chunks(resp["Body"], _translated, bucket, key, chunk_size)

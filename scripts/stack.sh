@@ -230,7 +230,9 @@ PY
 
 skip_api() { module_missing api.app; }
 start_api() {
-  spawn_py api "$VENV/bin/gunicorn" -w 2 -b "$API_HOST:$API_PORT" --access-logfile - 'api.app:create_app()'
+  # --timeout: an image upload (PUT /v1/images/{id}/file) holds its sync worker while it streams
+  spawn_py api "$VENV/bin/gunicorn" -w 2 --timeout 900 -b "$API_HOST:$API_PORT" --access-logfile - \
+    'api.app:create_app()'
 }
 ready_api() { curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_API_URL/healthz"; }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -62,7 +62,7 @@ class Image(Base):
     disk_format: Mapped[str] = mapped_column(String(16))
     container_format: Mapped[str] = mapped_column(String(16), default="bare")
     status: Mapped[str] = mapped_column(String(16), default="queued")
-    size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     os_hash_algo: Mapped[str] = mapped_column(String(16), default="sha512")
     os_hash_value: Mapped[str | None] = mapped_column(String(128), nullable=True)
     location: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -70,6 +70,13 @@ class Image(Base):
     ramdisk_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     properties: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    min_disk_gb: Mapped[int] = mapped_column(Integer, default=0)
+    min_ram_mb: Mapped[int] = mapped_column(Integer, default=0)
+    protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    virtual_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    status_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    status_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Host(Base):

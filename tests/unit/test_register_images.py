@@ -1,10 +1,15 @@
 """Registering a built AKI/ARI/AMI image directory, and registering it again after a rebuild."""
 import json
+from pathlib import Path
+
+import pytest
 
 from api.manage import register_image_dir
 from infra.db.images import ImageStore
+from infra.image_inspection import ImageRejected
 from infra.image_source import sha512_of
 from infra.settings import Settings
+from tests import image_files
 
 
 def build(directory, ami_bytes: bytes) -> None:
@@ -13,7 +18,7 @@ def build(directory, ami_bytes: bytes) -> None:
     manifest = {"name": "t", "cmdline": "console=ttyS0", "files": {}}
     for kind, (name, data) in files.items():
         (directory / name).write_bytes(data)
-        manifest["files"][kind] = {"file": name, "disk_format": "qcow2" if kind == "ami" else kind,
+        manifest["files"][kind] = {"file": name, "disk_format": "raw" if kind == "ami" else kind,
                                    "sha512": sha512_of(directory / name)}
     (directory / "manifest.json").write_text(json.dumps(manifest))
 
@@ -45,3 +50,19 @@ def test_a_rebuild_supersedes_the_old_record(tmp_path, db):
     store = ImageStore(db)
     assert store.get("t")["id"] == new["id"] != old["id"]
     assert store.get(old["id"])["status"] == "deactivated"
+
+
+def test_a_file_that_fails_inspection_registers_nothing(tmp_path, db):
+    evil = image_files.qcow2_with_backing(tmp_path / "evil.qcow2", Path("/etc/passwd")).read_bytes()
+    build(tmp_path / "img", evil)  # declared raw, holds a qcow2 naming a host file
+    settings = Settings.from_env({"HOSTFLOW_DATABASE_URL": db.url})
+    with pytest.raises(ImageRejected) as info:
+        register_image_dir(settings, tmp_path / "img")
+    assert info.value.reason == "format_mismatch"
+    assert ImageStore(db).list() == []
+
+
+def test_registration_records_the_virtual_size(tmp_path, db):
+    build(tmp_path / "img", b"root-1" * 1000)
+    image = register_image_dir(Settings.from_env({"HOSTFLOW_DATABASE_URL": db.url}), tmp_path / "img")
+    assert image["virtual_size"] == image["size"] == 6000
