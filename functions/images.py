@@ -1,24 +1,31 @@
-"""Image cache on a hypervisor: each image fetched once, verified, then used."""
+"""Image cache on a hypervisor: each image fetched once, verified, inspected, then used.
+
+Disk images other than qcow2 (raw, ami, vmdk, vdi, vhd, vhdx) are converted once to
+qcow2, the format every overlay is built on; kernels, ramdisks and ISOs stay as they
+are. A cache hit refreshes the entry's mtime: the cache cleaner counts an entry's
+age from its last use (functions.image_cache)."""
 from __future__ import annotations
 
-from functions.node import Node
+import os
+from pathlib import Path
+
+from functions.node import CACHED_AS_QCOW2, Node
 from functions.outcome import Outcome, Plan
+from infra import qemu_img
+from infra.errors import StorageError
 
 
-def decide_cached(present: bool) -> Plan:
-    return Plan("none") if present else Plan("fetch", "download and verify SHA-512")
+def decide_cached(present: bool, disk_format: str) -> Plan:
+    if present:
+        return Plan("none")
+    if disk_format in CACHED_AS_QCOW2:
+        return Plan("fetch_convert", f"download, verify SHA-512, inspect, convert {disk_format} to qcow2")
+    return Plan("fetch", "download, verify SHA-512, inspect")
 
 
 def ensure_image_cached(node: Node, req: dict) -> Outcome:
     """req: {"images": [{"id", "sha512", "location", "disk_format"}, ...]}"""
-    fetched = []
-    for image in req["images"]:
-        path = node.cached_image(image)
-        if decide_cached(path.exists()).noop:
-            continue
-        node.make_dir(path.parent)
-        node.images.fetch(image["location"], path, image["sha512"])
-        fetched.append(image["id"])
+    fetched = [image["id"] for image in req["images"] if _ensure_one(node, image)]
     paths = {img["id"]: str(node.cached_image(img)) for img in req["images"]}
     if not fetched:
         return Outcome.unchanged("cached", paths=paths)
@@ -26,6 +33,42 @@ def ensure_image_cached(node: Node, req: dict) -> Outcome:
                    data={"paths": paths})
 
 
+def _ensure_one(node: Node, image: dict) -> bool:
+    path = node.cached_image(image)
+    plan = decide_cached(path.exists(), image["disk_format"])
+    if plan.noop:
+        os.utime(path)
+        return False
+    node.make_dir(path.parent)
+    if plan.action == "fetch":
+        node.images.fetch(image["location"], path, image["sha512"], image["disk_format"])
+        return True
+    source = path.with_name(path.name + ".src")
+    try:
+        inspection = node.images.fetch(image["location"], source, image["sha512"], image["disk_format"])
+        _convert(source, inspection.qemu_format, path)
+    finally:
+        source.unlink(missing_ok=True)
+    return True
+
+
+def _convert(source: Path, fmt: str, dest: Path) -> None:
+    """Into a temporary name first: a crash never leaves a half-converted entry."""
+    tmp = dest.with_name(dest.name + ".tmp")
+    try:
+        qemu_img.convert_to_qcow2(source, fmt, tmp)
+        if qemu_img.info(tmp, "qcow2").get("backing-filename"):
+            raise StorageError(f"{tmp} has a backing file after conversion", code="verify_failed")
+        tmp.chmod(0o644)
+        tmp.replace(dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def plan_image_cached(node: Node, req: dict) -> Plan:
-    missing = [i["id"] for i in req["images"] if not node.cached_image(i).exists()]
-    return Plan("fetch", f"{len(missing)} image(s)") if missing else Plan("none")
+    plans = {i["id"]: decide_cached(node.cached_image(i).exists(), i["disk_format"]) for i in req["images"]}
+    missing = {k: p for k, p in plans.items() if not p.noop}
+    if not missing:
+        return Plan("none")
+    converted = sum(p.action == "fetch_convert" for p in missing.values())
+    return Plan("fetch", f"{len(missing)} image(s), {converted} converted to qcow2")

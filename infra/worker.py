@@ -2,19 +2,21 @@
 
 `python -m infra.worker --role hv --node hv1` serves queue hv.hv1: it makes the
 node's storage root and bridge, registers the node's capacity through the control
-queue (nodes hold no database credentials), then heartbeats the same way."""
+queue (nodes hold no database credentials), then heartbeats the same way, and queues
+a cleanup of its image cache every HOSTFLOW_IMAGE_CACHE_CLEAN_INTERVAL seconds."""
 from __future__ import annotations
 
 import argparse
 import logging
 import os
 import threading
+import time
 from datetime import UTC, datetime
 
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-from infra.queue import mark_alive, queue, redis_from_url
+from infra.queue import JOB_FUNCTION, mark_alive, queue, redis_from_url
 from infra.settings import Settings
 
 log = logging.getLogger("hostflow.worker")
@@ -52,6 +54,32 @@ def _heartbeat(redis, settings: Settings, stop: threading.Event) -> None:
                             ttl=HEARTBEAT_EVERY * 3)
         except Exception:  # noqa: BLE001 - a missed beat must not kill the worker
             log.exception("heartbeat failed")
+
+
+def _clean_image_cache(redis, settings: Settings, stop: threading.Event) -> None:
+    """Queued on the node's own queue, so it runs between the node's steps, never beside one;
+    the job logs what it freed."""
+    hv, every = queue(redis, f"hv.{settings.node}"), settings.image_cache_clean_interval
+    while True:
+        try:
+            hv.enqueue(JOB_FUNCTION, args=("clean_image_cache", {"max_age_s": settings.image_cache_max_age}),
+                       job_id=f"clean_image_cache_{settings.node}_{int(time.time())}", ttl=every,
+                       result_ttl=every, job_timeout=600)
+        except Exception:  # noqa: BLE001 - redis may be restarting; try again next interval
+            log.exception("image cache cleanup could not be queued")
+        if stop.wait(every):
+            return
+
+
+def _auto_confirm(redis, settings: Settings, stop: threading.Event) -> None:
+    """Queues a sweep for resizes left unconfirmed past the window, once a minute (or
+    sooner when the window is shorter), on the control queue."""
+    control, every = queue(redis, "control"), max(1, min(60, settings.resize_auto_confirm_s))
+    while not stop.wait(every):
+        try:
+            control.enqueue("infra.jobs.auto_confirm_resizes", result_ttl=every, ttl=every)
+        except Exception:  # noqa: BLE001 - redis may be restarting; try again next interval
+            log.exception("resize auto-confirm could not be queued")
 
 
 def _keep_alive(redis, name: str, queues: list[str], stop: threading.Event) -> None:
@@ -96,6 +124,10 @@ def main(argv: list[str] | None = None) -> None:
         queue(redis, "control").enqueue("infra.jobs.register_hypervisor",
                                         args=(settings.node, f"hv.{settings.node}", info, ratios), result_ttl=600)
         threading.Thread(target=_heartbeat, args=(redis, settings, stop), daemon=True).start()
+        if settings.image_cache_clean_interval > 0:
+            threading.Thread(target=_clean_image_cache, args=(redis, settings, stop), daemon=True).start()
+    if args.role == "control" and settings.resize_auto_confirm_s > 0:
+        threading.Thread(target=_auto_confirm, args=(redis, settings, stop), daemon=True).start()
     name = f"{args.role}-{args.node or 'main'}-{os.getpid()}"
     queues = queue_names(args.role, args.node)
     threading.Thread(target=_keep_alive, args=(redis, name, queues, stop), daemon=True).start()

@@ -59,7 +59,7 @@ def test_large_upload_is_multipart(objects, bucket, uploaded):
 def test_fetch_downloads_and_verifies(objects, uploaded, big, tmp_path):
     location, digest = uploaded
     dest = tmp_path / "cached.img"
-    ImageSource(objects).fetch(location, dest, digest)
+    ImageSource(objects).fetch(location, dest, digest, "raw")
     assert dest.read_bytes() == big[0].read_bytes()
 
 
@@ -67,14 +67,14 @@ def test_fetch_with_bad_checksum_leaves_no_cache_entry(objects, uploaded, tmp_pa
     location, _ = uploaded
     dest = tmp_path / "cached.img"
     with pytest.raises(HostflowError) as info:
-        ImageSource(objects).fetch(location, dest, "0" * 128)
+        ImageSource(objects).fetch(location, dest, "0" * 128, "raw")
     assert info.value.code == "image_checksum_mismatch"
     assert list(tmp_path.iterdir()) == []
 
 
 def test_fetch_of_a_missing_object_is_a_clear_error(objects, bucket, tmp_path):
     with pytest.raises(HostflowError) as info:
-        ImageSource(objects).fetch(f"s3://{bucket}/nothing-here", tmp_path / "x", "0" * 128)
+        ImageSource(objects).fetch(f"s3://{bucket}/nothing-here", tmp_path / "x", "0" * 128, "raw")
     assert info.value.code == "object_missing"
     assert list(tmp_path.iterdir()) == []
 

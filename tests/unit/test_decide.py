@@ -15,8 +15,8 @@ def test_claim_already_done():
 
 
 def test_image_fetch_only_when_missing():
-    assert decide_cached(False).action == "fetch"
-    assert decide_cached(True).noop
+    assert decide_cached(False, "qcow2").action == "fetch"
+    assert decide_cached(True, "qcow2").noop
 
 
 def test_root_disk_create_grow_conflict_and_done():
