@@ -5,7 +5,18 @@ import logging
 
 from flask import Flask
 
-from api import errors, routes_backups, routes_hosts, routes_misc, routes_operations, routes_volumes, routes_webhooks
+from api import (
+    errors,
+    routes_backups,
+    routes_hosts,
+    routes_images,
+    routes_misc,
+    routes_operations,
+    routes_resize,
+    routes_snapshots,
+    routes_volumes,
+    routes_webhooks,
+)
 from infra.bootstrap import api_services
 from infra.settings import Settings
 
@@ -16,7 +27,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["hostflow"] = api_services(settings)
     errors.install(app)
-    for module in (routes_hosts, routes_operations, routes_misc, routes_volumes, routes_backups, routes_webhooks):
+    blueprints = (routes_hosts, routes_operations, routes_misc, routes_volumes, routes_backups, routes_resize,
+                  routes_webhooks, routes_images, routes_snapshots)
+    for module in blueprints:
         app.register_blueprint(module.bp)
     logging.basicConfig(level=logging.INFO)
     return app

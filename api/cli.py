@@ -93,6 +93,51 @@ def cmd_restore(c: Client, a) -> None:
         _print(c.follow(data["operation"]["id"]))
 
 
+def cmd_resize(c: Client, a) -> None:
+    if a.confirm or a.revert:
+        data = c.call("POST", f"/v1/hosts/{a.id}/resize/{'confirm' if a.confirm else 'revert'}")
+    else:
+        body = {"flavor": {"vcpus": a.vcpus, "ram_mb": a.ram_mb, "disk_gb": a.disk_gb}}
+        data = c.call("POST", f"/v1/hosts/{a.id}/resize", body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    _print(data)
+    if a.wait:
+        _print(c.follow(data["operation"]["id"]))
+
+
+def cmd_snapshot(c: Client, a) -> None:
+    data = c.call("POST", f"/v1/hosts/{a.id}/snapshot", {"name": a.name},
+                  headers={"Idempotency-Key": str(uuid.uuid4())})
+    _print(data)
+    if a.wait:
+        _print(c.follow(data["operation"]["id"]))
+
+
+def cmd_rebuild(c: Client, a) -> None:
+    data = c.call("POST", f"/v1/hosts/{a.id}/rebuild", {"image": a.image},
+                  headers={"Idempotency-Key": str(uuid.uuid4())})
+    _print(data)
+    if a.wait:
+        _print(c.follow(data["operation"]["id"]))
+
+
+def cmd_image_create(c: Client, a) -> None:
+    props = dict(p.split("=", 1) for p in a.property)
+    body = {"name": a.name, "disk_format": a.disk_format, "container_format": a.container_format,
+            "min_disk_gb": a.min_disk_gb, "min_ram_mb": a.min_ram_mb, "properties": props}
+    _print(c.call("POST", "/v1/images", body))
+
+
+def cmd_image_upload(c: Client, a) -> None:
+    """Streams the file: the API inspects it and the image ends active or killed."""
+    with open(a.file, "rb") as fh:
+        resp = c.session.put(f"{c.url}/v1/images/{a.id}/file", data=fh, timeout=3600,
+                             headers={"Content-Type": "application/octet-stream"})
+    if resp.status_code >= 400:
+        err = resp.json().get("error", {})
+        raise SystemExit(f"error {resp.status_code} {err.get('code')}: {err.get('message')}")
+    _print(resp.json())
+
+
 def cmd_demo(c: Client, a) -> int:
     """Allocate a host, show where to watch it, wait for the guest, reclaim it."""
     name = f"demo-{uuid.uuid4().hex[:6]}"
@@ -146,7 +191,25 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("id")
     sub.add_parser("hypervisors")
     sub.add_parser("images")
+    s = sub.add_parser("image-create", help="record an image (queued) to upload to")
+    s.add_argument("name")
+    s.add_argument("--disk-format", default="qcow2")
+    s.add_argument("--container-format", default="bare")
+    s.add_argument("--min-disk-gb", type=int, default=0)
+    s.add_argument("--min-ram-mb", type=int, default=0)
+    s.add_argument("--property", action="append", default=[], metavar="KEY=VALUE")
+    s = sub.add_parser("image-upload", help="stream a file into a queued image")
+    s.add_argument("id")
+    s.add_argument("file")
     sub.add_parser("volumes")
+    s = sub.add_parser("resize", help="resize a host (--vcpus/--ram-mb/--disk-gb), or --confirm / --revert it")
+    s.add_argument("id")
+    s.add_argument("--vcpus", type=int)
+    s.add_argument("--ram-mb", type=int)
+    s.add_argument("--disk-gb", type=int)
+    s.add_argument("--confirm", action="store_true")
+    s.add_argument("--revert", action="store_true")
+    s.add_argument("--wait", action="store_true")
     s = sub.add_parser("backups", help="list backups")
     s.add_argument("--volume-id")
     s = sub.add_parser("backup", help="back a volume up to object storage")
@@ -157,6 +220,14 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("restore", help="restore a backup onto a new volume, or onto --volume-id")
     s.add_argument("backup_id")
     s.add_argument("--volume-id")
+    s.add_argument("--wait", action="store_true")
+    s = sub.add_parser("snapshot", help="snapshot a host's root disk into a new image")
+    s.add_argument("id")
+    s.add_argument("name", help="of the new image")
+    s.add_argument("--wait", action="store_true")
+    s = sub.add_parser("rebuild", help="rebuild a host from an image (id or name); it keeps its identity")
+    s.add_argument("id")
+    s.add_argument("image")
     s.add_argument("--wait", action="store_true")
     s = sub.add_parser("demo", help="allocate a host, wait for its guest, reclaim it")
     s.add_argument("--image", default="hostflow-test")
@@ -182,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if a.cmd == "demo":
         return cmd_demo(c, a)
-    {"create": cmd_create, "delete": cmd_delete, "backup": cmd_backup, "restore": cmd_restore}[a.cmd](c, a)
+    {"create": cmd_create, "delete": cmd_delete, "backup": cmd_backup, "restore": cmd_restore,
+     "resize": cmd_resize, "snapshot": cmd_snapshot, "rebuild": cmd_rebuild,
+     "image-create": cmd_image_create, "image-upload": cmd_image_upload}[a.cmd](c, a)
     return 0
 
 

@@ -5,10 +5,15 @@ from api.schemas import (
     AllocateHost,
     AttachVolume,
     CreateBackup,
+    CreateImage,
     CreateVolume,
     GenericWebhook,
+    RebuildHost,
     ReclaimOptions,
+    ResizeHost,
     RestoreBackup,
+    SnapshotHost,
+    UpdateImage,
 )
 
 ERROR = {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
@@ -55,7 +60,12 @@ def document() -> dict:
                         "AttachVolume": AttachVolume.model_json_schema(),
                         "ReclaimOptions": ReclaimOptions.model_json_schema(),
                         "CreateBackup": CreateBackup.model_json_schema(),
-                        "RestoreBackup": RestoreBackup.model_json_schema(), "Error": ERROR},
+                        "RestoreBackup": RestoreBackup.model_json_schema(),
+                        "ResizeHost": ResizeHost.model_json_schema(), "Error": ERROR,
+                        "SnapshotHost": SnapshotHost.model_json_schema(),
+                        "RebuildHost": RebuildHost.model_json_schema(),
+                        "CreateImage": CreateImage.model_json_schema(),
+                        "UpdateImage": UpdateImage.model_json_schema()},
         },
         "security": [{"bearer": []}],
         "paths": {
@@ -83,8 +93,6 @@ def document() -> dict:
                                                                       **_errors(401, 403, 404, 409)}}},
             "/v1/hypervisors": {"get": {"summary": "nodes: capacity, claimed, heartbeat",
                                         "responses": {"200": _resp("hypervisors"), **_errors(401)}}},
-            "/v1/images": {"get": {"summary": "registered images", "responses": {"200": _resp("images"),
-                                                                                 **_errors(401)}}},
             "/v1/volumes": {
                 "post": {"summary": "create a volume", "parameters": [DRY_RUN, IDEMPOTENCY],
                          "requestBody": _body("CreateVolume"),
@@ -125,6 +133,16 @@ def document() -> dict:
                 "summary": "restore onto a new volume or an available one", "parameters": [IDEMPOTENCY],
                 "requestBody": {**_body("RestoreBackup"), "required": False},
                 "responses": {"202": _resp("queued", OP_REF), **_errors(400, 401, 403, 404, 409, 422)}}},
+            "/v1/hosts/{id}/resize": {"parameters": [ID], "post": {
+                "summary": "change vCPUs, memory and disk (live where possible)", "parameters": [IDEMPOTENCY],
+                "requestBody": _body("ResizeHost"),
+                "responses": {"202": _resp("queued", OP_REF), **_errors(400, 401, 403, 404, 409, 422)}}},
+            "/v1/hosts/{id}/resize/confirm": {"parameters": [ID], "post": {
+                "summary": "keep the new size",
+                "responses": {"202": _resp("queued", OP_REF), **_errors(401, 403, 404, 409)}}},
+            "/v1/hosts/{id}/resize/revert": {"parameters": [ID], "post": {
+                "summary": "back to the old vCPUs and memory (a grown disk stays)",
+                "responses": {"202": _resp("queued", OP_REF), **_errors(401, 403, 404, 409)}}},
             "/v1/webhooks/generic": {"post": {
                 "summary": "a signed operation request", "security": [],
                 "parameters": [{"name": "X-Hub-Signature-256", "in": "header", "required": True,
@@ -134,5 +152,68 @@ def document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/GenericWebhook"}}}},
                 "responses": {"202": _resp("queued", OP_REF), **_errors(400, 401, 409, 422)}}},
+            **HOST_IMAGE_PATHS,
+            **IMAGE_PATHS,
         },
     }
+
+
+HOST_IMAGE_REF = {"type": "object", "properties": {**OP_REF["properties"], "image": {
+    "type": "object", "properties": {"id": {"type": "string"}}}}}
+HOST_IMAGE_PATHS = {
+    "/v1/hosts/{id}/snapshot": {"parameters": [ID], "post": {
+        "summary": "a new qcow2 image of the host's root disk (live copy while it runs), `queued` until uploaded",
+        "parameters": [IDEMPOTENCY], "requestBody": _body("SnapshotHost"),
+        "responses": {"202": _resp("queued; the new image's id", HOST_IMAGE_REF),
+                      **_errors(400, 401, 403, 404, 409, 422)}}},
+    "/v1/hosts/{id}/rebuild": {"parameters": [ID], "post": {
+        "summary": "replace the root disk by a new one on the image; id, name, addresses and volumes stay",
+        "parameters": [IDEMPOTENCY], "requestBody": _body("RebuildHost"),
+        "responses": {"202": _resp("queued", HOST_IMAGE_REF),
+                      "409": _resp("host busy or not active (`host_busy`), image not active (`image_not_active`)",
+                                   ERROR),
+                      "422": _resp("`unknown_image`, `image_not_bootable`, `flavor_disk_too_small`, "
+                                   "`flavor_ram_too_small`", ERROR),
+                      **_errors(400, 401, 403, 404)}}},
+}
+
+
+IMAGE_FILTERS = [{"name": n, "in": "query", "schema": {"type": "string"}}
+                 for n in ("name", "status", "disk_format", "container_format")]
+IMAGE_FILTERS.append({"name": "property-{key}", "in": "query", "schema": {"type": "string"},
+                      "description": "images whose property {key} equals the value (repeatable, all must match)"})
+IMAGE = _resp("the image record", {"type": "object", "properties": {"image": {"type": "object"}}})
+IMAGE_PATHS = {
+    "/v1/images": {
+        "post": {"summary": "record an image (`queued`) to upload its bytes to", "requestBody": _body("CreateImage"),
+                 "responses": {"201": IMAGE, **_errors(400, 401, 403, 422)}},
+        "get": {"summary": "list images (deleted ones only with status=deleted)", "parameters": IMAGE_FILTERS,
+                "responses": {"200": _resp("images"), **_errors(401, 422)}},
+    },
+    "/v1/images/{id}": {
+        "parameters": [ID],
+        "get": {"summary": "an image", "responses": {"200": IMAGE, **_errors(401, 404)}},
+        "patch": {"summary": "edit name, properties (null removes one), minimums, protected (JSON merge patch)",
+                  "requestBody": _body("UpdateImage"),
+                  "responses": {"200": IMAGE, **_errors(400, 401, 403, 404, 409, 422)}},
+        "delete": {"summary": "mark it deleted and remove its object",
+                   "responses": {"200": IMAGE, "409": _resp("`image_in_use` by a host, `image_protected`", ERROR),
+                                 **_errors(401, 403, 404)}},
+    },
+    "/v1/images/{id}/file": {
+        "parameters": [ID],
+        "put": {"summary": "stream the bytes (`saving`), inspected, then `active`; refused or cut off: `killed`",
+                "requestBody": {"required": True, "content": {"application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary"}}}},
+                "responses": {"200": IMAGE, "400": _resp("`upload_interrupted`", ERROR),
+                              "409": _resp("`image_not_queued`", ERROR),
+                              "422": _resp("`image_rejected`, details.reason: format_mismatch, multiple_formats, "
+                                           "backing_file, data_file, vmdk_extent, iso_with_qcow2, "
+                                           "virtual_size_too_large, unsafe_image, malformed, empty", ERROR),
+                              **_errors(401, 403, 404, 503)}},
+        "get": {"summary": "the bytes (header X-Image-Sha512)",
+                "responses": {"200": {"description": "the image", "content": {"application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary"}}}},
+                    "409": _resp("`image_not_active`", ERROR), **_errors(401, 404, 503)}},
+    },
+}

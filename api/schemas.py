@@ -1,7 +1,11 @@
 """Request bodies, validated with pydantic: unknown fields are refused."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
+
+from infra.image_inspection import CONTAINER_FORMATS, DISK_FORMATS
 
 DNS_LABEL = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 
@@ -85,3 +89,45 @@ class RestoreBackup(Strict):
     name: StrictStr | None = Field(default=None, pattern=DNS_LABEL, max_length=63, description="of the new volume")
     hypervisor: StrictStr | None = Field(default=None, pattern=DNS_LABEL, max_length=63,
                                          description="where the new volume goes")
+
+
+class ResizeHost(Strict):
+    flavor: Flavor
+
+
+DiskFormat = Literal[tuple(sorted(DISK_FORMATS))]
+ContainerFormat = Literal[tuple(sorted(CONTAINER_FORMATS))]
+PropertyKey = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9_.:-]+$", max_length=255)]
+PropertyValue = Annotated[str, StringConstraints(strict=True, max_length=65535)]
+IMAGE_NAME = {"min_length": 1, "max_length": 255}
+
+
+class CreateImage(Strict):
+    name: StrictStr = Field(**IMAGE_NAME)
+    disk_format: DiskFormat
+    container_format: ContainerFormat
+    min_disk_gb: StrictInt = Field(default=0, ge=0, le=1 << 20)
+    min_ram_mb: StrictInt = Field(default=0, ge=0, le=1 << 30)
+    properties: dict[PropertyKey, PropertyValue] = Field(default_factory=dict, max_length=128)
+    kernel_id: StrictStr | None = Field(default=None, min_length=1, max_length=64,
+                                        description="an aki image (for an ami image: direct kernel boot)")
+    ramdisk_id: StrictStr | None = Field(default=None, min_length=1, max_length=64, description="an ari image")
+    protected: StrictBool = False
+
+
+class UpdateImage(Strict):
+    """JSON merge patch: an absent field is kept; a property set to null is removed."""
+
+    name: StrictStr = Field(default=None, **IMAGE_NAME)
+    min_disk_gb: StrictInt = Field(default=None, ge=0, le=1 << 20)
+    min_ram_mb: StrictInt = Field(default=None, ge=0, le=1 << 30)
+    properties: dict[PropertyKey, PropertyValue | None] = Field(default=None, max_length=128)
+    protected: StrictBool = Field(default=None)
+
+
+class SnapshotHost(Strict):
+    name: StrictStr = Field(min_length=1, max_length=255, description="of the new image")
+
+
+class RebuildHost(Strict):
+    image: StrictStr = Field(min_length=1, max_length=255, description="image id, or the name of an active image")

@@ -21,6 +21,8 @@ def submit_allocate(svc, body, key: str | None, source: str, requester: str) -> 
     except NotFound as exc:
         raise Invalid(exc.message, code="unknown_image") from exc
     existing = svc.operations.by_key(key) if key else None
+    if existing is None and image["status"] != "active":
+        raise Conflict(f"image {image['id']} is {image['status']}, not active", code="image_not_active")
     if existing is None and svc.hosts.name_taken(body.name, body.env):
         raise Conflict(f"a host named {body.name} already exists in {body.env}", code="name_in_use")
     host_id, op_id = str(uuid.uuid4()), str(uuid.uuid4())
@@ -71,6 +73,7 @@ def _deletes_volumes(op: dict) -> bool:
 RETRYABLE = {"failed", "rolled_back"}
 HOST_STATES = {"allocate_host": "building", "reclaim_host": "deleting"}
 BACKUP_KINDS = {"backup_volume", "restore_backup", "delete_backup"}
+HOST_IMAGE_KINDS = {"snapshot_host", "rebuild_host"}
 # A failed create or delete leaves its volume `error`; its retry takes it back.
 VOLUME_STATES = {"create_volume": "creating", "delete_volume": "deleting"}
 
@@ -96,6 +99,10 @@ def _retake(svc, op: dict) -> None:
         from api.submit_backups import retake  # it builds on this module
 
         retake(svc, op)
+    elif op["kind"] in HOST_IMAGE_KINDS:
+        from api.submit_snapshots import retake as retake_host  # it builds on this module
+
+        retake_host(svc, op)
 
 
 def _enqueue(svc, op: dict, attempt: int = 0) -> None:
@@ -110,4 +117,8 @@ def _enqueue(svc, op: dict, attempt: int = 0) -> None:
             from api.submit_backups import release  # it builds on this module
 
             release(svc, op)
+        elif op["kind"] in HOST_IMAGE_KINDS:
+            from api.submit_snapshots import release as release_host  # it builds on this module
+
+            release_host(svc, op)
         raise

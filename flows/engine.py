@@ -19,7 +19,8 @@ from prefect.runtime import flow_run
 from flows.progress import StepProgress
 from infra.errors import HostflowError, WorkerLost
 
-PROGRESSING = {"backup_volume", "restore_backup"}  # they report bytes done while they run
+# they report bytes done while they run
+PROGRESSING = {"backup_volume", "restore_backup", "snapshot_root_disk", "upload_image_file"}
 
 
 @dataclass(frozen=True)

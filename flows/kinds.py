@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flows import allocate_host, reclaim_host, volumes
 from flows.backup_kinds import BACKUP_KINDS
+from flows.host_image_kinds import HOST_IMAGE_KINDS
 from flows.kind import Kind, Stores
 from flows.kind import now as _now
+from flows.resize_kinds import RESIZE_KINDS
 from infra.db.images import ImageStore
 from infra.settings import Settings
 
@@ -156,4 +158,6 @@ KINDS: dict[str, Kind] = {
     "detach_volume": Kind(volumes.detach_volume, _volume_ctx, _volume_state("available", host_id=None, target=None),
                           _volume_failed("in-use")),
     **BACKUP_KINDS,
+    **RESIZE_KINDS,
+    **HOST_IMAGE_KINDS,
 }

@@ -21,6 +21,29 @@ def claim_capacity(ctl: Control, req: dict) -> Outcome:
     return Outcome(True, before=None, after=claim.to_dict(), data={"hypervisor": claim.hypervisor})
 
 
+def resize_claim(ctl: Control, req: dict) -> Outcome:
+    """req: {"host_id", "vcpus", "ram_mb", "disk_gb"}: the claim becomes this size (no_capacity if
+    the node cannot hold it). Its own inverse: called again with the old size."""
+    existing = ctl.capacity.find(req["host_id"])
+    wanted = (req["vcpus"], req["ram_mb"], req["disk_gb"])
+    if existing is not None and (existing.vcpus, existing.ram_mb, existing.disk_gb) == wanted:
+        return Outcome.unchanged(existing.to_dict())
+    claim = ctl.capacity.resize(req["host_id"], *wanted)
+    return Outcome(True, before=existing and existing.to_dict(), after=claim.to_dict())
+
+
+def undo_resize_claim(ctl: Control, req: dict) -> Outcome:
+    """The inverse of resize_claim: the size in req["old"]."""
+    return resize_claim(ctl, {"host_id": req["host_id"], **req["old"]})
+
+
+def plan_resize_claim(ctl: Control, req: dict) -> Plan:
+    existing = ctl.capacity.find(req["host_id"])
+    if existing is None:
+        return Plan("fail", "no claim (no_claim)")
+    return Plan("resize", f"on {existing.hypervisor}: {req['vcpus']} vCPU, {req['ram_mb']} MiB, {req['disk_gb']} GiB")
+
+
 def release_capacity(ctl: Control, req: dict) -> Outcome:
     released = ctl.capacity.release(req["host_id"])
     if released is None:

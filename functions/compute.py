@@ -24,7 +24,7 @@ def spec_for(node: Node, req: dict) -> DomainSpec:
         nics=tuple(Nic(n["mac"], n["bridge"]) for n in req["nics"]),
         kernel=str(node.cached_image(kernel)) if kernel else None,
         ramdisk=str(node.cached_image(ramdisk)) if ramdisk else None,
-        cmdline=boot.get("cmdline"),
+        cmdline=boot.get("cmdline"), max_vcpus=max(req["vcpus"], node.max_live_vcpus),
     )
 
 

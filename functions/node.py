@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+CACHED_AS_QCOW2 = frozenset({"raw", "ami", "vmdk", "vdi", "vhd", "vhdx"})
+
 
 @dataclass
 class Node:
@@ -25,6 +27,7 @@ class Node:
     objects: Any = None
     volume_pool: Any = None  # infra.libvirt_storage.PoolSpec; None: a dir pool under root
     backup_workers: int = 4
+    max_live_vcpus: int = 4  # domains are defined with room to hot-plug vCPUs up to this
     progress: Callable[[int, int], None] = lambda done, total: None
 
     def instance_dir(self, host_id: str) -> Path:
@@ -40,7 +43,9 @@ class Node:
         return self.instance_dir(host_id) / "console.log"
 
     def cached_image(self, image: dict) -> Path:
-        return self.root / "images" / f"{image['id']}-{image['sha512'][:16]}.{image['disk_format']}"
+        """Disk formats converted on download are cached as qcow2 (functions.images)."""
+        fmt = "qcow2" if image["disk_format"] in CACHED_AS_QCOW2 else image["disk_format"]
+        return self.root / "images" / f"{image['id']}-{image['sha512'][:16]}.{fmt}"
 
     def make_dir(self, path: Path) -> None:
         """QEMU runs as another user and must traverse every directory we make."""

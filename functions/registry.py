@@ -4,7 +4,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from functions import backups, capacity, compute, disks, images, ipam, volume_extend, volumes
+from functions import (
+    backups,
+    capacity,
+    compute,
+    disks,
+    image_cache,
+    images,
+    ipam,
+    rebuild,
+    resize,
+    snapshots,
+    volume_extend,
+    volumes,
+)
 
 
 @dataclass(frozen=True)
@@ -20,6 +33,7 @@ FUNCTIONS: dict[str, Entry] = {
     "allocate_ip": Entry(ipam.allocate_ip, ipam.plan_allocate, "control"),
     "release_ip": Entry(ipam.release_ip, ipam.plan_release, "control"),
     "ensure_image_cached": Entry(images.ensure_image_cached, images.plan_image_cached, "node"),
+    "clean_image_cache": Entry(image_cache.clean_image_cache, image_cache.plan_clean_image_cache, "node"),
     "ensure_root_disk": Entry(disks.ensure_root_disk, disks.plan_root_disk, "node"),
     "ensure_config_drive": Entry(disks.ensure_config_drive, disks.plan_config_drive, "node"),
     "delete_config_drive": Entry(disks.delete_config_drive, disks.plan_delete, "node"),
@@ -39,4 +53,21 @@ FUNCTIONS: dict[str, Entry] = {
     "backup_volume": Entry(backups.backup_volume, backups.plan_backup, "node"),
     "restore_backup": Entry(backups.restore_backup, backups.plan_restore, "node"),
     "delete_backup_objects": Entry(backups.delete_backup_objects, backups.plan_delete_backup, "control"),
+    "resize_claim": Entry(capacity.resize_claim, capacity.plan_resize_claim, "control"),
+    "undo_resize_claim": Entry(capacity.undo_resize_claim, capacity.plan_resize_claim, "control"),
+    "resize_domain": Entry(resize.resize_domain, resize.plan_resize, "node"),
+    "undo_resize_domain": Entry(resize.undo_resize_domain, resize.plan_resize, "node"),
+    "grow_root_disk": Entry(resize.grow_root_disk, resize.plan_grow, "node"),
+    "wait_guest_sized": Entry(resize.wait_guest_sized, lambda _n, _r: resize.Plan("wait", "guest reports the size"),
+                              "node"),
+    "snapshot_root_disk": Entry(snapshots.snapshot_root_disk, snapshots.plan_snapshot, "node"),
+    "delete_snapshot_file": Entry(snapshots.delete_snapshot_file, snapshots.plan_delete_snapshot_file, "node"),
+    "upload_image_file": Entry(snapshots.upload_image_file, snapshots.plan_upload, "node"),
+    "delete_image_object": Entry(snapshots.delete_image_object, snapshots.plan_delete_object, "node"),
+    "set_root_disk_aside": Entry(rebuild.set_root_disk_aside, rebuild.plan_aside, "node"),
+    "restore_root_disk": Entry(rebuild.restore_root_disk, rebuild.plan_restore, "node"),
+    "discard_new_root_disk": Entry(rebuild.discard_new_root_disk, rebuild.plan_restore, "node"),
+    "ensure_boot_config": Entry(rebuild.ensure_boot_config, rebuild.plan_boot, "node"),
+    "restore_boot_config": Entry(rebuild.restore_boot_config, rebuild.plan_boot, "node"),
+    "delete_pre_rebuild_files": Entry(rebuild.delete_pre_rebuild_files, rebuild.plan_cleanup, "node"),
 }

@@ -19,10 +19,10 @@ def node_context(settings: Settings, progress=None) -> Node:
     compute, objects = LibvirtCompute(settings.libvirt_uri, settings.libvirt_log_dir), object_store(settings)
     node = Node(
         name=settings.node, root=settings.storage_root, compute=compute, storage=LibvirtStorage.sharing(compute),
-        images=ImageSource(objects), netlink=Netlink(settings.stack_id), virt_type=settings.virt_type,
-        stack=settings.stack_id, boot_timeout=settings.guest_boot_timeout,
+        images=ImageSource(objects, settings.max_image_virtual_gb << 30), netlink=Netlink(settings.stack_id),
+        virt_type=settings.virt_type, stack=settings.stack_id, boot_timeout=settings.guest_boot_timeout,
         shutdown_timeout=settings.shutdown_timeout, objects=objects, backup_workers=settings.backup_workers,
-        volume_pool=volume_pool(settings),
+        volume_pool=volume_pool(settings), max_live_vcpus=settings.max_live_vcpus,
     )
     if progress is not None:
         node.progress = progress

@@ -32,6 +32,7 @@ class DomainSpec:
     ramdisk: str | None = None
     cmdline: str | None = None
     extra_disks: tuple = field(default=())
+    max_vcpus: int = 0  # above vcpus: room for vCPU hot-plug
 
 
 def domain_name(host_id: str) -> str:
@@ -50,7 +51,11 @@ def build(spec: DomainSpec) -> str:
     _sub(dom, "name", spec.name)
     _metadata(dom, spec)
     _sub(dom, "memory", spec.ram_mb, unit="MiB")
-    _sub(dom, "vcpu", spec.vcpus)
+    _sub(dom, "currentMemory", spec.ram_mb, unit="MiB")
+    if spec.max_vcpus > spec.vcpus:
+        _sub(dom, "vcpu", spec.max_vcpus, placement="static", current=spec.vcpus)
+    else:
+        _sub(dom, "vcpu", spec.vcpus)
     _os(dom, spec)
     features = _sub(dom, "features")
     _sub(features, "acpi")
@@ -72,7 +77,7 @@ def build(spec: DomainSpec) -> str:
     console = _sub(devices, "console", type="pty")
     _sub(console, "target", type="serial", port="0")
     _sub(devices, "controller", type="usb", model="none")
-    _sub(devices, "memballoon", model="none")
+    _sub(devices, "memballoon", model="virtio")
     return ET.tostring(dom, encoding="unicode")
 
 
@@ -115,3 +120,40 @@ def read_metadata(xml: str) -> dict:
     for child in inst:
         marks[child.tag.split("}")[-1]] = child.text or ""
     return marks
+
+
+def sizing(xml: str) -> dict:
+    """vCPUs and memory of a definition: {"vcpus", "max_vcpus", "ram_mb", "max_ram_mb", "balloon"}."""
+    root = ET.fromstring(xml)
+    vcpu = root.find("vcpu")
+    max_vcpus = int(vcpu.text)
+    memory = _mib(root.find("memory"))
+    current = root.find("currentMemory")
+    balloon = root.find("devices/memballoon")
+    return {"vcpus": int(vcpu.get("current", max_vcpus)), "max_vcpus": max_vcpus,
+            "ram_mb": _mib(current) if current is not None else memory, "max_ram_mb": memory,
+            "balloon": balloon is not None and balloon.get("model") != "none"}
+
+
+def resized(xml: str, vcpus: int, max_vcpus: int, ram_mb: int) -> str:
+    """The definition with new vCPUs and memory (the memory maximum follows), all else kept."""
+    root = ET.fromstring(xml)
+    vcpu = root.find("vcpu")
+    vcpu.text = str(max(vcpus, max_vcpus))
+    vcpu.attrib.pop("current", None)
+    if max_vcpus > vcpus:
+        vcpu.set("current", str(vcpus))
+    for tag in ("memory", "currentMemory"):
+        el = root.find(tag)
+        if el is None:
+            el = ET.SubElement(root, tag)
+        el.attrib.clear()
+        el.set("unit", "MiB")
+        el.text = str(ram_mb)
+    return ET.tostring(root, encoding="unicode")
+
+
+def _mib(el: ET.Element) -> int:
+    factor = {"KiB": 1 / 1024, "k": 1 / 1024, "MiB": 1, "M": 1, "GiB": 1024, "G": 1024, "b": 1 / (1 << 20),
+              "bytes": 1 / (1 << 20)}[el.get("unit", "KiB")]
+    return int(int(el.text) * factor)

@@ -48,6 +48,16 @@ def progress_into(job):
     return report
 
 
+def auto_confirm_resizes() -> dict:
+    from api.submit_resize import auto_confirm
+
+    settings = Settings.from_env()
+    confirmed = auto_confirm(bootstrap.api_services(settings), settings.resize_auto_confirm_s)
+    if confirmed:
+        log.info("auto-confirmed the resize of %s", ", ".join(confirmed))
+    return {"ok": True, "confirmed": confirmed}
+
+
 def register_hypervisor(name: str, queue: str, node_info: dict, ratios: dict) -> dict:
     from infra.db.hypervisors import HypervisorStore
 

@@ -182,3 +182,52 @@ class LibvirtCompute:
         if dom is None:
             raise ComputeError(f"domain {name} is not defined", code="domain_absent")
         return dom
+
+    # --- sizing (resize) ---------------------------------------------------------
+
+    def sizing(self, name: str) -> dict:
+        """vCPUs and memory of the persistent definition (see domain_xml.sizing)."""
+        return domain_xml.sizing(self.xml(name, inactive=True))
+
+    def set_vcpus_live(self, name: str, vcpus: int) -> None:
+        """Hot-plugs (or unplugs) vCPUs up to the definition's maximum, live and persistent."""
+        flags = libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
+        with _translated("setVcpusFlags"):
+            self._require(name).setVcpusFlags(vcpus, flags)
+
+    def set_memory_live(self, name: str, ram_mb: int) -> None:
+        """The balloon's target, within the definition's maximum, live and persistent."""
+        flags = libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
+        with _translated("setMemoryFlags"):
+            self._require(name).setMemoryFlags(ram_mb * 1024, flags)
+
+    def redefine_sizing(self, name: str, vcpus: int, max_vcpus: int, ram_mb: int) -> None:
+        """A stopped domain's persistent definition with new vCPUs and memory."""
+        self.define(domain_xml.resized(self.xml(name, inactive=True), vcpus, max_vcpus, ram_mb))
+
+    # --- block copy (snapshots of a running domain) -----------------------------
+
+    def block_copy(self, name: str, target: str, dest: str) -> None:
+        """Starts mirroring the whole chain of `target` into a new qcow2 file `dest`.
+        TRANSIENT_JOB: libvirt refuses a copy job on a persistent domain without it."""
+        disk = ET.Element("disk", {"type": "file"})
+        ET.SubElement(disk, "driver", {"type": "qcow2"})
+        ET.SubElement(disk, "source", {"file": dest})
+        with _translated("blockCopy"):
+            self._require(name).blockCopy(target, ET.tostring(disk, encoding="unicode"), None,
+                                          libvirt.VIR_DOMAIN_BLOCK_COPY_TRANSIENT_JOB)
+
+    def block_job(self, name: str, target: str) -> dict | None:
+        """{"cur", "end"} of the block job on `target`, None when there is none. libvirt
+        reports cur == end for a copy job only once the mirror is ready."""
+        with _translated("blockJobInfo"):
+            info = self._require(name).blockJobInfo(target, 0)
+        return {"cur": info["cur"], "end": info["end"]} if info else None
+
+    def block_job_abort(self, name: str, target: str) -> None:
+        """Ends the block job on `target` without pivoting: the domain keeps its own disk.
+        Synchronous; a ready copy job leaves a consistent copy behind. No job: nothing to do."""
+        if self.block_job(name, target) is None:
+            return
+        with _translated("blockJobAbort"):
+            self._require(name).blockJobAbort(target, 0)

@@ -42,6 +42,8 @@ class Settings:
     max_ram_mb: int = 65536
     max_disk_gb: int = 2048
     max_volume_gb: int = 1024
+    max_live_vcpus: int = 4
+    resize_auto_confirm_s: int = 86400
     volume_pool_type: str = "dir"
     volume_pool_devices: str = ""
     volume_group: str = ""
@@ -55,6 +57,9 @@ class Settings:
     s3_region: str = "us-east-1"
     s3_part_size: int = 8 << 20
     image_bucket: str = "hostflow-images"
+    max_image_virtual_gb: int = 64
+    image_cache_max_age: int = 86400  # s an image cache entry may stay unused
+    image_cache_clean_interval: int = 3600  # s between cache cleanups on a hypervisor
     backup_bucket: str = "hostflow-backups"
     backup_chunk_size: int = 32 << 20
     backup_workers: int = 4

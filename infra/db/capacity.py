@@ -78,6 +78,30 @@ class CapacityStore:
             s.add(row)
             return _claim_from_row(row)
 
+    def resize(self, host_id: str, vcpus: int, ram_mb: int, disk_gb: int) -> Claim:
+        """Changes a host's claim in one transaction: the node's counters move by the
+        difference only if the new size fits (NoCapacity otherwise, nothing changed)."""
+        h = Hypervisor
+        with self.db.session() as s:
+            row = s.get(CapacityClaim, host_id)
+            if row is None:
+                raise NoCapacity(f"host {host_id} holds no claim to resize", code="no_claim")
+            dv, dr, dd = vcpus - row.vcpus, ram_mb - row.ram_mb, disk_gb - row.disk_gb
+            result = s.execute(
+                update(h)
+                .where(h.name == row.hypervisor)
+                .where(h.vcpus_claimed + dv <= h.vcpus_total * h.cpu_ratio)
+                .where(h.ram_mb_claimed + dr <= h.ram_mb_total * h.ram_ratio)
+                .where(h.disk_gb_claimed + dd <= h.disk_gb_total * h.disk_ratio)
+                .values(vcpus_claimed=h.vcpus_claimed + dv, ram_mb_claimed=h.ram_mb_claimed + dr,
+                        disk_gb_claimed=h.disk_gb_claimed + dd)
+            )
+            if result.rowcount != 1:
+                raise NoCapacity(f"hypervisor {row.hypervisor} cannot hold {vcpus} vCPU, {ram_mb} MiB RAM, "
+                                 f"{disk_gb} GiB disk for host {host_id}")
+            row.vcpus, row.ram_mb, row.disk_gb = vcpus, ram_mb, disk_gb
+            return _claim_from_row(row)
+
     def release(self, host_id: str) -> Claim | None:
         """Gives back a claim; releasing one that is gone returns None."""
         with self.db.session() as s:

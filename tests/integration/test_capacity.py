@@ -4,7 +4,7 @@ from datetime import UTC
 
 import pytest
 
-from functions.capacity import claim_capacity, release_capacity
+from functions.capacity import claim_capacity, release_capacity, resize_claim, undo_resize_claim
 from functions.node import Control
 from infra.db.capacity import CapacityStore
 from infra.db.hypervisors import HypervisorStore
@@ -82,3 +82,35 @@ def test_stale_heartbeat_takes_a_node_out_of_scheduling(any_db):
     HypervisorStore(any_db).beat("hv1", datetime.now(UTC) - timedelta(minutes=5))
     with pytest.raises(NoCapacity):
         CapacityStore(any_db, heartbeat_ttl=30).claim("h1", 1, 128, 1)
+
+
+def test_a_resize_moves_the_claim_and_the_nodes_counters_by_the_difference(any_db):
+    register(any_db, ram_mb=4096)
+    ctl = control(any_db)
+    claim_capacity(ctl, {"host_id": "h1", "vcpus": 1, "ram_mb": 1024, "disk_gb": 10})
+    out = resize_claim(ctl, {"host_id": "h1", "vcpus": 2, "ram_mb": 3072, "disk_gb": 20})
+    assert out.changed and out.after["ram_mb"] == 3072
+    [hv] = HypervisorStore(any_db).all()
+    assert hv["claimed"] == {"vcpus": 2, "ram_mb": 3072, "disk_gb": 20}
+    assert not resize_claim(ctl, {"host_id": "h1", "vcpus": 2, "ram_mb": 3072, "disk_gb": 20}).changed
+
+
+def test_a_resize_the_node_cannot_hold_changes_nothing(any_db):
+    register(any_db, ram_mb=4096)
+    ctl = control(any_db)
+    claim_capacity(ctl, {"host_id": "h1", "vcpus": 1, "ram_mb": 1024, "disk_gb": 10})
+    claim_capacity(ctl, {"host_id": "h2", "vcpus": 1, "ram_mb": 2048, "disk_gb": 10})
+    with pytest.raises(NoCapacity):
+        resize_claim(ctl, {"host_id": "h1", "vcpus": 1, "ram_mb": 2049, "disk_gb": 10})
+    [hv] = HypervisorStore(any_db).all()
+    assert hv["claimed"]["ram_mb"] == 3072 and CapacityStore(any_db).find("h1").ram_mb == 1024
+
+
+def test_undoing_a_resize_gives_the_old_size_back(any_db):
+    register(any_db)
+    ctl = control(any_db)
+    claim_capacity(ctl, {"host_id": "h1", "vcpus": 1, "ram_mb": 256, "disk_gb": 1})
+    req = {"host_id": "h1", "vcpus": 4, "ram_mb": 512, "disk_gb": 2, "old": {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}}
+    resize_claim(ctl, req)
+    assert undo_resize_claim(ctl, req).changed
+    assert HypervisorStore(any_db).all()[0]["claimed"] == {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}
