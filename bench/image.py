@@ -5,15 +5,15 @@
 
 1. upload throughput: PUT /v1/images/{id}/file against boto3's upload_file of the same
    bytes, in the same run (this file);
-2. first boot from a newly registered image (cache miss) against a cached one:
-   `first_boot_figure`, to be filled in;
-3. rebuild time against allocate time: `rebuild_figure`, to be filled in.
+2. first boot from a newly registered image (cache miss) against the same image cached;
+3. rebuild time against allocate time.
 
 Needs the local stack up (scripts/stack.sh up). Prints figures, ratios and targets;
 a missed target prints MISSED but the exit status stays 0. See bench/README.md."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -124,34 +124,119 @@ def report_upload(times: dict, size: int) -> None:
           "(16 MiB parts, 5 in flight), inspection before the object is completed.")
 
 
-# --------------------------------------------------------- first boot (TODO) --
+# --------------------------------------------------------------- first boot --
+FLAVOR = {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}
+TERMINAL = {"succeeded", "failed", "rolled_back"}
+
+
+def _wait(api: Api, op_id: str) -> dict:
+    while True:
+        op = api.call("GET", f"/v1/operations/{op_id}")["operation"]
+        if op["state"] in TERMINAL:
+            if op["state"] != "succeeded":
+                raise SystemExit(f"{op['kind']} {op['state']}: {op['error']}")
+            return op
+        time.sleep(0.05)
+
+
+def _timed(api: Api, method: str, path: str, body: dict | None = None) -> tuple[float, dict]:
+    start = time.perf_counter()
+    accepted = api.call(method, path, expect=202, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    op = _wait(api, accepted["operation"]["id"])
+    return time.perf_counter() - start, op
+
+
+def _step_seconds(op: dict, name: str) -> float:
+    from datetime import datetime
+
+    step = next(s for s in op["steps"] if s["name"] == name and s["direction"] == "do")
+    return (datetime.fromisoformat(step["finished"]) - datetime.fromisoformat(step["started"])).total_seconds()
+
+
+def _upload(api: Api, path: Path, body: dict) -> dict:
+    image = api.call("POST", "/v1/images", expect=201, json=body)["image"]
+    with open(path, "rb") as fh:
+        return api.call("PUT", f"/v1/images/{image['id']}/file", data=fh,
+                        headers={"Content-Type": "application/octet-stream"})["image"]
+
+
+def register_copy(api: Api, settings: Settings) -> list[dict]:
+    """The test image's kernel, ramdisk and root disk registered anew through the API:
+    new image ids, so no node has them cached."""
+    directory = settings.state_dir / "images" / "test"
+    manifest = json.loads((directory / "manifest.json").read_text())
+    files, tag = manifest["files"], uuid.uuid4().hex[:6]
+    kernel = _upload(api, directory / files["aki"]["file"], {"name": f"bench-aki-{tag}", "disk_format": "aki",
+                                                             "container_format": "aki"})
+    ramdisk = _upload(api, directory / files["ari"]["file"], {"name": f"bench-ari-{tag}", "disk_format": "ari",
+                                                              "container_format": "ari"})
+    root = _upload(api, directory / files["ami"]["file"], {
+        "name": f"bench-root-{tag}", "disk_format": "qcow2", "container_format": "ami", "kernel_id": kernel["id"],
+        "ramdisk_id": ramdisk["id"], "properties": {"os_command_line": manifest["cmdline"]}})
+    return [root, kernel, ramdisk]
+
+
 def first_boot_figure(settings: Settings, runs: int) -> None:
-    """Figure 2, to be filled in by the image cache work: time to first boot from a newly
-    registered image (cache miss on the node) against the same image already cached."""
-    print("\nFirst boot, cache miss vs cached: not measured yet (bench.image.first_boot_figure)")
+    """Allocating from a newly registered image (its kernel, ramdisk and root disk are
+    fetched, checked and inspected on the node) against allocating from it again, cached.
+    POST -> operation succeeded (the guest reported up), and the cache step alone."""
+    api, times = Api(), {"miss": [], "hit": [], "miss_step": [], "hit_step": []}
+    for _ in range(runs):
+        images = register_copy(api, settings)
+        try:
+            for label in ("miss", "hit"):
+                took, op = _timed(api, "POST", "/v1/hosts", {"name": f"bench-boot-{uuid.uuid4().hex[:6]}",
+                                                              "env": "test", "image": images[0]["id"],
+                                                              "flavor": FLAVOR, "hypervisor": "hv1"})
+                times[label].append(took)
+                times[f"{label}_step"].append(_step_seconds(op, "ensure_image_cached"))
+                _timed(api, "DELETE", f"/v1/hosts/{op['host_id']}")
+        finally:
+            for image in images:
+                api.call("DELETE", f"/v1/images/{image['id']}")
+    miss, hit = statistics.median(times["miss"]), statistics.median(times["hit"])
+    print(f"\nFirst boot from a newly registered image, median of {runs} runs (POST -> guest up):")
+    print(f"  cache miss {miss:6.2f} s (image step {statistics.median(times['miss_step']):5.2f} s)   cached "
+          f"{hit:6.2f} s (image step {statistics.median(times['hit_step']):5.2f} s)   ratio {miss / hit:4.2f}x")
 
 
-# ------------------------------------------------------------ rebuild (TODO) --
+# ------------------------------------------------------------------ rebuild --
 def rebuild_figure(settings: Settings, runs: int) -> None:
-    """Figure 3, to be filled in by the rebuild work: POST /v1/hosts/{id}/rebuild until the
-    operation succeeded, against allocating a host from the same image."""
-    print("\nRebuild vs allocate: not measured yet (bench.image.rebuild_figure)")
+    """POST /v1/hosts/{id}/rebuild until the operation succeeded (stop, new disk, start,
+    guest up, old disk deleted) against allocating a host from the same, cached image."""
+    api, times = Api(), {"allocate": [], "rebuild": []}
+    for _ in range(runs):
+        took, op = _timed(api, "POST", "/v1/hosts", {"name": f"bench-rb-{uuid.uuid4().hex[:6]}", "env": "test",
+                                                      "image": "hostflow-test", "flavor": FLAVOR})
+        times["allocate"].append(took)
+        try:
+            took, _ = _timed(api, "POST", f"/v1/hosts/{op['host_id']}/rebuild", {"image": "hostflow-test"})
+            times["rebuild"].append(took)
+        finally:
+            _timed(api, "DELETE", f"/v1/hosts/{op['host_id']}")
+    alloc, rebuild = statistics.median(times["allocate"]), statistics.median(times["rebuild"])
+    print(f"\nRebuild against allocate (same cached image), median of {runs} runs (POST -> guest up):")
+    print(f"  rebuild {rebuild:6.2f} s   allocate {alloc:6.2f} s   ratio {rebuild / alloc:4.2f}x")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--size-mib", type=int, default=256)
+    parser.add_argument("--only", choices=["upload", "boot", "rebuild"])
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if not (settings.s3_endpoint and os.environ.get("HOSTFLOW_TOKEN")):
         print("no object store or token: source .hostflow/openrc first", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(dir=settings.state_dir) as tmp:
-        path = make_image(Path(tmp), args.size_mib * MIB)
-        report_upload(UploadBench(settings, path).run(args.runs), path.stat().st_size)
-    first_boot_figure(settings, args.runs)
-    rebuild_figure(settings, args.runs)
+    if args.only in (None, "upload"):
+        with tempfile.TemporaryDirectory(dir=settings.state_dir) as tmp:
+            path = make_image(Path(tmp), args.size_mib * MIB)
+            report_upload(UploadBench(settings, path).run(args.runs), path.stat().st_size)
+    if args.only in (None, "boot"):
+        first_boot_figure(settings, args.runs)
+    if args.only in (None, "rebuild"):
+        rebuild_figure(settings, args.runs)
     return 0
 
 
