@@ -190,8 +190,18 @@ def test_rebuild_whose_guest_never_comes_up_runs_the_host_on_its_old_disk(
     assert sorted(p.name for p in host.dir.iterdir()) == ["config.iso", "console.log", "disk.qcow2"]
 
 
+def _attach_a_volume(api, host_record: dict) -> dict:
+    created = api.post("/v1/volumes", {"name": unique_name("rb"), "size_gb": 1, "env": "test",
+                                       "hypervisor": host_record["hypervisor"]}, key=str(uuid.uuid4()))
+    volume_id = api.wait(created.json()["operation"]["id"])["volume_id"]
+    attached = api.post(f"/v1/hosts/{host_record['id']}/volumes", {"volume_id": volume_id}, key=str(uuid.uuid4()))
+    assert api.wait(attached.json()["operation"]["id"])["state"] == "succeeded"
+    return api.get(f"/v1/volumes/{volume_id}").json()["volume"]
+
+
 def test_rebuild_from_the_snapshot_brings_back_its_disk_and_keeps_the_identity(api, host, snapshot, marker_b):
     before = api.get(f"/v1/hosts/{host.host['id']}").json()["host"]
+    volume = _attach_a_volume(api, before)
     resp = api.post(f"/v1/hosts/{host.host['id']}/rebuild", {"image": snapshot["image"]["id"]}, key=str(uuid.uuid4()))
     assert resp.status_code == 202, resp.text
     op = api.wait(resp.json()["operation"]["id"])
@@ -206,6 +216,12 @@ def test_rebuild_from_the_snapshot_brings_back_its_disk_and_keeps_the_identity(a
     base = qemu_img.info(host.disk, "qcow2")["backing-filename"]
     assert os.path.basename(base).startswith(snapshot["image"]["id"])
     assert sorted(p.name for p in host.dir.iterdir()) == ["config.iso", "console.log", "disk.qcow2"]
+    assert api.get(f"/v1/volumes/{volume['id']}").json()["volume"]["state"] == "in-use"
+    serials = [b["serial"] for b in (console.latest(host.dir / "console.log") or {}).get("blocks", [])]
+    assert volume["id"][:20] in serials
+    detached = api.delete(f"/v1/hosts/{host.host['id']}/volumes/{volume['id']}")
+    assert api.wait(detached.json()["operation"]["id"])["state"] == "succeeded"
+    api.delete(f"/v1/volumes/{volume['id']}")
 
 
 def test_rebuild_to_a_missing_image_is_refused_and_changes_nothing(api, host):
