@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 from infra.bootstrap import object_store
 from infra.errors import Conflict, HostflowError, StorageError
@@ -123,3 +124,18 @@ def _kill(svc, image_id: str, exc: Exception) -> None:
     message = getattr(exc, "message", None) or str(exc)
     svc.images.transition(image_id, {"saving"}, "killed", status_reason=reason, status_message=message)
     log.warning("image %s killed: %s: %s", image_id, reason, message)
+
+
+def reap_interrupted(svc, older_than_s: int) -> list[str]:
+    """Images left `saving` longer than any upload may take (the API process died
+    mid-upload) become `killed`, and their unfinished multipart uploads are aborted."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
+    reaped = []
+    for image in svc.images.list(status="saving"):
+        if datetime.fromisoformat(image["updated_at"] or image["created_at"]) > cutoff:
+            continue
+        objects(svc).abort_uploads(svc.settings.image_bucket, f"images/{image['id']}")
+        if svc.images.transition(image["id"], {"saving"}, "killed", status_reason="upload_interrupted",
+                                 status_message=f"no upload finished within {older_than_s} s"):
+            reaped.append(image["id"])
+    return reaped

@@ -48,14 +48,19 @@ def progress_into(job):
     return report
 
 
-def auto_confirm_resizes() -> dict:
+def housekeeping() -> dict:
+    """The control plane's periodic sweeps."""
+    from api.image_upload import reap_interrupted
     from api.submit_resize import auto_confirm
 
     settings = Settings.from_env()
-    confirmed = auto_confirm(bootstrap.api_services(settings), settings.resize_auto_confirm_s)
-    if confirmed:
-        log.info("auto-confirmed the resize of %s", ", ".join(confirmed))
-    return {"ok": True, "confirmed": confirmed}
+    svc = bootstrap.api_services(settings)
+    confirmed = auto_confirm(svc, settings.resize_auto_confirm_s) if settings.resize_auto_confirm_s > 0 else []
+    reaped = reap_interrupted(svc, settings.upload_stale_s)
+    for label, ids in (("auto-confirmed the resize of", confirmed), ("killed interrupted uploads of", reaped)):
+        if ids:
+            log.info("%s %s", label, ", ".join(ids))
+    return {"ok": True, "confirmed": confirmed, "reaped": reaped}
 
 
 def register_hypervisor(name: str, queue: str, node_info: dict, ratios: dict) -> dict:

@@ -105,6 +105,15 @@ class ObjectStore:
                 raise StorageError(f"object store delete s3://{bucket}/{first.get('Key')}: {first.get('Message')}",
                                    code="object_store_error")
 
+    def abort_uploads(self, bucket: str, prefix: str) -> int:
+        """Aborts unfinished multipart uploads under prefix (their parts go with them)."""
+        with _translated("list multipart uploads", bucket, prefix):
+            uploads = self.client.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", [])
+        for upload in uploads:
+            with _translated("abort multipart upload", bucket, upload["Key"]):
+                self.client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+        return len(uploads)
+
     def delete(self, bucket: str, key: str) -> bool:
         """Deleting an object that is already gone is success (returns False)."""
         if self.head(bucket, key) is None:

@@ -44,6 +44,7 @@ class Settings:
     max_volume_gb: int = 1024
     max_live_vcpus: int = 4
     resize_auto_confirm_s: int = 86400
+    upload_stale_s: int = 1800
     volume_pool_type: str = "dir"
     volume_pool_devices: str = ""
     volume_group: str = ""

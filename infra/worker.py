@@ -71,15 +71,15 @@ def _clean_image_cache(redis, settings: Settings, stop: threading.Event) -> None
             return
 
 
-def _auto_confirm(redis, settings: Settings, stop: threading.Event) -> None:
-    """Queues a sweep for resizes left unconfirmed past the window, once a minute (or
-    sooner when the window is shorter), on the control queue."""
+def _housekeeping(redis, settings: Settings, stop: threading.Event) -> None:
+    """Queues the control plane's sweeps (resizes past their confirm window, uploads
+    interrupted mid-way) once a minute, or sooner when the window is shorter."""
     control, every = queue(redis, "control"), max(1, min(60, settings.resize_auto_confirm_s))
     while not stop.wait(every):
         try:
-            control.enqueue("infra.jobs.auto_confirm_resizes", result_ttl=every, ttl=every)
+            control.enqueue("infra.jobs.housekeeping", result_ttl=every, ttl=every)
         except Exception:  # noqa: BLE001 - redis may be restarting; try again next interval
-            log.exception("resize auto-confirm could not be queued")
+            log.exception("housekeeping could not be queued")
 
 
 def _keep_alive(redis, name: str, queues: list[str], stop: threading.Event) -> None:
@@ -126,8 +126,8 @@ def main(argv: list[str] | None = None) -> None:
         threading.Thread(target=_heartbeat, args=(redis, settings, stop), daemon=True).start()
         if settings.image_cache_clean_interval > 0:
             threading.Thread(target=_clean_image_cache, args=(redis, settings, stop), daemon=True).start()
-    if args.role == "control" and settings.resize_auto_confirm_s > 0:
-        threading.Thread(target=_auto_confirm, args=(redis, settings, stop), daemon=True).start()
+    if args.role == "control":
+        threading.Thread(target=_housekeeping, args=(redis, settings, stop), daemon=True).start()
     name = f"{args.role}-{args.node or 'main'}-{os.getpid()}"
     queues = queue_names(args.role, args.node)
     threading.Thread(target=_keep_alive, args=(redis, name, queues, stop), daemon=True).start()
