@@ -8,11 +8,14 @@ from flask import Flask
 from api import (
     errors,
     routes_backups,
+    routes_dns,
     routes_hosts,
     routes_images,
     routes_misc,
+    routes_networks,
     routes_operations,
     routes_resize,
+    routes_shares,
     routes_snapshots,
     routes_volumes,
     routes_webhooks,
@@ -28,7 +31,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["hostflow"] = api_services(settings)
     errors.install(app)
     blueprints = (routes_hosts, routes_operations, routes_misc, routes_volumes, routes_backups, routes_resize,
-                  routes_webhooks, routes_images, routes_snapshots)
+                  routes_webhooks, routes_images, routes_snapshots, routes_networks,
+                  routes_dns, routes_shares)
     for module in blueprints:
         app.register_blueprint(module.bp)
     logging.basicConfig(level=logging.INFO)

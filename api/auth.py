@@ -29,13 +29,15 @@ def _identity():
     return identity
 
 
-def require(write: bool = False):
+def require(write: bool = False, admin: bool = False):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             g.identity = _identity()
             if write and g.identity["role"] == "viewer":
                 raise Forbidden("this token may only read")
+            if admin and g.identity["role"] != "admin":
+                raise Forbidden("this call needs an admin token")
             return view(*args, **kwargs)
 
         return wrapped

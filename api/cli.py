@@ -163,6 +163,49 @@ def cmd_demo(c: Client, a) -> int:
     return 0 if op["state"] == "succeeded" else 1
 
 
+def cmd_name_add(c: Client, a) -> None:
+    body = {"fqdn": a.fqdn, "type": a.type, "force": a.force, **({"ttl": a.ttl} if a.ttl else {})}
+    data = c.call("POST", f"/v1/hosts/{a.id}/names", body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    _print(data)
+    if a.wait:
+        _print(c.follow(data["operation"]["id"]))
+
+
+def cmd_name_remove(c: Client, a) -> None:
+    data = c.call("DELETE", f"/v1/hosts/{a.id}/names/{a.fqdn}")
+    _print(data)
+    if a.wait:
+        _print(c.follow(data["operation"]["id"]))
+
+
+def cmd_network_create(c: Client, a) -> None:
+    body = {"name": a.name, "traffic_class": a.traffic_class, "subnet": a.subnet, "gateway": a.gateway,
+            "env": a.env, "reserved": a.reserved, "peers": a.peer}
+    if a.vxlan is not None or a.vlan is not None:
+        kind, segment_id = ("vxlan", a.vxlan) if a.vxlan is not None else ("vlan", a.vlan)
+        body.update(segmentation=kind, segment_id=segment_id, underlay=a.underlay)
+    if a.mtu:
+        body["mtu"] = a.mtu
+    _print(c.call("POST", "/v1/networks", body))
+
+
+def cmd_share_create(c: Client, a) -> None:
+    body = {"name": a.name, "env": a.env, "source": a.source, "mount_point": a.mount_point,
+            "read_only": a.read_only, "mode": a.mode}
+    _print(c.call("POST", "/v1/shares", body))
+
+
+def cmd_share_attach(c: Client, a) -> None:
+    if a.detach:
+        data = c.call("DELETE", f"/v1/hosts/{a.id}/shares/{a.name}")
+    else:
+        data = c.call("POST", f"/v1/hosts/{a.id}/shares", {"name": a.name},
+                      headers={"Idempotency-Key": str(uuid.uuid4())})
+    _print(data)
+    if a.wait:
+        _print(c.follow(data["operation"]["id"]))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m api.cli")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -231,6 +274,47 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--wait", action="store_true")
     s = sub.add_parser("demo", help="allocate a host, wait for its guest, reclaim it")
     s.add_argument("--image", default="hostflow-test")
+    sub.add_parser("networks", help="list networks")
+    s = sub.add_parser("network-create", help="record a network (admin); hypervisors build it")
+    s.add_argument("name")
+    s.add_argument("--class", dest="traffic_class", required=True, help="vm, storage, share, ...")
+    s.add_argument("--subnet", required=True)
+    s.add_argument("--gateway")
+    s.add_argument("--env", help="only this environment (default: every one)")
+    seg = s.add_mutually_exclusive_group()
+    seg.add_argument("--vxlan", type=int, metavar="VNI")
+    seg.add_argument("--vlan", type=int, metavar="ID")
+    s.add_argument("--underlay", help="the hypervisors' interface carrying VXLAN/VLAN")
+    s.add_argument("--peer", action="append", default=[], help="VXLAN: a node's underlay address (repeat)")
+    s.add_argument("--reserved", action="append", default=[], help='"a-b", "a" or a CIDR (repeat)')
+    s.add_argument("--mtu", type=int)
+    s = sub.add_parser("names", help="list the DNS records hostflow owns")
+    s.add_argument("--host", help="only this host's")
+    s = sub.add_parser("name-add", help="register a business domain name for a host")
+    s.add_argument("id")
+    s.add_argument("fqdn")
+    s.add_argument("--type", choices=["CNAME", "A"], default="CNAME")
+    s.add_argument("--ttl", type=int)
+    s.add_argument("--force", action="store_true", help="take over a name pointing elsewhere")
+    s.add_argument("--wait", action="store_true")
+    s = sub.add_parser("name-remove", help="remove a business domain name of a host")
+    s.add_argument("id")
+    s.add_argument("fqdn")
+    s.add_argument("--wait", action="store_true")
+    s = sub.add_parser("shares", help="list shares")
+    s.add_argument("--env")
+    s = sub.add_parser("share-create", help="record a share of an environment (admin)")
+    s.add_argument("name")
+    s.add_argument("--env", required=True)
+    s.add_argument("--source", required=True, help="a directory on the hypervisors, under a share root")
+    s.add_argument("--mount-point", required=True, help="where guests mount it, e.g. /Data/test_share")
+    s.add_argument("--read-only", action="store_true")
+    s.add_argument("--mode", choices=["passthrough", "nfs"], default="passthrough")
+    s = sub.add_parser("share-attach", help="attach a share to a host (--detach: detach it)")
+    s.add_argument("id")
+    s.add_argument("name")
+    s.add_argument("--detach", action="store_true")
+    s.add_argument("--wait", action="store_true")
     return p
 
 
@@ -246,7 +330,10 @@ def main(argv: list[str] | None = None) -> int:
         "retry": lambda: c.call("POST", f"/v1/operations/{a.id}/retry"),
         "hypervisors": lambda: c.call("GET", "/v1/hypervisors"), "images": lambda: c.call("GET", "/v1/images"),
         "volumes": lambda: c.call("GET", "/v1/volumes"),
+        "networks": lambda: c.call("GET", "/v1/networks"),
         "backups": lambda: c.call("GET", "/v1/backups", params={"volume_id": a.volume_id} if a.volume_id else None),
+        "names": lambda: c.call("GET", "/v1/dns/records", params={"host_id": a.host} if a.host else None),
+        "shares": lambda: c.call("GET", "/v1/shares", params={"env": a.env} if a.env else None),
     }
     if a.cmd in simple:
         _print(simple[a.cmd]())
@@ -255,7 +342,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_demo(c, a)
     {"create": cmd_create, "delete": cmd_delete, "backup": cmd_backup, "restore": cmd_restore,
      "resize": cmd_resize, "snapshot": cmd_snapshot, "rebuild": cmd_rebuild,
-     "image-create": cmd_image_create, "image-upload": cmd_image_upload}[a.cmd](c, a)
+     "image-create": cmd_image_create, "image-upload": cmd_image_upload, "name-add": cmd_name_add,
+     "name-remove": cmd_name_remove, "network-create": cmd_network_create, "share-create": cmd_share_create,
+     "share-attach": cmd_share_attach}[a.cmd](c, a)
     return 0
 
 

@@ -1,6 +1,7 @@
 """The OpenAPI document, with request schemas taken from the pydantic models."""
 from __future__ import annotations
 
+from api.network_schema import CreateNetwork
 from api.schemas import (
     AllocateHost,
     AttachVolume,
@@ -10,11 +11,13 @@ from api.schemas import (
     GenericWebhook,
     RebuildHost,
     ReclaimOptions,
+    RegisterName,
     ResizeHost,
     RestoreBackup,
     SnapshotHost,
     UpdateImage,
 )
+from api.share_schema import AttachShare, CreateShare
 
 ERROR = {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
     "code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}}
@@ -65,7 +68,11 @@ def document() -> dict:
                         "SnapshotHost": SnapshotHost.model_json_schema(),
                         "RebuildHost": RebuildHost.model_json_schema(),
                         "CreateImage": CreateImage.model_json_schema(),
-                        "UpdateImage": UpdateImage.model_json_schema()},
+                        "UpdateImage": UpdateImage.model_json_schema(),
+                        "RegisterName": RegisterName.model_json_schema(),
+                        "CreateNetwork": CreateNetwork.model_json_schema(),
+                        "CreateShare": CreateShare.model_json_schema(),
+                        "AttachShare": AttachShare.model_json_schema()},
         },
         "security": [{"bearer": []}],
         "paths": {
@@ -93,6 +100,19 @@ def document() -> dict:
                                                                       **_errors(401, 403, 404, 409)}}},
             "/v1/hypervisors": {"get": {"summary": "nodes: capacity, claimed, heartbeat",
                                         "responses": {"200": _resp("hypervisors"), **_errors(401)}}},
+            "/v1/networks": {
+                "get": {"summary": "networks (?env=: those an environment may use)",
+                        "responses": {"200": _resp("networks"), **_errors(401)}},
+                "post": {"summary": "record a network (admin); 409 subnet_overlap, segment_in_use, network_exists",
+                         "requestBody": _body("CreateNetwork"),
+                         "responses": {"201": _resp("the network"), **_errors(400, 401, 403, 409, 422)}}},
+            "/v1/networks/{name}": {"parameters": [{"name": "name", "in": "path", "required": True,
+                                                    "schema": {"type": "string"}}],
+                                    "get": {"summary": "a network", "responses": {"200": _resp("network"),
+                                                                                  **_errors(401, 404)}},
+                                    "delete": {"summary": "remove a network without addresses (admin)",
+                                               "responses": {"200": _resp("the removed network"),
+                                                             **_errors(401, 403, 404, 409)}}},
             "/v1/volumes": {
                 "post": {"summary": "create a volume", "parameters": [DRY_RUN, IDEMPOTENCY],
                          "requestBody": _body("CreateVolume"),
@@ -154,6 +174,8 @@ def document() -> dict:
                 "responses": {"202": _resp("queued", OP_REF), **_errors(400, 401, 409, 422)}}},
             **HOST_IMAGE_PATHS,
             **IMAGE_PATHS,
+            **DNS_PATHS,
+            **SHARE_PATHS,
         },
     }
 
@@ -216,4 +238,65 @@ IMAGE_PATHS = {
                     "schema": {"type": "string", "format": "binary"}}}},
                     "409": _resp("`image_not_active`", ERROR), **_errors(401, 404, 503)}},
     },
+}
+
+
+FQDN = {"name": "fqdn", "in": "path", "required": True, "schema": {"type": "string"}}
+DNS_PATHS = {
+    "/v1/hosts/{id}/names": {"parameters": [ID], "post": {
+        "summary": "register a business domain name: CNAME -> the host's fqdn, A -> its vm address "
+                   "(RFC 2136 update, verified at the authoritative server)",
+        "parameters": [IDEMPOTENCY], "requestBody": _body("RegisterName"),
+        "responses": {"202": _resp("queued", OP_REF),
+                      "409": _resp("`name_taken` (pointing elsewhere, or another host's; `force` takes it over), "
+                                   "`cname_conflict` (a CNAME beside other data), `host_busy`", ERROR),
+                      "422": _resp("not a valid FQDN, or `outside_managed_zones`", ERROR),
+                      **_errors(400, 401, 403, 404)}}},
+    "/v1/hosts/{id}/names/{fqdn}": {"parameters": [ID, FQDN], "delete": {
+        "summary": "remove a business domain name of the host (only hostflow's own records)",
+        "parameters": [IDEMPOTENCY],
+        "responses": {"202": _resp("queued", OP_REF), "404": _resp("`name_not_found`", ERROR),
+                      **_errors(401, 403)}}},
+    "/v1/dns/records": {"get": {
+        "summary": "the record sets hostflow owns (host names, business names), with their state",
+        "parameters": [{"name": "host_id", "in": "query", "schema": {"type": "string"}},
+                       {"name": "include_deleted", "in": "query", "schema": {"type": "boolean"}}],
+        "responses": {"200": _resp("the records", {"type": "object", "properties": {"records": {
+            "type": "array", "items": {"type": "object"}}}}), **_errors(401)}}},
+}
+
+
+SHARE_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+SHARE_REF = {"type": "object", "properties": {**OP_REF["properties"], "share": {
+    "type": "object", "properties": {"name": {"type": "string"}}}}}
+SHARE_PATHS = {
+    "/v1/shares": {
+        "get": {"summary": "shares (?env=: one environment's)", "responses": {"200": _resp("shares"), **_errors(401)}},
+        "post": {"summary": "record a share (admin): its source must lie under a share root (HOSTFLOW_SHARE_ROOTS)",
+                 "requestBody": _body("CreateShare"),
+                 "responses": {"201": _resp("the share"), "409": _resp("`share_exists`", ERROR),
+                               "422": _resp("`share_path_outside_roots` (`..`, or not under a root), "
+                                            "`invalid_mount_point`, or a malformed field", ERROR),
+                               **_errors(400, 401, 403)}},
+    },
+    "/v1/shares/{name}": {"parameters": [SHARE_NAME],
+                          "get": {"summary": "a share", "responses": {"200": _resp("the share"), **_errors(401, 404)}},
+                          "delete": {"summary": "delete a share record no host has attached (admin)",
+                                     "responses": {"200": _resp("the deleted share"),
+                                                   "409": _resp("`share_in_use`", ERROR),
+                                                   **_errors(401, 403, 404)}}},
+    "/v1/hosts/{id}/shares": {"parameters": [ID],
+        "get": {"summary": "the shares attached to the host", "responses": {"200": _resp("shares"),
+                                                                           **_errors(401, 404)}},
+        "post": {"summary": "attach a share of the host's environment: export rule (nfs), config drive mount entry, "
+                            "device (passthrough: a clean restart), until the guest reports it mounted",
+                 "parameters": [IDEMPOTENCY], "requestBody": _body("AttachShare"),
+                 "responses": {"202": _resp("queued", SHARE_REF),
+                               "409": _resp("`share_already_attached`, `host_busy`", ERROR),
+                               "422": _resp("`unknown_share`, `share_other_env`", ERROR),
+                               **_errors(400, 401, 403, 404)}}},
+    "/v1/hosts/{id}/shares/{name}": {"parameters": [ID, SHARE_NAME], "delete": {
+        "summary": "detach a share (the reverse steps; the export rule goes last)", "parameters": [IDEMPOTENCY],
+        "responses": {"202": _resp("queued", SHARE_REF), "404": _resp("`unknown_share`, `host_not_found`", ERROR),
+                      "409": _resp("`share_not_attached`, `host_busy`", ERROR), **_errors(401, 403)}}},
 }

@@ -131,3 +131,14 @@ class SnapshotHost(Strict):
 
 class RebuildHost(Strict):
     image: StrictStr = Field(min_length=1, max_length=255, description="image id, or the name of an active image")
+
+
+FQDN_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+
+
+class RegisterName(Strict):
+    fqdn: StrictStr = Field(pattern=rf"^({FQDN_LABEL}\.)+{FQDN_LABEL}\.?$", max_length=254,
+                            description="inside the managed forward zone; case and a trailing dot are ignored")
+    type: Literal["CNAME", "A"] = Field(description="CNAME -> the host's fqdn; A -> its vm address")
+    ttl: StrictInt | None = Field(default=None, ge=60, le=86400)
+    force: StrictBool = Field(default=False, description="take over a name pointing elsewhere")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from flows import allocate_host, reclaim_host, volumes
 from flows.backup_kinds import BACKUP_KINDS
+from flows.dns_kinds import DNS_KINDS
 from flows.host_image_kinds import HOST_IMAGE_KINDS
 from flows.kind import Kind, Stores
 from flows.kind import now as _now
 from flows.resize_kinds import RESIZE_KINDS
+from flows.share_kinds import SHARE_KINDS, env_shares, record_allocated, record_reclaimed
 from infra.db.images import ImageStore
+from infra.db.networks import NetworkStore, default_network
 from infra.settings import Settings
 
 __all__ = ["KINDS", "Kind", "Stores"]
@@ -27,10 +30,18 @@ def allocate_context(op: dict, host: dict, images: ImageStore, settings: Setting
         boot["cmdline"] = root["properties"].get("os_command_line", "console=ttyS0")
     return {
         "operation_id": op["id"], "host_id": host["id"], "name": host["name"], "project": host["project"],
-        "flavor": host["flavor"], "ssh_keys": host["ssh_keys"], "bridge": settings.vm_bridge,
+        "fqdn": host.get("fqdn"), "flavor": host["flavor"], "ssh_keys": host["ssh_keys"], "bridge": settings.vm_bridge,
         "root_image": _image_ref(root), "images": [_image_ref(root), *map(_image_ref, boot_images.values())],
         "boot": boot, "hypervisor_hint": (op.get("params") or {}).get("hypervisor"),
+        **host_networks(images.db, host.get("env", ""), settings),
+        **env_shares(images.db, host.get("env", ""), settings),
     }
+
+
+def host_networks(db, env: str, settings: Settings) -> dict:
+    """The networks of the traffic classes the host's environment requires."""
+    found, missing = NetworkStore(db).for_classes(env, settings.traffic_classes(env), default_network(settings))
+    return {"networks": found, "missing_networks": missing}
 
 
 def reclaim_context(op: dict, host: dict, volume_ids: list[str] | None = None) -> dict:
@@ -42,9 +53,10 @@ def reclaim_context(op: dict, host: dict, volume_ids: list[str] | None = None) -
 
 
 def _allocated(op: dict, st: Stores, ctx: dict) -> dict:
-    lease = ctx["lease"]
+    leases = ctx.get("leases") or [ctx["lease"]]
     st.hosts.update(op["host_id"], state="active", hypervisor=ctx["hypervisor"],
-                    addresses=[{k: lease[k] for k in ("network", "address", "cidr", "mac")}])
+                    addresses=[{k: lease[k] for k in ("network", "address", "cidr", "mac")} for lease in leases])
+    record_allocated(st, op["host_id"], ctx)
     host = st.hosts.get(op["host_id"])
     return {"host_id": host["id"], "name": host["name"], "fqdn": host["fqdn"], "hypervisor": ctx["hypervisor"],
             "addresses": host["addresses"], "guest": ctx.get("guest")}
@@ -59,6 +71,7 @@ def _allocate_failed(op: dict, st: Stores, outcomes: dict, rolled_back: bool) ->
 
 def _reclaimed(op: dict, st: Stores, ctx: dict) -> dict:
     st.hosts.update(op["host_id"], state="deleted", deleted_at=_now())
+    record_reclaimed(st, op["host_id"])
     deleted = sum(st.volumes.swap(vid, {"deleting"}, "deleted", host_id=None, target=None, deleted_at=_now())
                   for vid in ctx.get("volume_ids", []))
     released = st.volumes.release_host(op["host_id"])
@@ -160,4 +173,6 @@ KINDS: dict[str, Kind] = {
     **BACKUP_KINDS,
     **RESIZE_KINDS,
     **HOST_IMAGE_KINDS,
+    **SHARE_KINDS,
+    **DNS_KINDS,
 }

@@ -18,14 +18,16 @@ class Planner:
     def allocate(self, body) -> dict:
         from flows.kinds import allocate_context
 
-        host = {"id": f"dry-run-{uuid.uuid4()}", "name": body.name, "project": body.project,
-                "flavor": body.flavor.model_dump(), "ssh_keys": body.ssh_keys, "image": body.image}
+        host = {"id": f"dry-run-{uuid.uuid4()}", "name": body.name, "project": body.project, "env": body.env,
+                "fqdn": f"{body.name}.{body.env}.{self.settings.dns_zone}", "flavor": body.flavor.model_dump(),
+                "ssh_keys": body.ssh_keys, "image": body.image}
         ctx = allocate_context({"id": "dry-run", "params": {"hypervisor": body.hypervisor}}, host, self.images,
                                self.settings)
         nodes = self.control.capacity.candidates(**host["flavor"], only=body.hypervisor)
         ctx["hypervisor"] = nodes[0] if nodes else None
-        ctx["lease"] = {"mac": mac_for(host["id"], "vm"), "cidr": PENDING, "address": PENDING,
-                        "gateway": self.settings.vm_gateway, "network": "vm"}
+        ctx["leases"] = [{"mac": mac_for(host["id"], n["name"]), "cidr": PENDING, "address": PENDING,
+                          "gateway": n["gateway"], "network": n["name"]} for n in ctx["networks"]]
+        ctx["lease"] = ctx["leases"][0] if ctx["leases"] else None
         return {"dry_run": True, "operation": "allocate_host", "steps": self._plan(allocate_host.STEPS, ctx)}
 
     def reclaim(self, host: dict, volume_ids: list[str] | None = None) -> dict:

@@ -18,6 +18,10 @@ STEPS = [
     Step("ensure_stopped", "ensure_stopped", on_hypervisor, _host),
     Step("ensure_undefined", "ensure_undefined", on_hypervisor, _host),
     Step("delete_instance_files", "delete_instance_files", on_hypervisor, _host),
+    # the names go before the address is released, so none points at an address handed on
+    Step("remove_host_names", "remove_host_records", on_control, _host),
+    # the export rules name the host's share address: they go before it is released
+    Step("remove_share_exports", "remove_share_exports", on_control, _host),
     Step("release_ip", "release_ip", on_control, _host),
     Step("release_capacity", "release_capacity", on_control, _host),
 ]

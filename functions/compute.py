@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import time
 
+from functions import share_config
 from functions.node import Node
 from functions.outcome import Outcome, Plan
 from infra import console, domain_xml
-from infra.domain_xml import DomainSpec, Nic, domain_name
+from infra.domain_xml import DomainSpec, Filesystem, Nic, domain_name
 from infra.errors import ComputeError, GuestTimeout
 
 
@@ -25,6 +26,8 @@ def spec_for(node: Node, req: dict) -> DomainSpec:
         kernel=str(node.cached_image(kernel)) if kernel else None,
         ramdisk=str(node.cached_image(ramdisk)) if ramdisk else None,
         cmdline=boot.get("cmdline"), max_vcpus=max(req["vcpus"], node.max_live_vcpus),
+        filesystems=tuple(Filesystem(f["source"], f["tag"], f["read_only"], f["driver"])
+                          for f in share_config.filesystems(req.get("shares", []), node.share_driver)),
     )
 
 

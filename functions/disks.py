@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 
+from functions import share_config
 from functions.node import Node
 from functions.outcome import Outcome, Plan
 from infra import config_drive, qemu_img
@@ -59,7 +60,7 @@ def _delete_file(path) -> Outcome:
     return Outcome(True, before="present", after="absent")
 
 
-def nocloud_contents(req: dict) -> dict[str, str]:
+def nocloud_contents(req: dict, share_driver: str = "9p") -> dict[str, str]:
     meta = f"instance-id: {req['host_id']}\nlocal-hostname: {req['hostname']}\n"
     lines = ["version: 2", "ethernets:"]
     for i, nic in enumerate(req["nics"]):
@@ -67,8 +68,13 @@ def nocloud_contents(req: dict) -> dict[str, str]:
                   "    addresses:", f"      - {nic['cidr']}"]
         if nic.get("gateway"):
             lines.append(f"    gateway4: {nic['gateway']}")
+        if nic.get("mtu"):
+            lines.append(f"    mtu: {nic['mtu']}")
     keys = "".join(f"  - {k}\n" for k in req.get("ssh_keys", []))
     user = "#cloud-config\n" + (f"ssh_authorized_keys:\n{keys}" if keys else "")
+    if req.get("shares"):
+        entries = share_config.mounts(req["shares"], share_driver, req.get("nfs_server", ""))
+        user = share_config.with_mounts(user, entries)
     return {"meta-data": meta, "network-config": "\n".join(lines) + "\n", "user-data": user}
 
 
@@ -79,9 +85,9 @@ def decide_config_drive(current: dict | None, wanted: dict) -> Plan:
 
 
 def ensure_config_drive(node: Node, req: dict) -> Outcome:
-    """req: {"host_id", "hostname", "nics": [{"mac", "cidr", "gateway"?}], "ssh_keys"}"""
+    """req: {"host_id", "hostname", "nics": [{"mac", "cidr", "gateway"?, "mtu"?}], "ssh_keys"}"""
     path = node.config_drive(req["host_id"])
-    wanted = nocloud_contents(req)
+    wanted = nocloud_contents(req, node.share_driver)
     current = config_drive.read(path) if path.exists() else None
     plan = decide_config_drive(current, wanted)
     if plan.noop:
@@ -115,7 +121,8 @@ def plan_root_disk(node: Node, req: dict) -> Plan:
 
 def plan_config_drive(node: Node, req: dict) -> Plan:
     path = node.config_drive(req["host_id"])
-    return decide_config_drive(config_drive.read(path) if path.exists() else None, nocloud_contents(req))
+    current = config_drive.read(path) if path.exists() else None
+    return decide_config_drive(current, nocloud_contents(req, node.share_driver))
 
 
 def plan_delete(node: Node, req: dict) -> Plan:

@@ -28,6 +28,7 @@ class Node:
     volume_pool: Any = None  # infra.libvirt_storage.PoolSpec; None: a dir pool under root
     backup_workers: int = 4
     max_live_vcpus: int = 4  # domains are defined with room to hot-plug vCPUs up to this
+    share_driver: str = "9p"  # passthrough shares: 9p or virtiofs
     progress: Callable[[int, int], None] = lambda done, total: None
 
     def instance_dir(self, host_id: str) -> Path:
@@ -64,3 +65,8 @@ class Control:
     vm_subnet: str
     vm_gateway: str
     objects: Any = None
+    dns: Any = None  # infra.dns.DnsClient
+    dns_records: Any = None  # infra.db.dns_records.DnsRecordStore
+    dns_zones: tuple[str, ...] = ()  # the managed zones: forward, then reverse
+    dns_ttl: int = 300
+    exports: Any = None  # infra.nfs_exports.ExportsDir

@@ -12,6 +12,7 @@ from infra.image_source import ImageSource
 from infra.libvirt_compute import LibvirtCompute
 from infra.libvirt_storage import LibvirtStorage, PoolSpec
 from infra.netlink import Netlink
+from infra.nfs_exports import ExportsDir
 from infra.settings import Settings
 
 
@@ -24,9 +25,19 @@ def node_context(settings: Settings, progress=None) -> Node:
         shutdown_timeout=settings.shutdown_timeout, objects=objects, backup_workers=settings.backup_workers,
         volume_pool=volume_pool(settings), max_live_vcpus=settings.max_live_vcpus,
     )
+    node.share_driver = share_driver(settings)
     if progress is not None:
         node.progress = progress
     return node
+
+
+def share_driver(settings: Settings) -> str:
+    """`auto`: virtiofs where this node has virtiofsd, else 9p."""
+    if settings.share_driver != "auto":
+        return settings.share_driver
+    from infra.domain_xml import virtiofsd
+
+    return "virtiofs" if virtiofsd() else "9p"
 
 
 def volume_pool(settings: Settings) -> PoolSpec | None:
@@ -64,7 +75,30 @@ def control_context(settings: Settings) -> Control:
     return Control(
         capacity=CapacityStore(db, settings.heartbeat_ttl), ipam=IpamStore(db), vm_network="vm",
         vm_subnet=settings.vm_subnet, vm_gateway=settings.vm_gateway, objects=object_store(settings),
+        **dns_context(settings, db),
+        exports=ExportsDir(settings.exports_path(), settings.exports_reload_command),
     )
+
+
+def dns_context(settings: Settings, db: Database) -> dict:
+    """The control plane's DNS: the server's client (TSIG-signed updates) and the ownership records."""
+    from functions.dns_names import reverse_zone
+    from infra.db.dns_records import DnsRecordStore
+    from infra.dns import DnsClient
+
+    zones = (settings.dns_zone, reverse_zone(settings.vm_subnet))
+    client = DnsClient(settings.dns_server, settings.dns_port, zones, settings.dns_key_name,
+                       settings.dns_tsig_secret, settings.dns_timeout)
+    return {"dns": client, "dns_records": DnsRecordStore(db), "dns_zones": client.zones, "dns_ttl": settings.dns_ttl}
+
+
+def network_store(settings: Settings, db: Database):
+    """The network records, the default `vm` network (from settings) seeded among them."""
+    from infra.db.networks import NetworkStore, default_network
+
+    store = NetworkStore(db)
+    store.seed(default_network(settings))
+    return store
 
 
 @dataclass
@@ -79,6 +113,7 @@ class ApiServices:
     planner: object
     volumes: object
     backups: object
+    networks: object = None
 
 
 def api_services(settings: Settings) -> ApiServices:
@@ -96,5 +131,7 @@ def api_services(settings: Settings) -> ApiServices:
     redis = redis_from_url(settings.redis_url)
     images = ImageStore(db)
     planner = Planner(control_context(settings), RqDispatcher(redis, step_timeout=20), settings, images)
-    return ApiServices(settings, redis, OperationStore(db), HostStore(db), images, HypervisorStore(db),
-                       TokenStore(db), planner, VolumeStore(db), BackupStore(db))
+    services = ApiServices(settings, redis, OperationStore(db), HostStore(db), images, HypervisorStore(db),
+                           TokenStore(db), planner, VolumeStore(db), BackupStore(db))
+    services.networks = network_store(settings, db)
+    return services

@@ -1,6 +1,7 @@
 """Domain XML built with ElementTree from a DomainSpec, never by string formatting."""
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
@@ -12,6 +13,16 @@ ET.register_namespace("hostflow", METADATA_NS)
 class Nic:
     mac: str
     bridge: str
+
+
+@dataclass(frozen=True)
+class Filesystem:
+    """A host directory passed into the guest, mounted there by its tag."""
+
+    source: str
+    tag: str
+    read_only: bool = False
+    driver: str = "9p"  # or virtiofs
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,7 @@ class DomainSpec:
     cmdline: str | None = None
     extra_disks: tuple = field(default=())
     max_vcpus: int = 0  # above vcpus: room for vCPU hot-plug
+    filesystems: tuple[Filesystem, ...] = ()
 
 
 def domain_name(host_id: str) -> str:
@@ -71,6 +83,7 @@ def build(spec: DomainSpec) -> str:
         _sub(iface, "mac", address=nic.mac)
         _sub(iface, "source", bridge=nic.bridge)
         _sub(iface, "model", type="virtio")
+    _filesystems(dom, devices, spec.filesystems)
     serial = _sub(devices, "serial", type="pty")
     _sub(serial, "log", file=spec.console_log, append="off")
     _sub(serial, "target", port="0")
@@ -157,3 +170,60 @@ def _mib(el: ET.Element) -> int:
     factor = {"KiB": 1 / 1024, "k": 1 / 1024, "MiB": 1, "M": 1, "GiB": 1024, "G": 1024, "b": 1 / (1 << 20),
               "bytes": 1 / (1 << 20)}[el.get("unit", "KiB")]
     return int(int(el.text) * factor)
+
+
+# --- shared directories (9p or virtiofs) ---------------------------------------
+
+VIRTIOFSD_PATHS = ("/usr/libexec/virtiofsd", "/usr/lib/qemu/virtiofsd")  # the Rust one, QEMU's own
+
+
+def virtiofsd() -> str | None:
+    """This node's virtiofsd, if it has one."""
+    return next((p for p in VIRTIOFSD_PATHS if os.path.exists(p)), None)
+
+
+def _filesystems(dom: ET.Element, devices: ET.Element, filesystems) -> None:
+    for fs in filesystems:
+        _filesystem(devices, fs)
+    if any(fs.driver == "virtiofs" for fs in filesystems) and dom.find("memoryBacking") is None:
+        backing = _sub(dom, "memoryBacking")
+        _sub(backing, "source", type="memfd")
+        _sub(backing, "access", mode="shared")
+
+
+def _filesystem(devices: ET.Element, fs: Filesystem) -> None:
+    """9p in `mapped` mode: the guest's owners and modes live in xattrs, QEMU writes as itself."""
+    if fs.driver == "virtiofs":
+        el = _sub(devices, "filesystem", type="mount", accessmode="passthrough")
+        _sub(el, "driver", type="virtiofs")
+        _sub(el, "binary", path=virtiofsd() or VIRTIOFSD_PATHS[-1])
+    else:
+        el = _sub(devices, "filesystem", type="mount", accessmode="mapped")
+    _sub(el, "source", dir=fs.source)
+    _sub(el, "target", dir=fs.tag)
+    if fs.read_only:
+        _sub(el, "readonly")
+
+
+def filesystems(xml: str) -> list[dict]:
+    """The definition's mount filesystems: [{"source", "tag", "read_only", "driver"}], by tag."""
+    found = []
+    for el in ET.fromstring(xml).iterfind("devices/filesystem"):
+        driver = el.find("driver")
+        found.append({"source": el.find("source").get("dir"), "tag": el.find("target").get("dir"),
+                      "read_only": el.find("readonly") is not None,
+                      "driver": "virtiofs" if driver is not None and driver.get("type") == "virtiofs" else "9p"})
+    return sorted(found, key=lambda f: f["tag"])
+
+
+def with_filesystems(xml: str, wanted: list[dict]) -> str:
+    """The definition with exactly these filesystems (all else kept)."""
+    root = ET.fromstring(xml)
+    devices = root.find("devices")
+    for el in devices.findall("filesystem"):
+        devices.remove(el)
+    backing = root.find("memoryBacking")
+    if backing is not None and not any(f["driver"] == "virtiofs" for f in wanted):
+        root.remove(backing)
+    _filesystems(root, devices, tuple(Filesystem(f["source"], f["tag"], f["read_only"], f["driver"]) for f in wanted))
+    return ET.tostring(root, encoding="unicode")

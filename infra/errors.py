@@ -72,3 +72,13 @@ class WorkerLost(HostflowError):
 
 class Cancelled(HostflowError):
     code = "cancelled"
+
+
+class DnsError(HostflowError):
+    """The DNS server failed or refused an update or a query (infra.dns translates)."""
+
+    code, status = "dns_error", 502
+
+
+class DnsUnavailable(DnsError):
+    code, status = "dns_unavailable", 503

@@ -3,6 +3,7 @@ journal their code; anything else fails the job and is reported as internal."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 
 from rq import get_current_job
@@ -10,6 +11,7 @@ from rq import get_current_job
 from functions.registry import FUNCTIONS
 from infra import bootstrap
 from infra.errors import HostflowError
+from infra.queue import JOB_FUNCTION
 from infra.settings import Settings
 
 log = logging.getLogger("hostflow.jobs")
@@ -68,7 +70,22 @@ def register_hypervisor(name: str, queue: str, node_info: dict, ratios: dict) ->
 
     settings = Settings.from_env()
     HypervisorStore(bootstrap.database(settings.database_url)).register(name, queue, node_info, ratios)
+    converge_node_networks(settings, name, queue)
     return {"ok": True}
+
+
+def converge_node_networks(settings: Settings, name: str, queue_name: str) -> None:
+    """Queues ensure_networks with every network record (and prune) on the node's queue."""
+    from infra.db.networks import DEFAULT, NetworkStore, default_network
+    from infra.queue import queue, redis_from_url
+
+    networks = NetworkStore(bootstrap.database(settings.database_url)).list()
+    if DEFAULT not in {n["name"] for n in networks}:
+        networks.append({**default_network(settings), "uplink": None})
+    request = {"networks": [{k: v for k, v in n.items() if k != "created_at"} for n in networks], "prune": True}
+    queue(redis_from_url(settings.redis_url), queue_name).enqueue(
+        JOB_FUNCTION, args=("ensure_networks", request), job_id=f"ensure_networks_{name}_{int(time.time())}",
+        result_ttl=600, job_timeout=120)
 
 
 def hypervisor_heartbeat(name: str, at: str) -> dict:

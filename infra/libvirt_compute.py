@@ -231,3 +231,15 @@ class LibvirtCompute:
             return
         with _translated("blockJobAbort"):
             self._require(name).blockJobAbort(target, 0)
+
+    # --- shared directories (shares) --------------------------------------------
+
+    def filesystems(self, name: str) -> list[dict]:
+        """The persistent definition's shared directories (see domain_xml.filesystems)."""
+        xml = self.xml(name, inactive=True)
+        return domain_xml.filesystems(xml) if xml else []
+
+    def set_filesystems(self, name: str, wanted: list[dict]) -> None:
+        """A stopped domain's persistent definition with exactly these shared directories
+        (9p devices cannot be hot-plugged)."""
+        self.define(domain_xml.with_filesystems(self.xml(name, inactive=True), wanted))

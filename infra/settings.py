@@ -52,6 +52,7 @@ class Settings:
     vm_subnet: str = "10.213.0.0/24"
     vm_gateway: str = "10.213.0.1"
     dns_zone: str = "cloud.internal"
+    env_traffic_classes: str = ""  # "test=vm,share;prod=vm,storage,share"; unlisted envs: vm
     s3_endpoint: str = ""
     s3_access_key: str = ""
     s3_secret_key: str = ""
@@ -70,6 +71,17 @@ class Settings:
     heartbeat_ttl: int = 30
     worker_ttl: int = 15
     stack_id: str = "hostflow"
+    dns_server: str = "127.0.0.1"  # the authoritative server taking RFC 2136 updates
+    dns_port: int = 5353
+    dns_key_name: str = "hostflow"  # TSIG, hmac-sha256
+    dns_tsig_secret: str = ""
+    dns_timeout: float = 3.0
+    dns_ttl: int = 300
+    share_roots: str = ""  # comma-separated dirs a share's source must lie under; "": <state_dir>/shares
+    share_driver: str = "auto"  # passthrough shares: 9p, virtiofs, or auto (virtiofs where virtiofsd exists)
+    exports_dir: Path | None = None  # NFS export rules, one file per host; None: <state_dir>/exports.d
+    exports_reload_command: str = ""  # run after an export file changes (e.g. "exportfs -ra"); "": none
+    nfs_server: str = ""  # the NFS server's address on the share network, as guests mount it
     webhook_secrets: dict = field(default_factory=dict)
 
     @classmethod
@@ -98,6 +110,19 @@ class Settings:
         if self.storage_root is None and self.node:
             updates["storage_root"] = state / "nodes" / self.node
         return _replace(self, **updates)
+
+    def traffic_classes(self, env: str) -> list[str]:
+        """The NICs a host of this environment gets, one per traffic class, `vm` first."""
+        table = dict(item.split("=", 1) for item in self.env_traffic_classes.replace(" ", "").split(";") if "=" in item)
+        classes = [c for c in table.get(env, table.get("*", "vm")).split(",") if c]
+        return sorted(dict.fromkeys(classes), key=lambda c: c != "vm")
+
+    def share_root_paths(self) -> list[Path]:
+        roots = [Path(r.strip()) for r in self.share_roots.split(",") if r.strip()]
+        return roots or [Path(self.state_dir) / "shares"]
+
+    def exports_path(self) -> Path:
+        return Path(self.exports_dir) if self.exports_dir else Path(self.state_dir) / "exports.d"
 
     def with_node(self, node: str) -> Settings:
         return _replace(self, node=node, storage_root=Path(self.state_dir) / "nodes" / node)

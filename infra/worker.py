@@ -1,7 +1,7 @@
 """RQ worker for one role: the flow runner, the control plane, or a hypervisor node.
 
 `python -m infra.worker --role hv --node hv1` serves queue hv.hv1: it makes the
-node's storage root and bridge, registers the node's capacity through the control
+node's storage root and default network, registers the node's capacity through the control
 queue (nodes hold no database credentials), then heartbeats the same way, and queues
 a cleanup of its image cache every HOSTFLOW_IMAGE_CACHE_CLEAN_INTERVAL seconds."""
 from __future__ import annotations
@@ -33,11 +33,21 @@ def prepare_node(settings: Settings) -> dict:
     node = node_context(settings)
     node.make_dir(node.root / "instances")
     node.make_dir(node.root / "images")
-    node.netlink.ensure_bridge(settings.vm_bridge)
+    ensure_default_network(node, settings)
     info = node.compute.node_info()
     node.compute.close()
     disk = _disk_gb(settings.storage_root)
     return {"vcpus": info["vcpus"], "ram_mb": info["ram_mb"], "disk_gb": disk}
+
+
+def ensure_default_network(node, settings: Settings) -> None:
+    """The default network at once, from settings; every network's record follows in an
+    ensure_networks job that registration queues (nodes hold no database credentials)."""
+    from functions.networks import ensure_networks
+    from infra.db.networks import default_network
+
+    outcome = ensure_networks(node, {"networks": [default_network(settings)]})
+    log.info("default network: changed=%s %s", outcome.changed, outcome.note)
 
 
 def _disk_gb(path) -> int:

@@ -30,7 +30,7 @@ CMDLINE="console=ttyS0 root=/dev/vda rootfstype=ext4 rw"
 # automatically). A missing optional one is only a warning.
 REQUIRED_MODULES="virtio_pci virtio_blk virtio_net crc32c_generic ext4 isofs"
 OPTIONAL_MODULES="virtio_pci_modern_dev virtio_pci_legacy_dev
- 9p 9pnet 9pnet_virtio netfs button evdev virtio_balloon"
+ 9p 9pnet 9pnet_virtio netfs button evdev virtio_balloon virtiofs nfs nfsv4"
 
 # The AKI: "bzimage" ships Debian's vmlinuz as is. "elf" (the default) ships
 # the same kernel decompressed (an ELF vmlinux, file name "vmlinux"), which

@@ -24,6 +24,7 @@ PACKAGES=(
   qemu-system-x86 qemu-utils
   redis-server postgresql memcached
   bind9 bind9utils dnsutils
+  nfs-ganesha nfs-ganesha-vfs  # a userspace NFS server for the NFS share test
   busybox-static e2fsprogs cpio kmod iproute2 iputils-ping genisoimage
   lvm2 util-linux
   gcc python3-dev

@@ -48,6 +48,13 @@ export HOSTFLOW_SWIFT_MEMCACHE="${HOSTFLOW_SWIFT_MEMCACHE:-127.0.0.1:11222}"
 export HOSTFLOW_SWIFT_ACCOUNT_PORT="${HOSTFLOW_SWIFT_ACCOUNT_PORT:-8781}"
 export HOSTFLOW_SWIFT_CONTAINER_PORT="${HOSTFLOW_SWIFT_CONTAINER_PORT:-8782}"
 export HOSTFLOW_SWIFT_OBJECT_PORT="${HOSTFLOW_SWIFT_OBJECT_PORT:-8783}"
+# DNS: the local BIND (scripts/bind_config.py writes its config under the state dir).
+export HOSTFLOW_DNS_ZONE="${HOSTFLOW_DNS_ZONE:-cloud.internal}"
+export HOSTFLOW_VM_SUBNET="${HOSTFLOW_VM_SUBNET:-10.213.0.0/24}"
+export HOSTFLOW_ENV_TRAFFIC_CLASSES="${HOSTFLOW_ENV_TRAFFIC_CLASSES:-e2enet=vm,storage}" # env e2enet: tests/e2e/test_networks.py
+export HOSTFLOW_DNS_SERVER="${HOSTFLOW_DNS_SERVER:-127.0.0.1}"
+export HOSTFLOW_DNS_PORT="${HOSTFLOW_DNS_PORT:-5353}"
+export HOSTFLOW_DNS_KEY_NAME="${HOSTFLOW_DNS_KEY_NAME:-hostflow}"
 # Every process talks to the stack's Prefect server, never an ephemeral one.
 export PREFECT_API_URL="$HOSTFLOW_PREFECT_API_URL"
 export PREFECT_SERVER_EPHEMERAL_ENABLED=false
@@ -64,6 +71,15 @@ if [[ ! -s "$WEBHOOK_SECRET_FILE" ]]; then
 fi
 HOSTFLOW_WEBHOOK_SECRET_GENERIC="$(<"$WEBHOOK_SECRET_FILE")"
 export HOSTFLOW_WEBHOOK_SECRET_GENERIC
+BIND_DIR="$HOSTFLOW_STATE_DIR/bind"
+DNS_SECRET_FILE="$BIND_DIR/hostflow.tsig" # made once by scripts/bind_config.py
+HOSTFLOW_DNS_TSIG_SECRET="" # the stack's named has its own key: the file's secret wins
+export_dns_secret() {
+  [[ -r "$DNS_SECRET_FILE" ]] || return 0
+  HOSTFLOW_DNS_TSIG_SECRET="$(<"$DNS_SECRET_FILE")"
+  export HOSTFLOW_DNS_TSIG_SECRET
+}
+export_dns_secret
 TEST_IMAGE_DIR="$HOSTFLOW_STATE_DIR/images/test"
 STOP_TIMEOUT="${HOSTFLOW_STACK_STOP_TIMEOUT:-10}" # seconds between SIGTERM and SIGKILL
 SETTLE="${HOSTFLOW_STACK_SETTLE:-3}"              # a new process must live this long
@@ -114,6 +130,8 @@ SERVICES=(
   "swift-container  bg-par   swift-container-server    30"
   "swift-object     bg-par   swift-object-server       30"
   "swift-proxy      bg       swift-proxy-server        30"
+  "bind-config      once     -                         -"
+  "named            bg       named                     30"
   "migrate          once     -                         -"
   "admin-token      once     -                         -"
   "register-images  once     -                         -"
@@ -226,6 +244,18 @@ boto3.client(
                   connect_timeout=3, read_timeout=5, retries={"max_attempts": 1}),
 ).list_buckets()
 PY
+}
+
+# BIND 9 for the DNS functions: config, zones and TSIG key under $BIND_DIR (see
+# scripts/bind_config.py), in the foreground (-g: logs to stderr, our log file),
+# dropping to the bind user; dynamic updates persist in the zones' journals.
+start_bind_config() {
+  run_once bind-config "$VENV/bin/python" "$REPO/scripts/bind_config.py"
+  export_dns_secret
+}
+start_named() { spawn named /usr/sbin/named -g -u bind -c "$BIND_DIR/named.conf"; }
+ready_named() {
+  [[ -n "$(dig +short +time=1 +tries=1 -p "$HOSTFLOW_DNS_PORT" "@$HOSTFLOW_DNS_SERVER" SOA "$HOSTFLOW_DNS_ZONE" 2>/dev/null)" ]]
 }
 
 skip_api() { module_missing api.app; }
@@ -493,7 +523,9 @@ write_openrc() {
       for var in HOSTFLOW_PREFECT_UI_URL PREFECT_API_URL HOSTFLOW_REDIS_URL \
         HOSTFLOW_DATABASE_URL HOSTFLOW_STATE_DIR HOSTFLOW_VIRT_TYPE HOSTFLOW_LIBVIRT_URI \
         HOSTFLOW_WEBHOOK_SECRET_GENERIC HOSTFLOW_S3_ENDPOINT HOSTFLOW_S3_ACCESS_KEY \
-        HOSTFLOW_S3_SECRET_KEY HOSTFLOW_S3_REGION; do
+        HOSTFLOW_S3_SECRET_KEY HOSTFLOW_S3_REGION HOSTFLOW_DNS_ZONE HOSTFLOW_VM_SUBNET \
+        HOSTFLOW_DNS_SERVER HOSTFLOW_DNS_PORT HOSTFLOW_DNS_KEY_NAME HOSTFLOW_DNS_TSIG_SECRET \
+        HOSTFLOW_ENV_TRAFFIC_CLASSES; do
         printf 'export %s=%q\n' "$var" "${!var}"
       done
     } >"$OPENRC.tmp"
@@ -551,6 +583,7 @@ cmd_up() {
   say "  database    $HOSTFLOW_DATABASE_URL"
   say "  libvirt     $HOSTFLOW_LIBVIRT_URI (virt type $HOSTFLOW_VIRT_TYPE)"
   say "  S3 (Swift)  $HOSTFLOW_S3_ENDPOINT (access key $HOSTFLOW_S3_ACCESS_KEY, region $HOSTFLOW_S3_REGION)"
+  say "  DNS (BIND)  $HOSTFLOW_DNS_SERVER port $HOSTFLOW_DNS_PORT, zone $HOSTFLOW_DNS_ZONE (TSIG key $HOSTFLOW_DNS_KEY_NAME)"
   say "  logs        ${LOG_DIR#"$REPO"/}/<service>.log"
   say "  use it:     source .hostflow/openrc"
   if ((${#SKIPPED[@]})); then

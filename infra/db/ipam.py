@@ -80,6 +80,20 @@ class IpamStore:
             s.delete(row)
             return lease
 
+    def held_by(self, host_id: str) -> list[Lease]:
+        with self.db.session() as s:
+            rows = s.scalars(select(IpAllocation).where(IpAllocation.host_id == host_id).order_by(IpAllocation.id))
+            return [_lease(r) for r in rows]
+
+    def release_host(self, host_id: str) -> list[Lease]:
+        """Every address the host holds, on any network."""
+        with self.db.session() as s:
+            rows = list(s.scalars(select(IpAllocation).where(IpAllocation.host_id == host_id)))
+            leases = [_lease(r) for r in rows]
+            for row in rows:
+                s.delete(row)
+            return leases
+
     def _used(self, network: str) -> set[str]:
         with self.db.session() as s:
             return set(s.scalars(select(IpAllocation.address).where(IpAllocation.network == network)))

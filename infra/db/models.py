@@ -4,7 +4,20 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -192,6 +205,25 @@ class IpAllocation(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Network(Base):
+    """An L2 segment with its subnet; `bridge` is its bridge on every hypervisor."""
+
+    __tablename__ = "networks"
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    traffic_class: Mapped[str] = mapped_column(String(32))
+    env: Mapped[str | None] = mapped_column(String(63), nullable=True)  # None: every environment
+    bridge: Mapped[str] = mapped_column(String(15), unique=True)
+    segmentation: Mapped[str] = mapped_column(String(8), default="none")  # none, vxlan, vlan
+    segment_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # VNI or VLAN id
+    underlay: Mapped[str | None] = mapped_column(String(15), nullable=True)
+    peers: Mapped[list] = mapped_column(JSON, default=list)  # VXLAN: the nodes' underlay addresses
+    subnet: Mapped[str] = mapped_column(String(49))
+    gateway: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    reserved: Mapped[list] = mapped_column(JSON, default=list)  # "10.0.0.10-10.0.0.20" or one address
+    mtu: Mapped[int] = mapped_column(Integer, default=1500)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ApiToken(Base):
     __tablename__ = "api_tokens"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -199,4 +231,48 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     projects: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DnsRecord(Base):
+    """A record set hostflow created and owns (Designate's managed records): only these
+    are ever changed or removed. One live owner per name and type."""
+
+    __tablename__ = "dns_records"
+    __table_args__ = (Index("uq_dns_records_live", "fqdn", "type", unique=True,
+                            sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    fqdn: Mapped[str] = mapped_column(String(253), index=True)
+    type: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(253))
+    ttl: Mapped[int] = mapped_column(Integer)
+    host_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # host (its own A and PTR) or business
+    state: Mapped[str] = mapped_column(String(8), default="pending")  # pending, active, error, deleted
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Share(Base):
+    """An environment's shared directory: `source` on the hypervisors (under a share root),
+    mounted at `mount_point` in its hosts, passed through (9p/virtiofs) or exported over NFS."""
+
+    __tablename__ = "shares"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    env: Mapped[str] = mapped_column(String(63), index=True)
+    source: Mapped[str] = mapped_column(String(1024))
+    mount_point: Mapped[str] = mapped_column(String(255))
+    read_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    mode: Mapped[str] = mapped_column(String(16), default="passthrough")  # passthrough, nfs
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class HostShare(Base):
+    """A share attached to a host (at allocate, or later through the API)."""
+
+    __tablename__ = "host_shares"
+    host_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    share_id: Mapped[str] = mapped_column(ForeignKey("shares.id"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -21,8 +21,9 @@ def test_allocation_succeeds_with_every_step_journalled(host):
     op = host["op"]
     assert op["state"] == "succeeded", op["error"]
     assert [s["name"] for s in op["steps"]] == [
-        "claim_capacity", "allocate_ip", "ensure_image_cached", "ensure_root_disk", "ensure_config_drive",
-        "ensure_domain_defined", "ensure_running", "wait_guest_up"]
+        "claim_capacity", "allocate_ip", "ensure_networks", "ensure_image_cached", "ensure_root_disk",
+        "ensure_config_drive", "ensure_domain_defined", "ensure_share_exports", "ensure_running", "wait_guest_up",
+        "ensure_host_name", "ensure_host_ptr"]
     assert all(s["state"] == "succeeded" for s in op["steps"])
     assert op["flow_run_id"]
 

@@ -7,6 +7,7 @@ from infra.db.operations import OperationStore
 from infra.errors import StepFailed, WorkerLost
 
 STEP_NAMES = [s.name for s in allocate_host.STEPS]
+STEP_FUNCTIONS = [s.function for s in allocate_host.STEPS]  # DNS steps share ensure_record
 OUTCOME_DATA = {
     "claim_capacity": {"hypervisor": "hv1"},
     "allocate_ip": {"lease": {"mac": "52:54:00:00:00:01", "cidr": "10.0.0.5/24", "address": "10.0.0.5",
@@ -21,14 +22,15 @@ class FakeDispatcher:
 
     def run(self, queue, job_id, function, request, reuse=True, mode="do"):
         self.calls.append((queue, job_id, function))
-        if function == self.fail_at:
+        if self.fail_at in (function, job_id.removeprefix("op_")):
             raise self.error or StepFailed("injected", code="injected")
         return {"ok": True, "outcome": {"changed": True, "before": None, "after": "x", "note": "",
                                         "data": OUTCOME_DATA.get(function, {})}}
 
 
 def ctx():
-    return {"operation_id": "op", "host_id": "h1", "name": "web1", "project": "p", "bridge": "br",
+    return {"operation_id": "op", "host_id": "h1", "name": "web1", "fqdn": "web1.test.cloud.internal",
+            "project": "p", "bridge": "br",
             "flavor": {"vcpus": 1, "ram_mb": 128, "disk_gb": 1}, "ssh_keys": [],
             "root_image": {"id": "i", "sha512": "ab" * 64, "location": "/x", "disk_format": "qcow2"},
             "images": [], "boot": {}}
@@ -52,7 +54,7 @@ def run(ops, dispatcher):
 def test_all_steps_run_in_order_on_their_nodes(ops):
     d = FakeDispatcher()
     result = run(ops, d)
-    assert [c[2] for c in d.calls] == STEP_NAMES
+    assert [c[2] for c in d.calls] == STEP_FUNCTIONS
     assert d.calls[0][0] == "control" and d.calls[2][0] == "hv.hv1"
     assert result["hypervisor"] == "hv1" and result["lease"]["cidr"] == "10.0.0.5/24"
 
@@ -90,7 +92,7 @@ def test_worker_loss_leaves_steps_for_resume(ops):
     with pytest.raises(FlowFailed) as info:
         run(ops, d)
     assert not info.value.rolled_back
-    assert set(ops.done_outcomes("op")) == {"claim_capacity", "allocate_ip", "ensure_image_cached"}
+    assert set(ops.done_outcomes("op")) == {"claim_capacity", "allocate_ip", "ensure_networks", "ensure_image_cached"}
     assert not any(c[1].endswith("_undo") for c in d.calls)
 
 
@@ -99,7 +101,7 @@ def test_resume_skips_steps_journalled_done(ops):
         run(ops, FakeDispatcher(fail_at="ensure_root_disk", error=WorkerLost("gone")))
     d = FakeDispatcher()
     result = run(ops, d)
-    assert [c[2] for c in d.calls] == STEP_NAMES[3:]
+    assert [c[2] for c in d.calls] == STEP_FUNCTIONS[STEP_NAMES.index("ensure_root_disk"):]
     assert result["hypervisor"] == "hv1"
 
 

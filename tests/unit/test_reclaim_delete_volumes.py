@@ -11,7 +11,8 @@ from flows.runner import run_operation
 from infra.db.models import Host, Volume
 from infra.errors import StepFailed
 
-RECLAIM_STEPS = ["ensure_stopped", "ensure_undefined", "delete_instance_files", "release_ip", "release_capacity"]
+RECLAIM_STEPS = ["ensure_stopped", "ensure_undefined", "delete_instance_files", "remove_host_names",
+                 "remove_share_exports", "release_ip", "release_capacity"]
 
 
 @pytest.fixture

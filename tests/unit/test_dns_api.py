@@ -1,0 +1,131 @@
+"""Business domain names through the API (a fake DNS server): what is recorded when
+accepted, and each refusal answered with a clear 4xx that changes nothing."""
+import json
+
+import pytest
+
+from infra.db.models import DnsRecord, Host, Operation
+from infra.dns import RRset
+from tests.unit.test_dns_decide import FakeServer
+
+NAMES = "/v1/hosts/h1/names"
+
+
+@pytest.fixture
+def client(api, monkeypatch):
+    """A host with an address, a fake authoritative server; operations recorded, not queued."""
+    monkeypatch.setattr("api.submit.enqueue_operation", lambda *a, **k: None)
+    api.svc.planner.control.dns = FakeServer()
+    with api.svc.operations.db.session() as s:
+        s.add(Host(id="h1", name="web1", env="test", fqdn="web1.test.cloud.internal", state="active",
+                   hypervisor="hv1", image_id="i", vcpus=1, ram_mb=256, disk_gb=1,
+                   addresses=[{"network": "vm", "address": "10.213.0.5", "cidr": "10.213.0.5/24"}]))
+    return api
+
+
+def send(client, method, path, body=None, token=None, key=None):
+    headers = {"Authorization": f"Bearer {token or client.admin}", "Content-Type": "application/json"}
+    if key:
+        headers["Idempotency-Key"] = key
+    return client.open(path, method=method, data=None if body is None else json.dumps(body), headers=headers)
+
+
+def count(client, model) -> int:
+    with client.svc.operations.db.session() as s:
+        return s.query(model).count()
+
+
+def assert_refused(client, resp, status, code):
+    assert resp.status_code == status, resp.json
+    assert resp.json["error"]["code"] == code
+    assert count(client, Operation) == 0 and count(client, DnsRecord) == 0
+    assert client.svc.planner.control.dns.updates == 0
+
+
+def test_a_cname_is_accepted_as_an_operation_for_the_host(client):
+    resp = send(client, "POST", NAMES, {"fqdn": "WWW.Test.Cloud.Internal.", "type": "CNAME"}, key="k1")
+    assert resp.status_code == 202, resp.json
+    op = client.svc.operations.get(resp.json["operation"]["id"])
+    assert op["kind"] == "register_domain_name" and op["host_id"] == "h1"
+    assert op["params"] == {"host_id": "h1", "fqdn": "www.test.cloud.internal", "type": "CNAME", "ttl": None,
+                            "force": False}
+    again = send(client, "POST", NAMES, {"fqdn": "www.test.cloud.internal", "type": "CNAME"}, key="k1")
+    assert again.json["operation"]["id"] == op["id"]
+
+
+@pytest.mark.parametrize("body", [
+    {"fqdn": "not_a_name.cloud.internal", "type": "A"},
+    {"fqdn": "single-label", "type": "A"},
+    {"fqdn": "a..cloud.internal", "type": "A"},
+    {"fqdn": ("x" * 64) + ".cloud.internal", "type": "A"},
+    {"fqdn": "www.cloud.internal", "type": "MX"},
+    {"fqdn": "www.cloud.internal", "type": "A", "ttl": 5},
+    {"fqdn": "www.cloud.internal", "type": "A", "force": "yes"},
+    {"fqdn": "www.cloud.internal", "type": "A", "extra": 1},
+])
+def test_a_malformed_request_is_invalid(client, body):
+    assert_refused(client, send(client, "POST", NAMES, body), 422, "invalid_request")
+
+
+@pytest.mark.parametrize("fqdn", ["www.example.com", "cloud.internal", "www.evilcloud.internal",
+                                  "5.0.213.10.in-addr.arpa"])
+def test_a_name_outside_the_managed_zone_is_refused(client, fqdn):
+    assert_refused(client, send(client, "POST", NAMES, {"fqdn": fqdn, "type": "A"}), 422, "outside_managed_zones")
+
+
+def test_a_cname_where_another_type_exists_is_a_conflict(client):
+    client.svc.planner.control.dns.sets[("www.test.cloud.internal", "TXT")] = RRset("TXT", 300, ('"x"',))
+    resp = send(client, "POST", NAMES, {"fqdn": "www.test.cloud.internal", "type": "CNAME", "force": True})
+    assert_refused(client, resp, 409, "cname_conflict")
+
+
+def test_a_name_pointing_elsewhere_is_a_conflict_unless_forced(client):
+    client.svc.planner.control.dns.sets[("www.test.cloud.internal", "A")] = RRset("A", 300, ("10.9.9.9",))
+    resp = send(client, "POST", NAMES, {"fqdn": "www.test.cloud.internal", "type": "A"})
+    assert_refused(client, resp, 409, "name_taken")
+    forced = send(client, "POST", NAMES, {"fqdn": "www.test.cloud.internal", "type": "A", "force": True})
+    assert forced.status_code == 202 and count(client, Operation) == 1
+
+
+def test_with_the_server_down_the_request_is_recorded_for_the_flow_to_fail_and_retry(client, monkeypatch):
+    client.svc.planner.control.dns.down = True
+    resp = send(client, "POST", NAMES, {"fqdn": "www.test.cloud.internal", "type": "A"})
+    assert resp.status_code == 202 and count(client, Operation) == 1
+
+
+def test_a_host_being_deleted_gets_no_name(client):
+    client.svc.hosts.update("h1", state="deleting")
+    resp = send(client, "POST", NAMES, {"fqdn": "www.test.cloud.internal", "type": "A"})
+    assert_refused(client, resp, 409, "host_busy")
+
+
+def test_an_unknown_host_is_not_found(client):
+    resp = send(client, "POST", "/v1/hosts/nope/names", {"fqdn": "www.test.cloud.internal", "type": "A"})
+    assert_refused(client, resp, 404, "host_not_found")
+
+
+def test_a_viewer_cannot_register(client):
+    resp = send(client, "POST", NAMES, {"fqdn": "www.test.cloud.internal", "type": "A"}, token=client.viewer)
+    assert_refused(client, resp, 403, "forbidden")
+
+
+def test_removing_a_name_the_host_does_not_have_is_not_found(client):
+    resp = send(client, "DELETE", f"{NAMES}/www.test.cloud.internal")
+    assert_refused(client, resp, 404, "name_not_found")
+
+
+def test_removing_a_business_name_is_an_operation(client):
+    client.svc.planner.control.dns_records.claim("www.test.cloud.internal", "A", "10.213.0.5", 300, "h1",
+                                                 "business")
+    resp = send(client, "DELETE", f"{NAMES}/www.test.cloud.internal")
+    assert resp.status_code == 202
+    assert client.svc.operations.get(resp.json["operation"]["id"])["kind"] == "remove_domain_name"
+
+
+def test_the_records_are_listed(client):
+    client.svc.planner.control.dns_records.claim("www.test.cloud.internal", "A", "10.213.0.5", 300, "h1",
+                                                 "business")
+    records = send(client, "GET", "/v1/dns/records?host_id=h1").json["records"]
+    assert [(r["fqdn"], r["type"], r["value"], r["kind"]) for r in records] == [
+        ("www.test.cloud.internal", "A", "10.213.0.5", "business")]
+
