@@ -39,8 +39,11 @@ def bring_up(node, req) -> dict:
 
 @pytest.fixture(scope="module")
 def guest(node, test_image):
+    """Starts from a cold image cache: other modules' guests on this node may have warmed it."""
     host_id = str(uuid.uuid4())
     req = requests(test_image, host_id, "it-guest", "10.213.9.10")
+    for image in req["images"]["images"]:
+        node.cached_image(image).unlink(missing_ok=True)
     outcomes = bring_up(node, req)
     yield {"req": req, "outcomes": outcomes, "host_id": host_id}
     compute.ensure_undefined(node, req["host"])
