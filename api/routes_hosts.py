@@ -4,10 +4,9 @@ from flask import Blueprint, g, jsonify, request
 
 from api.auth import require, services
 from api.request_body import json_body
-from api.schemas import AllocateHost, ReclaimOptions, flavor_limits
+from api.schemas import AllocateHost, ReclaimOptions, flavor_limits, refuse_out_of_range
 from api.submit import submit_allocate, submit_reclaim
 from api.views import operation_ref
-from infra.errors import Invalid
 
 bp = Blueprint("hosts", __name__)
 
@@ -29,10 +28,7 @@ def reclaim_options() -> ReclaimOptions:
 
 def validate_allocate(raw: dict, settings) -> AllocateHost:
     body = AllocateHost.model_validate(raw)
-    errors = flavor_limits(body.flavor, settings)
-    if errors:
-        first = errors[0]
-        raise Invalid(f"{'.'.join(first['loc'])}: {first['msg']}", details={"errors": errors})
+    refuse_out_of_range(flavor_limits(body.flavor, settings))
     return body
 
 

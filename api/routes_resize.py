@@ -4,10 +4,9 @@ from flask import Blueprint, g, jsonify, request
 
 from api.auth import require, services
 from api.request_body import json_body
-from api.schemas import ResizeHost, flavor_limits
+from api.schemas import ResizeHost, flavor_limits, refuse_out_of_range
 from api.submit_resize import submit_confirm, submit_resize, submit_revert
 from api.views import operation_ref
-from infra.errors import Invalid
 
 bp = Blueprint("resize", __name__)
 
@@ -21,9 +20,7 @@ def _accepted(op: dict):
 def resize(host_id: str):
     svc = services()
     body = ResizeHost.model_validate(json_body())
-    errors = flavor_limits(body.flavor, svc.settings)
-    if errors:
-        raise Invalid(f"{'.'.join(errors[0]['loc'])}: {errors[0]['msg']}", details={"errors": errors})
+    refuse_out_of_range(flavor_limits(body.flavor, svc.settings))
     return _accepted(submit_resize(svc, host_id, body, request.headers.get("Idempotency-Key"), "api",
                                   g.identity["name"]))
 

@@ -4,10 +4,9 @@ from flask import Blueprint, g, jsonify, request
 
 from api.auth import require, services
 from api.request_body import json_body
-from api.schemas import AttachVolume, CreateVolume, ExtendVolume, size_limit
+from api.schemas import AttachVolume, CreateVolume, ExtendVolume, refuse_out_of_range, size_limit
 from api.submit_volumes import submit_attach, submit_create_volume, submit_delete_volume, submit_detach, submit_extend
 from api.views import operation_ref
-from infra.errors import Invalid
 
 bp = Blueprint("volumes", __name__)
 
@@ -31,9 +30,7 @@ def _who() -> tuple[str | None, str, str]:
 def create_volume():
     svc = services()
     body = CreateVolume.model_validate(json_body())
-    errors = size_limit(body.size_gb, svc.settings)
-    if errors:
-        raise Invalid(f"size_gb: {errors[0]['msg']}", details={"errors": errors})
+    refuse_out_of_range(size_limit(body.size_gb, svc.settings))
     return _accepted(submit_create_volume(svc, body, *_who(), dry_run=_dry_run()))
 
 
@@ -73,7 +70,5 @@ def detach(host_id: str, volume_id: str):
 def extend(volume_id: str):
     svc = services()
     body = ExtendVolume.model_validate(json_body())
-    errors = size_limit(body.size_gb, svc.settings)
-    if errors:
-        raise Invalid(f"size_gb: {errors[0]['msg']}", details={"errors": errors})
+    refuse_out_of_range(size_limit(body.size_gb, svc.settings))
     return _accepted(submit_extend(svc, volume_id, body.size_gb, *_who(), dry_run=_dry_run()))

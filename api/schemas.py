@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
 
+from infra.errors import Invalid
 from infra.image_inspection import CONTAINER_FORMATS, DISK_FORMATS
 
 DNS_LABEL = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
@@ -42,6 +43,13 @@ class ReclaimHost(ReclaimOptions):
 class GenericWebhook(Strict):
     operation: StrictStr
     params: dict
+
+
+def refuse_out_of_range(errors: list[dict]) -> None:
+    """A 422 naming the first value out of range, with all of them in its details."""
+    if errors:
+        first = errors[0]
+        raise Invalid(f"{'.'.join(map(str, first['loc']))}: {first['msg']}", details={"errors": errors})
 
 
 def flavor_limits(flavor: Flavor, settings) -> list[dict]:

@@ -29,6 +29,8 @@ import secrets
 import sys
 from pathlib import Path
 
+from config_files import write_if_changed as write_file
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from functions.dns_names import reverse_zone  # noqa: E402 - the repository's own helper
 
@@ -49,14 +51,7 @@ USER = "bind"
 
 
 def write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
-    if path.exists() and path.read_text() == text:
-        return False
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.chmod(mode)
-    tmp.replace(path)
-    print(f"bind-config: wrote {path}")
-    return True
+    return write_file(path, text, mode, tool="bind-config")
 
 
 def tsig_secret() -> str:

@@ -33,6 +33,7 @@ import secrets
 import sys
 from pathlib import Path
 
+from config_files import write_if_changed as write_file
 from swift.common.ring import RingBuilder, RingData
 
 PART_POWER = 8
@@ -63,14 +64,7 @@ S3_REGION = env("HOSTFLOW_S3_REGION", "us-east-1")
 
 
 def write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
-    if path.exists() and path.read_text() == text:
-        return False
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.chmod(mode)
-    tmp.replace(path)
-    print(f"swift-config: wrote {path}")
-    return True
+    return write_file(path, text, mode, tool="swift-config")
 
 
 def hash_suffix() -> str:

@@ -129,3 +129,13 @@ def reclaim_leftover_test_hosts(api):
             resp = api.delete(f"/v1/hosts/{host['id']}")
             if resp.status_code == 202:
                 api.wait(resp.json()["operation"]["id"], timeout=120)
+
+
+@pytest.fixture(scope="module")
+def host(api):
+    """A running test guest for the module, reclaimed after it."""
+    accepted = api.allocate(unique_name("e2e"))
+    op = api.wait(accepted["operation"]["id"])
+    assert op["state"] == "succeeded", op["error"]
+    yield api.get(f"/v1/hosts/{accepted['host']['id']}").json()["host"]
+    api.wait(api.delete(f"/v1/hosts/{accepted['host']['id']}").json()["operation"]["id"])

@@ -4,10 +4,7 @@ the guest's own state line proves each size."""
 import time
 import uuid
 
-import pytest
-
 from infra import console
-from tests.e2e.conftest import unique_name
 
 GIB = 1 << 30
 
@@ -31,15 +28,6 @@ def root_size(state: dict) -> int:
 
 def flavor(vcpus: int, ram_mb: int, disk_gb: int) -> dict:
     return {"flavor": {"vcpus": vcpus, "ram_mb": ram_mb, "disk_gb": disk_gb}}
-
-
-@pytest.fixture(scope="module")
-def host(api):
-    accepted = api.allocate(unique_name("e2e"))
-    op = api.wait(accepted["operation"]["id"])
-    assert op["state"] == "succeeded", op["error"]
-    yield api.get(f"/v1/hosts/{accepted['host']['id']}").json()["host"]
-    api.wait(api.delete(f"/v1/hosts/{accepted['host']['id']}").json()["operation"]["id"])
 
 
 def run(api, path: str, body=None) -> dict:

@@ -43,15 +43,6 @@ def serials_once_settled(settings, host: dict, gone: str, seconds: float = 5.0) 
 
 
 @pytest.fixture(scope="module")
-def host(api):
-    accepted = api.allocate(unique_name("e2e"))
-    op = api.wait(accepted["operation"]["id"])
-    assert op["state"] == "succeeded", op["error"]
-    yield api.get(f"/v1/hosts/{accepted['host']['id']}").json()["host"]
-    api.wait(api.delete(f"/v1/hosts/{accepted['host']['id']}").json()["operation"]["id"])
-
-
-@pytest.fixture(scope="module")
 def second_host(api, host):
     """A second guest on the first one's node: a volume cannot move between hypervisors."""
     accepted = api.allocate(unique_name("e2e"), hypervisor=host["hypervisor"])

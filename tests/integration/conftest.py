@@ -94,3 +94,32 @@ def node() -> Node:
     clean_leftovers(compute, root)
     n.netlink.remove_marked(TEST_BRIDGE)
     compute.close()
+
+
+# --- object storage -----------------------------------------------------------
+import uuid  # noqa: E402
+
+from infra.errors import HostflowError  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def objects():
+    """The stack's object store (the real Swift), as hostflow's adapter."""
+    settings = Settings.from_env()
+    if not settings.s3_endpoint:
+        pytest.fail("HOSTFLOW_S3_ENDPOINT unset: run through scripts/test.sh (it sources .hostflow/openrc)")
+    return object_store(settings)
+
+
+@pytest.fixture(scope="module")
+def bucket(objects, request):
+    """A bucket of the module's own, emptied and removed after it."""
+    name = f"it-{request.module.__name__.rsplit('.', 1)[-1].replace('_', '-')[:30]}-{uuid.uuid4().hex[:8]}"
+    assert objects.ensure_bucket(name)
+    yield name
+    try:
+        objects.abort_uploads(name, "")
+    except HostflowError:
+        pass
+    objects.delete_keys(name, objects.keys(name, ""))
+    objects.client.delete_bucket(Bucket=name)

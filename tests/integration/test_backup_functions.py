@@ -9,30 +9,11 @@ import pytest
 
 from functions import backups, volumes
 from infra.block_io import BlockDevice
-from infra.bootstrap import object_store
 from infra.errors import StorageError
-from infra.settings import Settings
 
 MIB = 1 << 20
 CHUNK = 4 * MIB
 GIB = 1 << 30
-
-
-@pytest.fixture(scope="module")
-def objects():
-    store = object_store(Settings.from_env())
-    if store is None:
-        pytest.fail("no object store configured: run the tests through scripts/test.sh")
-    return store
-
-
-@pytest.fixture(scope="module")
-def bucket(objects):
-    name = f"it-backups-{uuid.uuid4().hex[:8]}"
-    objects.ensure_bucket(name)
-    yield name
-    objects.delete_keys(name, objects.keys(name, ""))
-    objects.client.delete_bucket(Bucket=name)
 
 
 class Recording:

@@ -5,30 +5,11 @@ import uuid
 
 import pytest
 
-from infra.bootstrap import object_store
 from infra.errors import HostflowError
 from infra.image_source import ImageSource
 from infra.settings import Settings
 
 MIB = 1 << 20
-
-
-@pytest.fixture(scope="module")
-def objects():
-    settings = Settings.from_env()
-    if not settings.s3_endpoint:
-        pytest.fail("HOSTFLOW_S3_ENDPOINT unset: run through scripts/test.sh (it sources .hostflow/openrc)")
-    return object_store(settings)
-
-
-@pytest.fixture(scope="module")
-def bucket(objects):
-    name = f"hostflow-test-{uuid.uuid4().hex[:8]}"
-    assert objects.ensure_bucket(name)
-    yield name
-    for item in objects.client.list_objects_v2(Bucket=name).get("Contents", []):
-        objects.delete(name, item["Key"])
-    objects.client.delete_bucket(Bucket=name)
 
 
 @pytest.fixture(scope="module")

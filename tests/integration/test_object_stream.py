@@ -3,14 +3,11 @@ upload that fails for any reason leaves neither an object nor a pending multipar
 import hashlib
 import io
 import os
-import uuid
 
 import pytest
 
-from infra.bootstrap import object_store
 from infra.object_store import ObjectMissing
 from infra.object_stream import ObjectTooLarge, PartPlan
-from infra.settings import Settings
 
 MIB = 1 << 20
 
@@ -27,23 +24,6 @@ class Trickle:
         chunk = self.src.read(min(size, 300_001))
         self.given += len(chunk)
         return chunk
-
-
-@pytest.fixture(scope="module")
-def objects():
-    store = object_store(Settings.from_env())
-    if store is None:
-        pytest.fail("no object store configured: run the tests through scripts/test.sh")
-    return store
-
-
-@pytest.fixture(scope="module")
-def bucket(objects):
-    name = f"it-stream-{uuid.uuid4().hex[:8]}"
-    objects.ensure_bucket(name)
-    yield name
-    objects.delete_keys(name, objects.keys(name, ""))
-    objects.client.delete_bucket(Bucket=name)
 
 
 def pending_uploads(objects, bucket) -> list:
