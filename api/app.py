@@ -17,6 +17,7 @@ from api import (
     routes_resize,
     routes_shares,
     routes_snapshots,
+    routes_tickets,
     routes_volumes,
     routes_webhooks,
 )
@@ -32,7 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.install(app)
     blueprints = (routes_hosts, routes_operations, routes_misc, routes_volumes, routes_backups, routes_resize,
                   routes_webhooks, routes_images, routes_snapshots, routes_networks,
-                  routes_dns, routes_shares)
+                  routes_dns, routes_shares, routes_tickets)
     for module in blueprints:
         app.register_blueprint(module.bp)
     logging.basicConfig(level=logging.INFO)

@@ -14,7 +14,8 @@ def _key(key: str | None) -> str:
     return key or f"auto:{uuid.uuid4()}"
 
 
-def submit_allocate(svc, body, key: str | None, source: str, requester: str) -> tuple[dict, bool]:
+def submit_allocate(svc, body, key: str | None, source: str, requester: str,
+                    reply_to: dict | None = None) -> tuple[dict, bool]:
     params = body.model_dump(exclude_none=True)  # no hypervisor hint: the fingerprint it always had
     try:
         image = svc.images.get(body.image)
@@ -36,14 +37,15 @@ def submit_allocate(svc, body, key: str | None, source: str, requester: str) -> 
         ))
 
     op, created = svc.operations.create("allocate_host", _key(key), params, host_id=host_id, source=source,
-                                        requester=requester, before_insert=add_host, op_id=op_id)
+                                        requester=requester, before_insert=add_host, op_id=op_id,
+                                        reply_to=reply_to)
     if created:
         _enqueue(svc, op)
     return op, created
 
 
 def submit_reclaim(svc, host_id: str, key: str | None, source: str, requester: str,
-                   delete_volumes: bool = False) -> tuple[dict, bool]:
+                   delete_volumes: bool = False, reply_to: dict | None = None) -> tuple[dict, bool]:
     host = svc.hosts.get(host_id)
     if host["state"] == "deleted":
         last = svc.operations.latest_for_host(host_id, "reclaim_host")
@@ -59,7 +61,7 @@ def submit_reclaim(svc, host_id: str, key: str | None, source: str, requester: s
     key = key or f"reclaim:{host_id}:{uuid.uuid4()}"
     take = (lambda session: take_attached(session, host_id)) if delete_volumes else None
     op, created = svc.operations.create("reclaim_host", key, params, host_id=host_id, source=source,
-                                        requester=requester, before_insert=take)
+                                        requester=requester, before_insert=take, reply_to=reply_to)
     if created:
         svc.hosts.update(host_id, state="deleting")
         _enqueue(svc, op)

@@ -15,6 +15,7 @@ from infra.db.volumes import VolumeStore
 from infra.errors import HostflowError
 from infra.queue import RqDispatcher, redis_from_url
 from infra.settings import Settings
+from webhooks.notifier import report_end
 
 log = logging.getLogger("hostflow.runner")
 
@@ -33,7 +34,7 @@ def run_operation(operation_id: str, settings: Settings | None = None, dispatche
         return {"skipped": op["state"]}
     dispatcher = dispatcher or RqDispatcher(redis_from_url(settings.redis_url), settings.step_timeout)
     kind = KINDS[op["kind"]]
-    recorder = Recorder(st, kind, op)
+    recorder = Recorder(st, kind, op, on_end=lambda op_id: report_end(settings, op_id))
     token = runtime_var.set(Runtime(dispatcher, st.ops, prefect, finish=recorder.finish))
     try:
         ctx = kind.context(op, st, settings)
@@ -52,8 +53,8 @@ class Recorder:
     the operation's state is final before Prefect's teardown (its heartbeat thread
     is joined at the end of a sync flow, ~0.5 s)."""
 
-    def __init__(self, st: Stores, kind: Kind, op: dict):
-        self.st, self.kind, self.op = st, kind, op
+    def __init__(self, st: Stores, kind: Kind, op: dict, on_end=None):
+        self.st, self.kind, self.op, self.on_end = st, kind, op, on_end
         self.done, self.outcome = False, {}
 
     def finish(self, ctx: dict | None, exc: Exception | None) -> dict:
@@ -70,7 +71,18 @@ class Recorder:
             self._failed(exc, "failed", rolled_back=False)
         else:
             self._failed(HostflowError(f"internal error: {exc}"), "failed", rolled_back=False)
+        self._report()
         return self.outcome
+
+    def _report(self) -> None:
+        """Where the operation came from a ticket, its end is reported there; the
+        operation's state is recorded already and stays so whatever happens here."""
+        if not (self.on_end and self.op.get("reply_to")):
+            return
+        try:
+            self.on_end(self.op["id"])
+        except Exception:  # noqa: BLE001 - a lost report must not turn into a lost ending
+            log.exception("the report of operation %s could not be recorded", self.op["id"])
 
     def _failed(self, err: HostflowError, state: str, rolled_back: bool) -> None:
         self.kind.failed(self.op, self.st, self.st.ops.done_outcomes(self.op["id"]), rolled_back)

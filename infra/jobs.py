@@ -59,10 +59,30 @@ def housekeeping() -> dict:
     svc = bootstrap.api_services(settings)
     confirmed = auto_confirm(svc, settings.resize_auto_confirm_s) if settings.resize_auto_confirm_s > 0 else []
     reaped = reap_interrupted(svc, settings.upload_stale_s)
+    reports = _deliver_due_reports(settings)
     for label, ids in (("auto-confirmed the resize of", confirmed), ("killed interrupted uploads of", reaped)):
         if ids:
             log.info("%s %s", label, ", ".join(ids))
-    return {"ok": True, "confirmed": confirmed, "reaped": reaped}
+    return {"ok": True, "confirmed": confirmed, "reaped": reaped, "reports": reports}
+
+
+def _deliver_due_reports(settings: Settings) -> dict[str, str]:
+    from infra.db.notifications import NotificationStore
+    from infra.http_report import send
+    from webhooks.notifier import deliver_due
+
+    return deliver_due(NotificationStore(bootstrap.database(settings.database_url)), settings, send)
+
+
+def deliver_notification(notification_id: str) -> dict:
+    """One attempt at a report-back; a failure is tried again by the housekeeping sweep."""
+    from infra.db.notifications import NotificationStore
+    from infra.http_report import send
+    from webhooks.notifier import deliver
+
+    settings = Settings.from_env()
+    store = NotificationStore(bootstrap.database(settings.database_url))
+    return {"ok": True, "state": deliver(store, notification_id, settings, send)}
 
 
 def register_hypervisor(name: str, queue: str, node_info: dict, ratios: dict) -> dict:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 PREFIX = "HOSTFLOW_"
+PER_SOURCE = {"webhook_secrets": PREFIX + "WEBHOOK_SECRET_", "webhook_auth": PREFIX + "WEBHOOK_AUTH_"}
 
 
 def _read_file(path: str) -> dict[str, str]:
@@ -82,7 +83,21 @@ class Settings:
     exports_dir: Path | None = None  # NFS export rules, one file per host; None: <state_dir>/exports.d
     exports_reload_command: str = ""  # run after an export file changes (e.g. "exportfs -ra"); "": none
     nfs_server: str = ""  # the NFS server's address on the share network, as guests mount it
-    webhook_secrets: dict = field(default_factory=dict)
+    api_url: str = "http://127.0.0.1:8770"  # the API as people reach it: links in ticket reports
+    jira_url: str = ""  # Jira's base URL for comments; "": the one in the issue's own `self`
+    jira_user: str = ""  # basic auth user:api-token for Jira's REST API
+    jira_api_token: str = ""
+    jira_mapping: str = ""  # JSON, or a file holding it: webhooks/mapping.py; "": the built-in one
+    servicenow_url: str = ""  # the instance, e.g. https://acme.service-now.com
+    servicenow_user: str = ""  # basic auth for the Table API
+    servicenow_password: str = ""
+    servicenow_table: str = "sc_req_item"
+    servicenow_mapping: str = ""
+    notify_backoff_s: float = 30.0  # first retry of a failed report-back; doubles per attempt
+    notify_backoff_max_s: float = 3600.0
+    notify_timeout: float = 10.0
+    webhook_secrets: dict = field(default_factory=dict)  # per source: HOSTFLOW_WEBHOOK_SECRET_<SOURCE>
+    webhook_auth: dict = field(default_factory=dict)  # per source: HOSTFLOW_WEBHOOK_AUTH_<SOURCE>, basic|bearer
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -92,12 +107,10 @@ class Settings:
         values = {}
         for f in fields(cls):
             key = PREFIX + f.name.upper()
-            if key in raw and f.name != "webhook_secrets":
+            if key in raw and f.name not in PER_SOURCE:
                 values[f.name] = _convert(f.type, raw[key])
-        secret_prefix = PREFIX + "WEBHOOK_SECRET_"
-        values["webhook_secrets"] = {
-            k[len(secret_prefix):].lower(): v for k, v in raw.items() if k.startswith(secret_prefix)
-        }
+        for name, prefix in PER_SOURCE.items():
+            values[name] = {k[len(prefix):].lower(): v for k, v in raw.items() if k.startswith(prefix)}
         return cls(**values).resolved()
 
     def resolved(self) -> Settings:

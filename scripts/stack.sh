@@ -71,6 +71,32 @@ if [[ ! -s "$WEBHOOK_SECRET_FILE" ]]; then
 fi
 HOSTFLOW_WEBHOOK_SECRET_GENERIC="$(<"$WEBHOOK_SECRET_FILE")"
 export HOSTFLOW_WEBHOOK_SECRET_GENERIC
+
+# Ticketing systems: where operations' results are reported. The defaults are the
+# loopback stand-ins the tests start (tests/standins.py); point them at the real ones.
+export HOSTFLOW_JIRA_URL="${HOSTFLOW_JIRA_URL:-http://127.0.0.1:8791}"
+export HOSTFLOW_JIRA_USER="${HOSTFLOW_JIRA_USER:-hostflow}"
+export HOSTFLOW_SERVICENOW_URL="${HOSTFLOW_SERVICENOW_URL:-http://127.0.0.1:8792}"
+export HOSTFLOW_SERVICENOW_USER="${HOSTFLOW_SERVICENOW_USER:-hostflow}"
+export HOSTFLOW_WEBHOOK_AUTH_SERVICENOW="${HOSTFLOW_WEBHOOK_AUTH_SERVICENOW:-basic}"
+
+# VAR FILE [PREFIX]: VAR from the environment, else PREFIX and a secret made once in
+# the state dir's FILE.
+state_secret() {
+  local var="$1" file="$HOSTFLOW_STATE_DIR/$2" prefix="${3:-}"
+  if [[ -z "${!var:-}" ]]; then
+    if [[ ! -s "$file" ]]; then
+      mkdir -p "$HOSTFLOW_STATE_DIR"
+      (umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$file")
+    fi
+    printf -v "$var" '%s%s' "$prefix" "$(<"$file")"
+  fi
+  export "${var?}"
+}
+state_secret HOSTFLOW_WEBHOOK_SECRET_JIRA webhook-secret-jira
+state_secret HOSTFLOW_WEBHOOK_SECRET_SERVICENOW webhook-secret-servicenow servicenow: # basic: user:password
+state_secret HOSTFLOW_JIRA_API_TOKEN jira-api-token
+state_secret HOSTFLOW_SERVICENOW_PASSWORD servicenow-password
 BIND_DIR="$HOSTFLOW_STATE_DIR/bind"
 DNS_SECRET_FILE="$BIND_DIR/hostflow.tsig" # made once by scripts/bind_config.py
 HOSTFLOW_DNS_TSIG_SECRET="" # the stack's named has its own key: the file's secret wins
@@ -525,7 +551,9 @@ write_openrc() {
         HOSTFLOW_WEBHOOK_SECRET_GENERIC HOSTFLOW_S3_ENDPOINT HOSTFLOW_S3_ACCESS_KEY \
         HOSTFLOW_S3_SECRET_KEY HOSTFLOW_S3_REGION HOSTFLOW_DNS_ZONE HOSTFLOW_VM_SUBNET \
         HOSTFLOW_DNS_SERVER HOSTFLOW_DNS_PORT HOSTFLOW_DNS_KEY_NAME HOSTFLOW_DNS_TSIG_SECRET \
-        HOSTFLOW_ENV_TRAFFIC_CLASSES; do
+        HOSTFLOW_ENV_TRAFFIC_CLASSES HOSTFLOW_WEBHOOK_SECRET_JIRA HOSTFLOW_WEBHOOK_SECRET_SERVICENOW \
+        HOSTFLOW_WEBHOOK_AUTH_SERVICENOW HOSTFLOW_JIRA_URL HOSTFLOW_JIRA_USER HOSTFLOW_JIRA_API_TOKEN \
+        HOSTFLOW_SERVICENOW_URL HOSTFLOW_SERVICENOW_USER HOSTFLOW_SERVICENOW_PASSWORD; do
         printf 'export %s=%q\n' "$var" "${!var}"
       done
     } >"$OPENRC.tmp"

@@ -30,6 +30,14 @@ class HostStore:
             return s.scalar(select(Host.id).where(Host.name == name, Host.env == env,
                                                   Host.state != "deleted").limit(1)) is not None
 
+    def by_name(self, name: str, env: str) -> dict | None:
+        """The live host of that name in that environment, else the last one deleted."""
+        with self.db.session() as s:
+            hosts = s.scalars(select(Host).where(Host.name == name, Host.env == env)
+                              .order_by(Host.created_at.desc())).all()
+            live = [h for h in hosts if h.state != "deleted"]
+            return view((live or hosts)[0]) if hosts else None
+
     def update(self, host_id: str, **fields) -> None:
         with self.db.session() as s:
             s.execute(update(Host).where(Host.id == host_id).values(**fields))

@@ -1,0 +1,120 @@
+"""Ticket payloads -> operation requests, by the mapping in settings."""
+import json
+
+import pytest
+
+from infra.errors import Invalid
+from infra.settings import Settings
+from tests.ticket_payloads import ALLOCATE_FIELDS, jira_issue, request_item
+from webhooks import jira, servicenow
+from webhooks.mapping import Mapping
+
+
+def default_jira() -> Mapping:
+    return jira.mapping(Settings.from_env({}))
+
+
+def test_a_transition_to_approved_of_a_host_request_is_an_allocation():
+    ticket = jira.ticket(jira_issue(ALLOCATE_FIELDS), "d-1", default_jira())
+    assert ticket.kind == "allocate_host"
+    assert ticket.params == {"name": "web1", "env": "test", "image": "hostflow-test",
+                             "flavor": {"vcpus": 2, "ram_mb": 512, "disk_gb": 1}}
+    assert ticket.key == "jira:d-1" and ticket.source == "jira"
+    assert ticket.requester == "Mia Krystof (5b10ac8d82e05b22cc7d4ef5)"
+    assert ticket.reply_to == {"target": "jira", "issue": "OPS-42", "base_url": "https://acme.atlassian.net"}
+
+
+def test_without_a_delivery_id_the_key_is_the_issue_and_operation():
+    assert jira.ticket(jira_issue(ALLOCATE_FIELDS), None, default_jira()).key == "jira:OPS-42:allocate_host"
+
+
+@pytest.mark.parametrize("issuetype,status", [("Bug", "Approved"), ("Host Request", "In Progress")])
+def test_an_event_no_rule_matches_asks_for_nothing(issuetype, status):
+    assert jira.ticket(jira_issue(ALLOCATE_FIELDS, issuetype, status), "d", default_jira()) is None
+
+
+def test_an_edit_without_a_status_change_asks_for_nothing():
+    payload = jira_issue(ALLOCATE_FIELDS)
+    payload["changelog"]["items"] = [{"field": "summary", "fromString": "a", "toString": "b"}]
+    assert jira.ticket(payload, "d", default_jira()) is None
+
+
+def test_a_workflow_post_function_transition_matches_too():
+    payload = jira_issue(ALLOCATE_FIELDS)
+    del payload["changelog"]
+    payload["transition"] = {"workflowName": "Hosts", "transitionId": 31, "transitionName": "Approve",
+                             "from_status": "Open", "to_status": "Approved"}
+    assert jira.ticket(payload, "d", default_jira()).kind == "allocate_host"
+
+
+def test_missing_fields_are_all_named_with_where_they_were_looked_for():
+    fields = {k: v for k, v in ALLOCATE_FIELDS.items() if k not in {"customfield_10010", "customfield_10014"}}
+    with pytest.raises(Invalid) as err:
+        jira.ticket(jira_issue(fields), "d", default_jira())
+    assert err.value.code == "missing_fields" and err.value.status == 422
+    assert err.value.details["missing"] == [{"field": "name", "path": "issue.fields.customfield_10010"},
+                                            {"field": "ram_mb", "path": "issue.fields.customfield_10014"}]
+    assert "name (issue.fields.customfield_10010)" in err.value.message
+    assert "ram_mb (issue.fields.customfield_10014)" in err.value.message
+
+
+def test_an_empty_field_counts_as_missing_unless_the_mapping_has_a_default():
+    fields = {**ALLOCATE_FIELDS, "customfield_10012": ""}
+    with pytest.raises(Invalid, match="image"):
+        jira.ticket(jira_issue(fields), "d", default_jira())
+    custom = Mapping.parse(json.dumps({**jira.DEFAULT_MAPPING, "defaults": {"image": "debian-12"}}), {})
+    assert jira.ticket(jira_issue(fields), "d", custom).params["image"] == "debian-12"
+
+
+def test_a_payload_without_an_issue_is_refused():
+    with pytest.raises(Invalid, match="issue.key"):
+        jira.ticket({"webhookEvent": "jira:issue_updated"}, "d", default_jira())
+
+
+def test_the_mapping_setting_is_json_or_a_file(tmp_path):
+    custom = {"rules": [{"match": {"issue.fields.issuetype.name": "Decommission", "transition_to": "Done"},
+                         "operation": "reclaim_host"}],
+              "fields": {"name": "issue.fields.customfield_20000", "env": "issue.fields.customfield_20001"}}
+    path = tmp_path / "jira.json"
+    path.write_text(json.dumps(custom))
+    payload = jira_issue({"customfield_20000": "db1", "customfield_20001": "prod"}, "Decommission", "Done")
+    for setting in (json.dumps(custom), str(path)):
+        ticket = jira.ticket(payload, "d", jira.mapping(Settings.from_env({"HOSTFLOW_JIRA_MAPPING": setting})))
+        assert (ticket.kind, ticket.params) == ("reclaim_host", {"name": "db1", "env": "prod"})
+
+
+def test_a_mapping_naming_an_unknown_operation_is_refused():
+    with pytest.raises(ValueError, match="format_disk"):
+        Mapping.parse(json.dumps({"rules": [{"match": {}, "operation": "format_disk"}]}), {})
+
+
+def test_the_comment_goes_to_the_configured_jira_or_the_issue_s_own():
+    reply_to = {"target": "jira", "issue": "OPS-42", "base_url": "https://acme.atlassian.net"}
+    own = jira.comment(reply_to, "done", Settings.from_env({}))
+    assert (own.method, own.url, own.body) == (
+        "POST", "https://acme.atlassian.net/rest/api/2/issue/OPS-42/comment", {"body": "done"})
+    configured = jira.comment(reply_to, "done", Settings.from_env({"HOSTFLOW_JIRA_URL": "http://127.0.0.1:8791/"}))
+    assert configured.url == "http://127.0.0.1:8791/rest/api/2/issue/OPS-42/comment"
+
+
+def test_an_approved_virtual_host_item_is_an_allocation():
+    ticket = servicenow.ticket(request_item(), servicenow.mapping(Settings.from_env({})), "sc_req_item")
+    assert ticket.kind == "allocate_host" and ticket.requester == "Abel Tuter"
+    assert ticket.params["flavor"] == {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}
+    assert ticket.key == "servicenow:sc_req_item:9d385017c611228701d22104cc95c371:allocate_host"
+    assert ticket.reply_to == {"target": "servicenow", "table": "sc_req_item",
+                               "sys_id": "9d385017c611228701d22104cc95c371", "number": "RITM0010001"}
+
+
+def test_a_request_item_missing_variables_names_them():
+    with pytest.raises(Invalid) as err:
+        servicenow.ticket(request_item({"host_name": "app1"}), servicenow.mapping(Settings.from_env({})), "x")
+    assert [m["field"] for m in err.value.details["missing"]] == ["env", "image", "vcpus", "ram_mb", "disk_gb"]
+
+
+def test_work_notes_patch_the_record_through_the_table_api():
+    reply_to = {"target": "servicenow", "table": "sc_req_item", "sys_id": "abc"}
+    report = servicenow.work_notes(reply_to, "done", Settings.from_env(
+        {"HOSTFLOW_SERVICENOW_URL": "https://acme.service-now.com"}))
+    assert (report.method, report.url, report.body) == (
+        "PATCH", "https://acme.service-now.com/api/now/table/sc_req_item/abc", {"work_notes": "done"})
