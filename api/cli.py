@@ -1,6 +1,7 @@
-"""A small command-line client of the API: `python -m api.cli --help`.
+"""The `hostflow` command (also `python -m api.cli`): the chat grammar (api.commands),
+`ops list|show|watch`, and the older subcommands (`create`, `delete`, `backup`, ...).
 
-Reads HOSTFLOW_API_URL and HOSTFLOW_TOKEN (source .hostflow/openrc)."""
+URL and token: HOSTFLOW_API_URL and HOSTFLOW_TOKEN, else a config file (api.client)."""
 from __future__ import annotations
 
 import argparse
@@ -10,25 +11,16 @@ import sys
 import time
 import uuid
 
-import requests
+from api import client as api_client
+from api.cli_commands import full_usage, run_grammar, run_ops
+from api.client import ApiError
+from api.command_run import CommandFailed
+from api.commands import VERBS, UsageError
 
 TERMINAL = {"succeeded", "failed", "rolled_back"}
 
 
-class Client:
-    def __init__(self, url: str, token: str):
-        self.url = url.rstrip("/")
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, path: str, body=None, **kw) -> dict:
-        resp = self.session.request(method, self.url + path, json=body, timeout=30, **kw)
-        data = resp.json() if resp.content else {}
-        if resp.status_code >= 400:
-            err = data.get("error", {})
-            raise SystemExit(f"error {resp.status_code} {err.get('code')}: {err.get('message')}")
-        return data
-
+class Client(api_client.Client):
     def follow(self, op_id: str, out=sys.stdout) -> dict:
         """Prints each step as it starts and ends, until the operation ends."""
         seen: dict[tuple, str] = {}
@@ -88,33 +80,6 @@ def cmd_backup(c: Client, a) -> None:
 def cmd_restore(c: Client, a) -> None:
     body = {"volume_id": a.volume_id} if a.volume_id else {}
     data = c.call("POST", f"/v1/backups/{a.backup_id}/restore", body, headers={"Idempotency-Key": str(uuid.uuid4())})
-    _print(data)
-    if a.wait:
-        _print(c.follow(data["operation"]["id"]))
-
-
-def cmd_resize(c: Client, a) -> None:
-    if a.confirm or a.revert:
-        data = c.call("POST", f"/v1/hosts/{a.id}/resize/{'confirm' if a.confirm else 'revert'}")
-    else:
-        body = {"flavor": {"vcpus": a.vcpus, "ram_mb": a.ram_mb, "disk_gb": a.disk_gb}}
-        data = c.call("POST", f"/v1/hosts/{a.id}/resize", body, headers={"Idempotency-Key": str(uuid.uuid4())})
-    _print(data)
-    if a.wait:
-        _print(c.follow(data["operation"]["id"]))
-
-
-def cmd_snapshot(c: Client, a) -> None:
-    data = c.call("POST", f"/v1/hosts/{a.id}/snapshot", {"name": a.name},
-                  headers={"Idempotency-Key": str(uuid.uuid4())})
-    _print(data)
-    if a.wait:
-        _print(c.follow(data["operation"]["id"]))
-
-
-def cmd_rebuild(c: Client, a) -> None:
-    data = c.call("POST", f"/v1/hosts/{a.id}/rebuild", {"image": a.image},
-                  headers={"Idempotency-Key": str(uuid.uuid4())})
     _print(data)
     if a.wait:
         _print(c.follow(data["operation"]["id"]))
@@ -207,9 +172,8 @@ def cmd_share_attach(c: Client, a) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m api.cli")
+    p = argparse.ArgumentParser(prog="hostflow", epilog="and the grammar: hostflow help")
     sub = p.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("hosts", help="list hosts")
     s = sub.add_parser("host", help="show a host")
     s.add_argument("id")
     s = sub.add_parser("create", help="allocate a host")
@@ -245,14 +209,6 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("id")
     s.add_argument("file")
     sub.add_parser("volumes")
-    s = sub.add_parser("resize", help="resize a host (--vcpus/--ram-mb/--disk-gb), or --confirm / --revert it")
-    s.add_argument("id")
-    s.add_argument("--vcpus", type=int)
-    s.add_argument("--ram-mb", type=int)
-    s.add_argument("--disk-gb", type=int)
-    s.add_argument("--confirm", action="store_true")
-    s.add_argument("--revert", action="store_true")
-    s.add_argument("--wait", action="store_true")
     s = sub.add_parser("backups", help="list backups")
     s.add_argument("--volume-id")
     s = sub.add_parser("backup", help="back a volume up to object storage")
@@ -263,14 +219,6 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("restore", help="restore a backup onto a new volume, or onto --volume-id")
     s.add_argument("backup_id")
     s.add_argument("--volume-id")
-    s.add_argument("--wait", action="store_true")
-    s = sub.add_parser("snapshot", help="snapshot a host's root disk into a new image")
-    s.add_argument("id")
-    s.add_argument("name", help="of the new image")
-    s.add_argument("--wait", action="store_true")
-    s = sub.add_parser("rebuild", help="rebuild a host from an image (id or name); it keeps its identity")
-    s.add_argument("id")
-    s.add_argument("image")
     s.add_argument("--wait", action="store_true")
     s = sub.add_parser("demo", help="allocate a host, wait for its guest, reclaim it")
     s.add_argument("--image", default="hostflow-test")
@@ -318,14 +266,11 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def run_legacy(argv: list[str]) -> int:
     a = parser().parse_args(argv)
-    url, token = os.environ.get("HOSTFLOW_API_URL"), os.environ.get("HOSTFLOW_TOKEN")
-    if not (url and token):
-        raise SystemExit("HOSTFLOW_API_URL and HOSTFLOW_TOKEN must be set: source .hostflow/openrc")
-    c = Client(url, token)
+    c = connect()
     simple = {
-        "hosts": lambda: c.call("GET", "/v1/hosts"), "host": lambda: c.call("GET", f"/v1/hosts/{a.id}"),
+        "host": lambda: c.call("GET", f"/v1/hosts/{a.id}"),
         "op": lambda: c.call("GET", f"/v1/operations/{a.id}"),
         "retry": lambda: c.call("POST", f"/v1/operations/{a.id}/retry"),
         "hypervisors": lambda: c.call("GET", "/v1/hypervisors"), "images": lambda: c.call("GET", "/v1/images"),
@@ -341,11 +286,43 @@ def main(argv: list[str] | None = None) -> int:
     if a.cmd == "demo":
         return cmd_demo(c, a)
     {"create": cmd_create, "delete": cmd_delete, "backup": cmd_backup, "restore": cmd_restore,
-     "resize": cmd_resize, "snapshot": cmd_snapshot, "rebuild": cmd_rebuild,
      "image-create": cmd_image_create, "image-upload": cmd_image_upload, "name-add": cmd_name_add,
      "name-remove": cmd_name_remove, "network-create": cmd_network_create, "share-create": cmd_share_create,
      "share-attach": cmd_share_attach}[a.cmd](c, a)
     return 0
+
+
+def legacy_commands() -> set[str]:
+    action = next(x for x in parser()._actions if isinstance(x, argparse._SubParsersAction))
+    return set(action.choices)
+
+
+def connect() -> Client:
+    return Client(*api_client.credentials())
+
+
+def dispatch(argv: list[str]) -> int:
+    verb = argv[0] if argv else ""
+    if verb in {"-h", "--help"}:
+        print(full_usage() + "\n\nmore: " + " ".join(sorted(legacy_commands())) + " (hostflow <command> -h)")
+        return 0
+    if verb == "ops":
+        return run_ops(connect, argv[1:])
+    if verb.lower() in VERBS or verb not in legacy_commands():
+        return run_grammar(connect, argv)
+    return run_legacy(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return dispatch(argv)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except (ApiError, CommandFailed) as exc:
+        print(f"hostflow: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -56,7 +56,8 @@ def document() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "hostflow", "version": "0.1.0"},
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "basic": {"type": "http", "scheme": "basic"}},
             "schemas": {"AllocateHost": AllocateHost.model_json_schema(),
                         "GenericWebhook": GenericWebhook.model_json_schema(),
                         "CreateVolume": CreateVolume.model_json_schema(),
@@ -92,8 +93,16 @@ def document() -> dict:
                            "responses": {"202": _resp("queued", OP_REF), "200": _resp("plan (dry run)"),
                                          **_errors(400, 401, 403, 404, 409, 422)}},
             },
+            "/v1/operations": {"get": {
+                "summary": "operations, newest first (no steps); `total` counts every match",
+                "parameters": [{"name": "state", "in": "query", "schema": {"type": "string"}},
+                               {"name": "kind", "in": "query", "schema": {"type": "string"}},
+                               {"name": "limit", "in": "query",
+                                "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}],
+                "responses": {"200": _resp("operations"), **_errors(401, 422)}}},
             "/v1/operations/{id}": {"parameters": [ID], "get": {
-                "summary": "an operation with its steps", "responses": {"200": _resp("operation"),
+                "summary": "an operation with its steps; `notify` (pending, sent, failed: retried) and "
+                           "`notifications` for one from a ticket", "responses": {"200": _resp("operation"),
                                                                         **_errors(401, 404)}}},
             "/v1/operations/{id}/retry": {"parameters": [ID], "post": {
                 "summary": "resume a failed operation", "responses": {"202": _resp("queued", OP_REF),
@@ -172,6 +181,7 @@ def document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/GenericWebhook"}}}},
                 "responses": {"202": _resp("queued", OP_REF), **_errors(400, 401, 409, 422)}}},
+            **TICKET_PATHS,
             **HOST_IMAGE_PATHS,
             **IMAGE_PATHS,
             **DNS_PATHS,
@@ -299,4 +309,35 @@ SHARE_PATHS = {
         "summary": "detach a share (the reverse steps; the export rule goes last)", "parameters": [IDEMPOTENCY],
         "responses": {"202": _resp("queued", SHARE_REF), "404": _resp("`unknown_share`, `host_not_found`", ERROR),
                       "409": _resp("`share_not_attached`, `host_busy`", ERROR), **_errors(401, 403)}}},
+}
+
+
+TICKET_REF = {"type": "object", "properties": {**OP_REF["properties"], "created": {
+    "type": "boolean", "description": "false: a redelivery, answered with the operation it made"}}}
+TICKET_ANSWERS = {
+    "200": _resp("no mapping rule matches the event: nothing started", {
+        "type": "object", "properties": {"ignored": {"type": "string"}}}),
+    "202": _resp("queued; the ticket gets the result when the operation ends", TICKET_REF),
+    "404": _resp("a reclaim naming no host (`host_not_found`)", ERROR),
+    "422": _resp("`missing_fields` (details.missing: each field and the path the mapping looked at), "
+                 "or a value the REST API would refuse", ERROR),
+    **_errors(400, 401, 409),
+}
+TICKET_PATHS = {
+    "/v1/webhooks/jira": {"post": {
+        "summary": "a Jira issue webhook (`webhookEvent`, `issue`, `user`, `changelog`), mapped by "
+                   "HOSTFLOW_JIRA_MAPPING; the result is posted as a comment on the issue",
+        "security": [],
+        "parameters": [{"name": "X-Hub-Signature", "in": "header", "required": True, "schema": {"type": "string"},
+                        "description": "sha256=<HMAC-SHA256 of the raw body with HOSTFLOW_WEBHOOK_SECRET_JIRA>"},
+                       {"name": "X-Atlassian-Webhook-Identifier", "in": "header", "schema": {"type": "string"},
+                        "description": "the idempotency key: a retried delivery is the same operation"}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+        "responses": TICKET_ANSWERS}},
+    "/v1/webhooks/servicenow": {"post": {
+        "summary": "a ServiceNow request item (its fields, `variables`), mapped by HOSTFLOW_SERVICENOW_MAPPING; "
+                   "the result goes to the record's work notes",
+        "security": [{"basic": []}, {"bearer": []}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+        "responses": TICKET_ANSWERS}},
 }

@@ -12,5 +12,5 @@ bash scripts/stack.sh up
 source .hostflow/openrc
 PYTHONPATH="$REPO" .venv/bin/python -m api.cli demo
 echo
-echo "The stack is still up: source .hostflow/openrc, then e.g. '.venv/bin/python -m api.cli hosts'."
+echo "The stack is still up: e.g. 'hostflow hosts' (or .venv/bin/hostflow hosts; hostflow help)."
 echo "Stop it with: bash scripts/stack.sh down"

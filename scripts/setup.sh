@@ -8,6 +8,7 @@
 #
 # Environment:
 #   HOSTFLOW_STATE_DIR   state directory (default /var/lib/hostflow)
+#   HOSTFLOW_BIN_DIR     where the `hostflow` command is linked (default /usr/local/bin)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -95,6 +96,26 @@ build_test_image() {
   fi
 }
 
+# The `hostflow` command: a wrapper in the virtualenv running this checkout's CLI,
+# linked from /usr/local/bin when that is writable (as root). Rewritten only when
+# its content changes, so a clone elsewhere takes the link over by running set-up.
+install_cli() {
+  local wrapper="$VENV/bin/hostflow" link="${HOSTFLOW_BIN_DIR:-/usr/local/bin}/hostflow" content
+  # shellcheck disable=SC2016 # ${PYTHONPATH...} and "$@" are the wrapper's, not ours
+  content="$(printf '#!/bin/sh\n# Written by scripts/setup.sh: the hostflow CLI of %s\nPYTHONPATH="%s${PYTHONPATH:+:$PYTHONPATH}" exec "%s" -m api.cli "$@"\n' \
+    "$REPO" "$REPO" "$VENV/bin/python")"
+  if [[ ! -f "$wrapper" || "$(<"$wrapper")" != "$content" ]]; then
+    printf '%s\n' "$content" >"$wrapper"
+    chmod 0755 "$wrapper"
+  fi
+  if [[ -w "$(dirname "$link")" ]]; then
+    [[ "$(readlink "$link" 2>/dev/null)" == "$wrapper" ]] || ln -sfn "$wrapper" "$link"
+    log "hostflow command: $link -> $wrapper"
+  else
+    log "hostflow command: $wrapper ($(dirname "$link") not writable: add $VENV/bin to PATH)"
+  fi
+}
+
 make_state_dir() {
   mkdir -p "$HOSTFLOW_STATE_DIR"
   chmod 0755 "$HOSTFLOW_STATE_DIR"
@@ -105,6 +126,7 @@ main() {
   install_packages
   setup_venv "$VENV" "$REQUIREMENTS"
   setup_venv "$SWIFT_VENV" "$SWIFT_REQUIREMENTS"
+  install_cli
   # The state directory before the image: the builder writes its images there.
   make_state_dir
   build_test_image

@@ -5,14 +5,16 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from infra.db import notifications
 from infra.db.engine import Database
 from infra.db.models import Operation, OperationStep, iso, new_id
 from infra.errors import Conflict, Invalid, NotFound
 
 TERMINAL = {"succeeded", "failed", "rolled_back"}
+NOTIFY_FIELDS = ("target", "state", "attempts", "next_attempt_at", "last_error", "sent")
 
 
 def fingerprint(kind: str, params: dict) -> str:
@@ -31,7 +33,7 @@ class OperationStore:
     def create(self, kind: str, key: str, params: dict, host_id: str | None = None,
                source: str = "api", requester: str = "", before_insert=None,
                op_id: str | None = None, volume_id: str | None = None,
-               backup_id: str | None = None) -> tuple[dict, bool]:
+               backup_id: str | None = None, reply_to: dict | None = None) -> tuple[dict, bool]:
         """Returns (operation, created). Same key + same request: the existing one.
         Same key + a different request: Invalid. `before_insert(session)` runs in the
         same transaction, so the operation and what it creates land together."""
@@ -45,7 +47,7 @@ class OperationStore:
                     before_insert(s)
                 op = Operation(id=op_id or new_id(), kind=kind, idempotency_key=key, fingerprint=fp, params=params,
                                host_id=host_id, volume_id=volume_id, backup_id=backup_id, source=source,
-                               requester=requester,
+                               requester=requester, reply_to=reply_to,
                                state="queued")
                 s.add(op)
                 s.flush()
@@ -178,13 +180,25 @@ class OperationStore:
             return [_step_view(r) for r in s.scalars(
                 select(OperationStep).where(OperationStep.operation_id == op_id).order_by(OperationStep.id))]
 
+    def list(self, state: str | None = None, kind: str | None = None, limit: int = 50) -> tuple[list[dict], int]:
+        """The newest `limit` operations matching, without their steps, and how many match in all."""
+        where = []
+        if state:
+            where.append(Operation.state == state)
+        if kind:
+            where.append(Operation.kind == kind)
+        with self.db.session() as s:
+            total = s.scalar(select(func.count()).select_from(Operation).where(*where))
+            rows = s.scalars(select(Operation).where(*where).order_by(Operation.created_at.desc()).limit(limit))
+            return [_summary(op) for op in rows], total
+
     def _full(self, s, op: Operation) -> dict:
         rows = s.scalars(select(OperationStep).where(OperationStep.operation_id == op.id)
                          .order_by(OperationStep.id)).all()
-        return _view(op, [_step_view(r) for r in rows])
+        return _view(op, [_step_view(r) for r in rows], notifications.for_operation(s, op.id))
 
 
-def _view(op: Operation, steps: list[dict]) -> dict:
+def _view(op: Operation, steps: list[dict], notes: list[dict] = ()) -> dict:
     error = {"code": op.error_code, "message": op.error_message} if op.error_code else None
     return {
         "id": op.id, "kind": op.kind, "state": op.state, "source": op.source, "requester": op.requester,
@@ -193,7 +207,14 @@ def _view(op: Operation, steps: list[dict]) -> dict:
         "idempotency_key": op.idempotency_key, "fingerprint": op.fingerprint, "attempts": op.attempts,
         "flow_run_id": op.flow_run_id, "created": iso(op.created_at), "started": iso(op.started_at),
         "finished": iso(op.finished_at), "steps": steps, "progress": _current_progress(steps),
+        "reply_to": op.reply_to, "notify": notes[-1]["state"] if notes else None,
+        "notifications": [{k: n[k] for k in NOTIFY_FIELDS} for n in notes],
     }
+
+
+def _summary(op: Operation) -> dict:
+    view = _view(op, [])
+    return {k: v for k, v in view.items() if k not in {"fingerprint", "steps", "progress"}}
 
 
 def _current_progress(steps: list[dict]) -> dict | None:
