@@ -7,7 +7,9 @@ from flask import Flask
 
 from api import (
     errors,
+    routes_audit,
     routes_backups,
+    routes_chat,
     routes_dns,
     routes_hosts,
     routes_images,
@@ -18,6 +20,7 @@ from api import (
     routes_shares,
     routes_snapshots,
     routes_tickets,
+    routes_tokens,
     routes_volumes,
     routes_webhooks,
 )
@@ -33,7 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.install(app)
     blueprints = (routes_hosts, routes_operations, routes_misc, routes_volumes, routes_backups, routes_resize,
                   routes_webhooks, routes_images, routes_snapshots, routes_networks,
-                  routes_dns, routes_shares, routes_tickets)
+                  routes_dns, routes_shares, routes_tickets, routes_tokens, routes_audit, routes_chat)
     for module in blueprints:
         app.register_blueprint(module.bp)
     logging.basicConfig(level=logging.INFO)

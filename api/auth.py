@@ -8,11 +8,10 @@ from functools import wraps
 
 from flask import current_app, g, request
 
-from infra.errors import HostflowError, Unauthorized
+from api.scoping import Forbidden, check_request
+from infra.errors import Unauthorized
 
-
-class Forbidden(HostflowError):
-    code, status = "forbidden", 403
+__all__ = ["Forbidden", "require", "services", "verify_credentials", "verify_signature"]
 
 
 def services():
@@ -39,6 +38,7 @@ def require(write: bool = False, admin: bool = False):
                 raise Forbidden("this token may only read")
             if admin and g.identity["role"] != "admin":
                 raise Forbidden("this call needs an admin token")
+            check_request(services(), g.identity)
             return view(*args, **kwargs)
 
         return wrapped

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from api.network_schema import CreateNetwork
+from api.openapi_identity import IDENTITY_PATHS
 from api.schemas import (
     AllocateHost,
     AttachVolume,
@@ -186,6 +187,7 @@ def document() -> dict:
             **IMAGE_PATHS,
             **DNS_PATHS,
             **SHARE_PATHS,
+            **IDENTITY_PATHS,
         },
     }
 
@@ -323,6 +325,15 @@ TICKET_ANSWERS = {
                  "or a value the REST API would refuse", ERROR),
     **_errors(400, 401, 409),
 }
+CHAT_FORM = {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+    "type": "object", "properties": {k: {"type": "string"} for k in (
+        "text", "user_id", "user_name", "channel_id", "response_url", "command", "token")}}}}}
+CHAT_ANSWER = {"type": "object", "properties": {"response_type": {"type": "string"}, "text": {"type": "string"}}}
+CHAT_ANSWERS = {
+    "200": _resp("`{response_type: ephemeral, text}`: the acknowledgement naming the operation, what was read, "
+                 "usage help, or a refusal (unlinked user, a viewer's change)", CHAT_ANSWER),
+    **_errors(401),
+}
 TICKET_PATHS = {
     "/v1/webhooks/jira": {"post": {
         "summary": "a Jira issue webhook (`webhookEvent`, `issue`, `user`, `changelog`), mapped by "
@@ -340,4 +351,18 @@ TICKET_PATHS = {
         "security": [{"basic": []}, {"bearer": []}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
         "responses": TICKET_ANSWERS}},
+    "/v1/webhooks/slack": {"post": {
+        "summary": "a Slack slash command (`text` in the chat grammar, `user_id`, `response_url`, ...), signed "
+                   "with HOSTFLOW_SLACK_SIGNING_SECRET; answered at once (ephemeral), the result posted to "
+                   "`response_url` when the operation ends",
+        "security": [],
+        "parameters": [{"name": "X-Slack-Signature", "in": "header", "required": True, "schema": {"type": "string"},
+                        "description": "v0=<HMAC-SHA256 of `v0:{timestamp}:{raw body}`>"},
+                       {"name": "X-Slack-Request-Timestamp", "in": "header", "required": True,
+                        "schema": {"type": "string"}, "description": "Unix seconds; more than 300 s off: 401"}],
+        "requestBody": CHAT_FORM, "responses": CHAT_ANSWERS}},
+    "/v1/webhooks/mattermost": {"post": {
+        "summary": "a Mattermost slash command (form `token` checked against HOSTFLOW_MATTERMOST_TOKEN); "
+                   "answered and reported back as Slack's",
+        "security": [], "requestBody": CHAT_FORM, "responses": CHAT_ANSWERS}},
 }

@@ -5,6 +5,7 @@ from flask import Blueprint, g, jsonify, request
 from api.auth import require, services
 from api.request_body import optional_json_body
 from api.schemas import CreateBackup, RestoreBackup
+from api.scoping import only_visible, project_by_id
 from api.submit_backups import submit_backup, submit_delete_backup, submit_restore
 from api.views import operation_ref
 
@@ -31,7 +32,9 @@ def create_backup(volume_id: str):
 @require()
 def list_backups():
     include = request.args.get("include_deleted", "").lower() in {"1", "true"}
-    return jsonify({"backups": services().backups.list(request.args.get("volume_id"), include_deleted=include)})
+    svc = services()
+    backups = svc.backups.list(request.args.get("volume_id"), include_deleted=include)
+    return jsonify({"backups": only_visible(g.identity, backups, project_by_id(svc.volumes, "volume_id"))})
 
 
 @bp.get("/v1/backups/<backup_id>")

@@ -5,6 +5,7 @@ from flask import Blueprint, g, jsonify, request
 from api.auth import require, services
 from api.request_body import json_body
 from api.schemas import RegisterName
+from api.scoping import only_visible, project_by_id
 from api.submit_dns import list_records, submit_register, submit_remove
 from api.views import operation_ref
 
@@ -37,4 +38,6 @@ def remove_name(host_id: str, fqdn: str):
 @require()
 def records():
     include = request.args.get("include_deleted", "").lower() in {"1", "true"}
-    return jsonify({"records": list_records(services(), request.args.get("host_id"), include)})
+    svc = services()
+    records = list_records(svc, request.args.get("host_id"), include)
+    return jsonify({"records": only_visible(g.identity, records, project_by_id(svc.hosts, "host_id"))})

@@ -5,6 +5,7 @@ from flask import Blueprint, g, jsonify, request
 from api.auth import require, services
 from api.request_body import json_body
 from api.schemas import AllocateHost, ReclaimOptions, flavor_limits, refuse_out_of_range
+from api.scoping import only_visible
 from api.submit import submit_allocate, submit_reclaim
 from api.views import operation_ref
 
@@ -48,7 +49,7 @@ def create_host():
 @require()
 def list_hosts():
     include = request.args.get("include_deleted", "").lower() in {"1", "true"}
-    return jsonify({"hosts": services().hosts.list(include_deleted=include)})
+    return jsonify({"hosts": only_visible(g.identity, services().hosts.list(include_deleted=include))})
 
 
 @bp.get("/v1/hosts/<host_id>")

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from api.auth import require, services
+from api.scoping import visible_projects
 from api.submit import retry
 from api.views import operation_full, operation_ref
 from infra.errors import Invalid
@@ -27,7 +28,8 @@ def list_operations():
     if unknown:
         raise Invalid(f"unknown filter {unknown[0]!r}", code="unknown_filter",
                       details={"allowed": sorted(LIST_FILTERS)})
-    ops, total = services().operations.list(request.args.get("state"), request.args.get("kind"), _limit())
+    ops, total = services().operations.list(request.args.get("state"), request.args.get("kind"), _limit(),
+                                            projects=visible_projects(g.identity))
     return jsonify({"operations": [operation_full(op) for op in ops], "total": total})
 
 

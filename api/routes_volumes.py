@@ -5,6 +5,7 @@ from flask import Blueprint, g, jsonify, request
 from api.auth import require, services
 from api.request_body import json_body
 from api.schemas import AttachVolume, CreateVolume, ExtendVolume, refuse_out_of_range, size_limit
+from api.scoping import only_visible
 from api.submit_volumes import submit_attach, submit_create_volume, submit_delete_volume, submit_detach, submit_extend
 from api.views import operation_ref
 
@@ -37,7 +38,7 @@ def create_volume():
 @bp.get("/v1/volumes")
 @require()
 def list_volumes():
-    return jsonify({"volumes": services().volumes.list()})
+    return jsonify({"volumes": only_visible(g.identity, services().volumes.list())})
 
 
 @bp.get("/v1/volumes/<volume_id>")

@@ -93,6 +93,9 @@ class Settings:
     servicenow_password: str = ""
     servicenow_table: str = "sc_req_item"
     servicenow_mapping: str = ""
+    chat_users: str = ""  # JSON {"slack:<user_id>": {"role": "operator", "projects": ["default"]}, ...}
+    slack_signing_secret: str = ""  # the Slack app's signing secret (v0 signatures)
+    mattermost_token: str = ""  # the Mattermost slash command's token
     notify_backoff_s: float = 30.0  # first retry of a failed report-back; doubles per attempt
     notify_backoff_max_s: float = 3600.0
     notify_timeout: float = 10.0

@@ -97,6 +97,10 @@ state_secret HOSTFLOW_WEBHOOK_SECRET_JIRA webhook-secret-jira
 state_secret HOSTFLOW_WEBHOOK_SECRET_SERVICENOW webhook-secret-servicenow servicenow: # basic: user:password
 state_secret HOSTFLOW_JIRA_API_TOKEN jira-api-token
 state_secret HOSTFLOW_SERVICENOW_PASSWORD servicenow-password
+state_secret HOSTFLOW_SLACK_SIGNING_SECRET slack-signing-secret
+state_secret HOSTFLOW_MATTERMOST_TOKEN mattermost-token
+# Chat users -> role and projects; the default links the tests' users (tests/e2e/test_chat.py).
+export HOSTFLOW_CHAT_USERS="${HOSTFLOW_CHAT_USERS:-{\"slack:UE2EOPS\": {\"role\": \"operator\", \"projects\": [\"default\"]}, \"mattermost:e2e-ops\": {\"role\": \"operator\", \"projects\": [\"default\"]}}}"
 BIND_DIR="$HOSTFLOW_STATE_DIR/bind"
 DNS_SECRET_FILE="$BIND_DIR/hostflow.tsig" # made once by scripts/bind_config.py
 HOSTFLOW_DNS_TSIG_SECRET="" # the stack's named has its own key: the file's secret wins
@@ -553,7 +557,8 @@ write_openrc() {
         HOSTFLOW_DNS_SERVER HOSTFLOW_DNS_PORT HOSTFLOW_DNS_KEY_NAME HOSTFLOW_DNS_TSIG_SECRET \
         HOSTFLOW_ENV_TRAFFIC_CLASSES HOSTFLOW_WEBHOOK_SECRET_JIRA HOSTFLOW_WEBHOOK_SECRET_SERVICENOW \
         HOSTFLOW_WEBHOOK_AUTH_SERVICENOW HOSTFLOW_JIRA_URL HOSTFLOW_JIRA_USER HOSTFLOW_JIRA_API_TOKEN \
-        HOSTFLOW_SERVICENOW_URL HOSTFLOW_SERVICENOW_USER HOSTFLOW_SERVICENOW_PASSWORD; do
+        HOSTFLOW_SERVICENOW_URL HOSTFLOW_SERVICENOW_USER HOSTFLOW_SERVICENOW_PASSWORD \
+        HOSTFLOW_SLACK_SIGNING_SECRET HOSTFLOW_MATTERMOST_TOKEN HOSTFLOW_CHAT_USERS; do
         printf 'export %s=%q\n' "$var" "${!var}"
       done
     } >"$OPENRC.tmp"

@@ -1,7 +1,8 @@
 """Loopback stand-ins for the ticketing systems hostflow reports back to. They speak
 the real calls (Jira REST `POST /rest/api/2/issue/{key}/comment`, ServiceNow Table
 API `PATCH /api/now/table/{table}/{sys_id}`), check basic auth, answer as those
-systems do, and record what they were sent."""
+systems do, and record what they were sent. A chat's `response_url` is any
+`/response/<id>` path: Slack and Mattermost take `{"response_type", "text"}` there."""
 from __future__ import annotations
 
 import base64
@@ -13,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 JIRA_COMMENT = re.compile(r"^/rest/api/2/issue/([^/]+)/comment$")
 SNOW_RECORD = re.compile(r"^/api/now/table/([^/]+)/([^/?]+)$")
+CHAT_RESPONSE = re.compile(r"^/response/([^/?]+)$")
 
 
 class StandIn:
@@ -75,6 +77,10 @@ def _handler(stand_in: StandIn):
             if self.command == "POST" and jira:
                 stand_in.received.append({**record, "issue": jira.group(1)})
                 return self._answer(201, _jira_comment(self.headers.get("Host"), jira.group(1), body))
+            chat = CHAT_RESPONSE.match(self.path)
+            if self.command == "POST" and chat:
+                stand_in.received.append({**record, "response": chat.group(1)})
+                return self._answer(200, {"ok": True})
             if self.command == "PATCH" and snow:
                 stand_in.received.append({**record, "table": snow.group(1), "sys_id": snow.group(2)})
                 return self._answer(200, {"result": {"sys_id": snow.group(2), "work_notes": ""}})

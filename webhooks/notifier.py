@@ -9,17 +9,18 @@ from datetime import datetime, timedelta
 from infra.db.models import utcnow
 from infra.db.notifications import NotificationStore
 from infra.http_report import DeliveryFailed
-from webhooks import jira, servicenow
+from webhooks import chat, jira, servicenow
 from webhooks.report import summary
 
 log = logging.getLogger("hostflow.notifier")
 DELIVER_JOB = "infra.jobs.deliver_notification"
 # target -> (the report's HTTP call, its credentials from settings)
-TARGETS = {"jira": (jira.comment, jira.auth), "servicenow": (servicenow.work_notes, servicenow.auth)}
+TARGETS = {"jira": (jira.comment, jira.auth), "servicenow": (servicenow.work_notes, servicenow.auth),
+           "slack": (chat.response, chat.auth), "mattermost": (chat.response, chat.auth)}
 
 
 def record_end(store: NotificationStore, op: dict, settings) -> dict | None:
-    """The report of an ended operation that came from a ticket; None for any other."""
+    """The report of an ended operation that came from a ticket or a chat; None for any other."""
     reply_to = op.get("reply_to") or {}
     if reply_to.get("target") not in TARGETS:
         return None

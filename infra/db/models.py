@@ -131,7 +131,7 @@ class Operation(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     flow_run_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     reply_to: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the ticket to report the end to
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
@@ -233,6 +233,7 @@ class ApiToken(Base):
     role: Mapped[str] = mapped_column(String(16))
     projects: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # 401 from then on
 
 
 class DnsRecord(Base):

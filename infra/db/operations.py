@@ -5,12 +5,12 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from infra.db import notifications
 from infra.db.engine import Database
-from infra.db.models import Operation, OperationStep, iso, new_id
+from infra.db.models import Host, Operation, OperationStep, Volume, iso, new_id
 from infra.errors import Conflict, Invalid, NotFound
 
 TERMINAL = {"succeeded", "failed", "rolled_back"}
@@ -180,9 +180,11 @@ class OperationStore:
             return [_step_view(r) for r in s.scalars(
                 select(OperationStep).where(OperationStep.operation_id == op_id).order_by(OperationStep.id))]
 
-    def list(self, state: str | None = None, kind: str | None = None, limit: int = 50) -> tuple[list[dict], int]:
-        """The newest `limit` operations matching, without their steps, and how many match in all."""
-        where = []
+    def list(self, state: str | None = None, kind: str | None = None, limit: int = 50,
+             projects: list[str] | None = None) -> tuple[list[dict], int]:
+        """The newest `limit` operations matching, without their steps, and how many match in all.
+        `projects`: only those on a host or volume of these projects (None: all)."""
+        where = [] if projects is None else [in_projects(projects)]
         if state:
             where.append(Operation.state == state)
         if kind:
@@ -196,6 +198,13 @@ class OperationStore:
         rows = s.scalars(select(OperationStep).where(OperationStep.operation_id == op.id)
                          .order_by(OperationStep.id)).all()
         return _view(op, [_step_view(r) for r in rows], notifications.for_operation(s, op.id))
+
+
+def in_projects(projects: list[str]):
+    """Operations on a host or volume of one of these projects."""
+    hosts = select(Host.id).where(Host.project.in_(projects))
+    volumes = select(Volume.id).where(Volume.project.in_(projects))
+    return or_(Operation.host_id.in_(hosts), Operation.volume_id.in_(volumes))
 
 
 def _view(op: Operation, steps: list[dict], notes: list[dict] = ()) -> dict:

@@ -1,0 +1,72 @@
+"""A slash command's text, from a chat user, to the answer the chat shows within 3 s:
+usage help, a refusal, what was read, or the acknowledgement naming the operation started."""
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from api.chat_client import ChatClient
+from api.command_run import CommandFailed, run
+from api.commands import Command, UsageError, parse, usage_text
+from infra.errors import HostflowError
+from webhooks.chat import CHAT_VERBS, READ_VERBS, ChatUser, ephemeral
+
+
+def answer(svc, user: ChatUser, source: str, text: str, reply_to: dict) -> dict:
+    try:
+        command = parse(text)
+    except UsageError as exc:
+        return ephemeral(f"{exc.message}\n```\n{exc.usage}\n```" if exc.usage else exc.message)
+    refused = refusal(user, command)
+    if refused:
+        return ephemeral(refused)
+    if command.verb == "help":
+        return ephemeral(f"```\n{usage_text()}\n```")
+    try:
+        answers = run(ChatClient(svc, user, source, reply_to), command, wait=_no_wait)
+    except (CommandFailed, HostflowError, ValidationError) as exc:
+        return ephemeral(f"`{text.strip()}` failed: {failure(exc)}")
+    return ephemeral(show(command, answers[-1]))
+
+
+def failure(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return getattr(exc, "message", None) or str(exc)
+
+
+def refusal(user: ChatUser, command: Command) -> str | None:
+    if command.verb not in CHAT_VERBS:
+        return f"`{command.verb}` is not available from chat yet; use the hostflow CLI."
+    if command.verb not in READ_VERBS and not user.may_change:
+        return f"Sorry, your role ({user.role}) may only run {', '.join(sorted(READ_VERBS))}."
+    return None
+
+
+def _no_wait(op_id: str) -> dict:
+    raise CommandFailed("a command that waits on one operation before the next is not available from chat yet")
+
+
+def show(command: Command, answer: dict) -> str:
+    if command.verb == "hosts":
+        return show_hosts(answer["hosts"])
+    op = answer["operation"]
+    if command.verb == "status":
+        return show_operation(op)
+    return (f"Started {op['kind']} `{op['id']}` ({op['state']}). "
+            "I will post the result here when it ends.")
+
+
+def show_hosts(hosts: list[dict]) -> str:
+    if not hosts:
+        return "No hosts."
+    lines = [f"{h['name']}  {h['env']}  {h['state']}  {h['fqdn']}  {h['id']}" for h in hosts]
+    return "```\n" + "\n".join(lines) + "\n```"
+
+
+def show_operation(op: dict) -> str:
+    lines = [f"{op['kind']} `{op['id']}`: {op['state']}"]
+    if op.get("error"):
+        lines.append(f"error: {op['error'].get('code')}: {op['error'].get('message')}")
+    lines += [f"  {s['name']} ({s['direction']}): {s['state']}" for s in op.get("steps") or []]
+    return "\n".join(lines)

@@ -1,0 +1,42 @@
+"""OpenAPI entries of the identity calls: tokens and the audit trail."""
+from __future__ import annotations
+
+from api.routes_tokens import CreateToken
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _answer(desc: str, schema: dict | None = None) -> dict:
+    body = {"description": desc}
+    if schema:
+        body["content"] = {"application/json": {"schema": schema}}
+    return body
+
+
+ADMIN_ERRORS = {"401": _answer("missing, bad or revoked token", ERROR),
+                "403": _answer("not an admin token", ERROR)}
+QUERY = [{"name": n, "in": "query", "schema": {"type": "string"}, "description": d} for n, d in (
+    ("requester", "token name, Jira user, chat user"), ("source", "api, jira, servicenow, slack, mattermost, "
+                                                                  "prefect-ui"), ("kind", "operation kind"),
+    ("since", "created at or after (ISO 8601; no offset: UTC)"), ("until", "created before (ISO 8601)"),
+    ("limit", "1..1000, default 100"))]
+IDENTITY_PATHS = {
+    "/v1/tokens": {
+        "post": {"summary": "create a token (admin); the answer's `secret` is shown this once, only its hash is kept",
+                 "requestBody": {"required": True, "content": {"application/json": {
+                     "schema": CreateToken.model_json_schema()}}},
+                 "responses": {"201": _answer("the token with its secret"), "422": _answer("invalid", ERROR),
+                               "400": _answer("malformed JSON", ERROR), **ADMIN_ERRORS}},
+        "get": {"summary": "tokens (admin): name, role, projects, created, revoked; never secrets",
+                "responses": {"200": _answer("tokens"), **ADMIN_ERRORS}},
+    },
+    "/v1/tokens/{id}": {"parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                        "delete": {"summary": "revoke a token (admin): it gets 401 from then on; idempotent",
+                                   "responses": {"200": _answer("the revoked token"),
+                                                 "404": _answer("`token_not_found`", ERROR), **ADMIN_ERRORS}}},
+    "/v1/audit": {"get": {"summary": "who asked for which operation, from where (admin), newest first",
+                          "parameters": QUERY,
+                          "responses": {"200": _answer("`{records, total}`"),
+                                        "422": _answer("a bad filter value, or `unknown_filter`", ERROR),
+                                        **ADMIN_ERRORS}}},
+}

@@ -1,0 +1,51 @@
+"""`GET /v1/audit`: who asked for what, from where (admin)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, jsonify, request
+
+from api.auth import require, services
+from infra.db.audit import AuditFilter, AuditLog
+from infra.errors import Invalid
+
+bp = Blueprint("audit", __name__)
+
+FILTERS = {"requester", "source", "kind", "since", "until", "limit"}
+MAX_LIMIT = 1000
+
+
+def _moment(name: str) -> datetime | None:
+    """ISO 8601; without an offset, UTC."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise Invalid(f"{name}: not an ISO 8601 date-time: {raw!r}") from exc
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _limit() -> int:
+    raw = request.args.get("limit", "100")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise Invalid(f"limit: must be a whole number between 1 and {MAX_LIMIT}")
+    return int(raw)
+
+
+def _filter() -> AuditFilter:
+    unknown = sorted(set(request.args) - FILTERS)
+    if unknown:
+        raise Invalid(f"unknown filter {unknown[0]!r}", code="unknown_filter", details={"allowed": sorted(FILTERS)})
+    return AuditFilter(requester=request.args.get("requester"), source=request.args.get("source"),
+                       kind=request.args.get("kind"), since=_moment("since"), until=_moment("until"),
+                       limit=_limit())
+
+
+@bp.get("/v1/audit")
+@require(admin=True)
+def audit():
+    records, total = AuditLog(services().operations.db).list(_filter())
+    return jsonify({"records": records, "total": total})

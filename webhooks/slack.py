@@ -1,0 +1,29 @@
+"""Slack: slash commands are signed with the app's signing secret (v0)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+from infra.errors import Unauthorized
+
+SIGNATURE_HEADER = "X-Slack-Signature"
+TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
+MAX_SKEW_S = 300
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    base = f"v0:{timestamp}:".encode() + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, timestamp: str | None, body: bytes, given: str | None, now: float | None = None) -> None:
+    """Unauthorized unless `given` signs this body at a timestamp within 5 minutes of now (no replays)."""
+    if not secret:
+        raise Unauthorized("no Slack signing secret is configured", code="unknown_source")
+    if not timestamp or not given:
+        raise Unauthorized(f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER}", code="missing_signature")
+    if not timestamp.strip().isdigit() or abs((now or time.time()) - int(timestamp)) > MAX_SKEW_S:
+        raise Unauthorized("the request timestamp is more than 300 s from now", code="stale_timestamp")
+    if not hmac.compare_digest(signature(secret, timestamp.strip(), body).encode(), given.strip().encode()):
+        raise Unauthorized("signature does not match the body", code="bad_signature")
