@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import update
-
 from api.submit_volumes import _replay, _submit, _swap_in
+from api.take import all_of, take
 from functions.backups import manifest_key
 from infra.db.models import Backup, Volume
 from infra.errors import Conflict, Invalid, NoCapacity
@@ -15,22 +14,7 @@ GIB = 1 << 30
 
 
 def _take_backup(backup_id: str, from_states: set[str], to_state: str):
-    def before_insert(session) -> None:
-        result = session.execute(update(Backup).where(Backup.id == backup_id, Backup.state.in_(from_states))
-                                 .values(state=to_state))
-        if result.rowcount != 1:
-            state = session.get(Backup, backup_id).state
-            raise Conflict(f"backup {backup_id} is {state}", code="backup_busy", details={"state": state})
-
-    return before_insert
-
-
-def _all(*steps):
-    def before_insert(session) -> None:
-        for step in steps:
-            step(session)
-
-    return before_insert
+    return take(Backup, backup_id, from_states, to_state, "backup_busy")
 
 
 def submit_backup(svc, volume_id: str, body, key, source: str, requester: str) -> dict:
@@ -54,7 +38,7 @@ def submit_backup(svc, volume_id: str, body, key, source: str, requester: str) -
 
     take = _swap_in(volume_id, {"available", "in-use"}, "backing-up")
     return _submit(svc, "backup_volume", key or f"backup:{volume_id}:{uuid.uuid4()}", params,
-                   _all(take, add_backup), source, requester, volume_id, op_id=op_id, backup_id=backup_id)
+                   all_of(take, add_backup), source, requester, volume_id, op_id=op_id, backup_id=backup_id)
 
 
 def submit_restore(svc, backup_id: str, body, key, source: str, requester: str) -> dict:
@@ -71,10 +55,10 @@ def submit_restore(svc, backup_id: str, body, key, source: str, requester: str) 
     if body.volume_id:
         target = _existing_target(svc, backup, body.volume_id)
         take = _swap_in(target["id"], {"available"}, "restoring-backup")
-        return _submit(svc, "restore_backup", key, params, _all(take_backup, take), source, requester,
+        return _submit(svc, "restore_backup", key, params, all_of(take_backup, take), source, requester,
                        target["id"], backup_id=backup_id)
     volume_id, add_volume = _new_target(svc, backup, body)
-    return _submit(svc, "restore_backup", key, {**params, "new_volume": True}, _all(take_backup, add_volume),
+    return _submit(svc, "restore_backup", key, {**params, "new_volume": True}, all_of(take_backup, add_volume),
                    source, requester, volume_id, backup_id=backup_id)
 
 
@@ -137,7 +121,7 @@ def retake(svc, op: dict) -> None:
     """A failed backup operation's records are taken again for its retry, in one
     transaction (409 if something else has one of them meanwhile)."""
     with svc.operations.db.session() as session:
-        _all(*RETAKES[op["kind"]](op))(session)
+        all_of(*RETAKES[op["kind"]](op))(session)
 
 
 def release(svc, op: dict) -> None:

@@ -5,22 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
-
 from api.submit import _enqueue, _key
+from api.take import take
 from infra.db.models import Host
 from infra.errors import Conflict, Invalid
 
 
 def _take_host(host_id: str, from_state: str, to_state: str):
-    def before_insert(session) -> None:
-        if session.execute(update(Host).where(Host.id == host_id, Host.state == from_state)
-                           .values(state=to_state)).rowcount != 1:
-            state = session.get(Host, host_id).state
-            code = "no_resize_pending" if from_state == "verify_resize" else "host_busy"
-            raise Conflict(f"host {host_id} is {state}", code=code, details={"state": state})
-
-    return before_insert
+    code = "no_resize_pending" if from_state == "verify_resize" else "host_busy"
+    return take(Host, host_id, {from_state}, to_state, code)
 
 
 def _submit(svc, kind: str, host_id: str, key, params: dict, take, source: str, requester: str) -> dict:

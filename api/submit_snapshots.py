@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import update
-
 from api.submit_volumes import _submit
+from api.take import take
 from infra.db.image_lifecycle import ImageLifecycle, snapshot_record
 from infra.db.models import Host
 from infra.errors import Conflict, Invalid, NotFound
@@ -18,14 +17,7 @@ BUSY_STATES = {"snapshot_host": "snapshotting", "rebuild_host": "rebuilding"}
 
 
 def _take_host(host_id: str, to_state: str):
-    def before_insert(session) -> None:
-        result = session.execute(update(Host).where(Host.id == host_id, Host.state == "active")
-                                 .values(state=to_state))
-        if result.rowcount != 1:
-            state = session.get(Host, host_id).state
-            raise Conflict(f"host {host_id} is {state}", code="host_busy", details={"state": state})
-
-    return before_insert
+    return take(Host, host_id, {"active"}, to_state, "host_busy")
 
 
 def _require_idle(svc, host: dict) -> None:
@@ -117,11 +109,7 @@ def retake(svc, op: dict) -> None:
     operation has it meanwhile); a killed snapshot image is queued again."""
     busy = BUSY_STATES[op["kind"]]
     with svc.operations.db.session() as session:
-        result = session.execute(update(Host).where(Host.id == op["host_id"], Host.state.in_(RETRY_FROM[op["kind"]]))
-                                 .values(state=busy))
-        if result.rowcount != 1:
-            state = session.get(Host, op["host_id"]).state
-            raise Conflict(f"host {op['host_id']} is {state}", code="host_busy", details={"state": state})
+        take(Host, op["host_id"], RETRY_FROM[op["kind"]], busy, "host_busy")(session)
     if op["kind"] == "snapshot_host":
         ImageLifecycle(svc.images.db).swap(op["params"]["image_id"], {"killed"}, "queued", status_reason=None)
 

@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import update
-
 from api.submit import _enqueue, _key
+from api.take import take
 from infra.db.models import Volume
 from infra.errors import Conflict, Invalid, NoCapacity
 
 
-def _swap_in(volume_id: str, from_states: set[str], to_state: str, **fields):
-    def before_insert(session) -> None:
-        result = session.execute(update(Volume).where(Volume.id == volume_id, Volume.state.in_(from_states))
-                                 .values(state=to_state, **fields))
-        if result.rowcount != 1:
-            state = session.get(Volume, volume_id).state
-            code = {"in-use": "volume_in_use", "deleted": "volume_deleted"}.get(state, "volume_busy")
-            raise Conflict(f"volume {volume_id} is {state}", code=code, details={"state": state})
+def _volume_code(state: str) -> str:
+    return {"in-use": "volume_in_use", "deleted": "volume_deleted"}.get(state, "volume_busy")
 
-    return before_insert
+
+def _swap_in(volume_id: str, from_states: set[str], to_state: str, **fields):
+    return take(Volume, volume_id, from_states, to_state, _volume_code, **fields)
 
 
 def _submit(svc, kind: str, key, params: dict, before_insert, source, requester, volume_id, host_id=None,
