@@ -17,7 +17,7 @@ from api.client import ApiError
 from api.command_run import CommandFailed
 from api.commands import VERBS, UsageError
 
-TERMINAL = {"succeeded", "failed", "rolled_back"}
+TERMINAL = {"succeeded", "failed", "rolled_back", "cancelled", "rejected"}
 
 
 class Client(api_client.Client):

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
+from api.approvals import NotAnApprover, decide, may_approve
 from api.auth import require, services
+from api.cancel import cancel
+from api.request_body import optional_json_body
 from api.scoping import visible_projects
 from api.submit import retry
 from api.views import operation_full, operation_ref
@@ -44,3 +47,32 @@ def get_operation(op_id: str):
 def retry_operation(op_id: str):
     op = retry(services(), op_id)
     return jsonify({"operation": operation_ref(op)}), 202
+
+
+@bp.post("/v1/operations/<op_id>/cancel")
+@require(write=True)
+def cancel_operation(op_id: str):
+    op = cancel(services(), op_id, g.identity["name"])
+    return jsonify({"operation": operation_full(op)}), 202
+
+
+def _decide(op_id: str, decision: str):
+    svc = services()
+    if not may_approve(svc, g.identity):
+        raise NotAnApprover("only an admin or a listed approver may answer an approval")
+    note = optional_json_body().get("note", "")
+    if not isinstance(note, str) or len(note) > 1000:
+        raise Invalid("note: must be text of at most 1000 characters", code="invalid_note")
+    return jsonify({"operation": operation_full(decide(svc, op_id, decision, g.identity["name"], note))}), 202
+
+
+@bp.post("/v1/operations/<op_id>/approve")
+@require(write=True)
+def approve_operation(op_id: str):
+    return _decide(op_id, "approved")
+
+
+@bp.post("/v1/operations/<op_id>/reject")
+@require(write=True)
+def reject_operation(op_id: str):
+    return _decide(op_id, "rejected")

@@ -3,7 +3,11 @@ REST endpoints and every webhook source)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
+from api import approvals
 from infra.db.models import Host
 from infra.db.volumes import take_attached
 from infra.errors import Conflict, Invalid, NotFound
@@ -107,7 +111,32 @@ def _retake(svc, op: dict) -> None:
         retake_host(svc, op)
 
 
-def _enqueue(svc, op: dict, attempt: int = 0) -> None:
+_deferred: ContextVar[bool] = ContextVar("hostflow_deferred_start", default=False)
+
+
+@contextmanager
+def deferred_start() -> Iterator[None]:
+    """Submissions inside record their operations `queued` without starting them: the
+    caller (a Prefect deployment run) starts them itself with `start`."""
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+
+
+def start(svc, op: dict, run_id: str | None = None) -> None:
+    """A new operation waits for approval where the policy says so; else it is queued."""
+    if not approvals.hold(svc, op, run_id):
+        _enqueue(svc, op, gate=False)
+
+
+def _enqueue(svc, op: dict, attempt: int = 0, gate: bool = True) -> None:
+    if attempt == 0 and gate:
+        if _deferred.get():
+            return
+        if approvals.hold(svc, op):
+            return
     try:
         enqueue_operation(svc.redis, op["id"], attempt)
     except QueueError:

@@ -31,7 +31,7 @@ from infra.settings import Settings
 MIB = 1 << 20
 TARGET_RATIO = 0.8
 BENCH_NODE = "bench-backup"
-TERMINAL = {"succeeded", "failed", "rolled_back"}
+TERMINAL = {"succeeded", "failed", "rolled_back", "cancelled", "rejected"}
 
 libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 

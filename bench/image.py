@@ -126,7 +126,7 @@ def report_upload(times: dict, size: int) -> None:
 
 # --------------------------------------------------------------- first boot --
 FLAVOR = {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}
-TERMINAL = {"succeeded", "failed", "rolled_back"}
+TERMINAL = {"succeeded", "failed", "rolled_back", "cancelled", "rejected"}
 
 
 def _wait(api: Api, op_id: str) -> dict:

@@ -54,6 +54,14 @@ class Step:
     absorb: Callable[[dict, dict], None] = field(default=lambda ctx, outcome: None)
 
 
+class FlowCancelled(HostflowError):
+    """Cancellation was asked for; what the flow had done is compensated."""
+
+    def __init__(self, step: str, by: str):
+        super().__init__(f"cancelled by {by} before step {step}; what was done is undone", code="cancelled")
+        self.step = step
+
+
 class FlowFailed(HostflowError):
     """A flow ended in failure; `rolled_back` says whether compensation undid its work."""
 
@@ -109,6 +117,11 @@ def run_steps(op_id: str, steps: list[Step], ctx: dict) -> dict:
             completed.append(step)
             log.info("%s: already done, skipped", step.name)
             continue
+        by = cancel_requested(op_id, journal)
+        if by:
+            log.warning("cancelled by %s before %s: compensating %d steps", by, step.name, len(completed))
+            compensate(op_id, completed, ctx, journal)
+            raise FlowCancelled(step.name, by)
         queue = step.node(ctx)
         prior = journal.step_state(op_id, step.name, "do")
         journal.step_started(op_id, seq, step.name, "do", queue)
@@ -127,6 +140,26 @@ def run_steps(op_id: str, steps: list[Step], ctx: dict) -> dict:
         step.absorb(ctx, outcome)
         completed.append(step)
     return ctx
+
+
+def cancel_requested(op_id: str, journal) -> str | None:
+    """Who asked to cancel: through the API (the operation's record) or the Prefect UI
+    (its flow run turned Cancelling). Checked between functions, never during one."""
+    by = journal.cancel_requested(op_id)
+    if by:
+        return by
+    if runtime_var.get().prefect and flow_run.id and _prefect_cancelling(flow_run.id):
+        journal.request_cancel(op_id, "prefect-ui")
+        return "prefect-ui"
+    return None
+
+
+def _prefect_cancelling(run_id) -> bool:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(run_id).state
+    return state is not None and state.type.value in {"CANCELLING", "CANCELLED"}
 
 
 def run_recorded(op_id: str, steps: list[Step], ctx: dict) -> dict:

@@ -28,6 +28,7 @@ class Kind:
     context: Callable[[dict, Stores, Settings], dict]
     succeeded: Callable[[dict, Stores, dict], dict]
     failed: Callable[[dict, Stores, dict, bool], None]
+    cancelled: Callable[[dict, Stores, dict, bool], None] | None = None  # None: as `failed`
 
 
 def now() -> datetime:

@@ -91,6 +91,17 @@ def _reclaim_failed(op: dict, st: Stores, outcomes: dict, rolled_back: bool) -> 
         st.volumes.return_attached(op["host_id"])
 
 
+def _reclaim_cancelled(op: dict, st: Stores, outcomes: dict, rolled_back: bool) -> None:
+    """Cancelled (or rejected) before its first step: the host is as it was. Once a step
+    has run, what it destroyed stays destroyed: as a failed reclaim, for a retry."""
+    if any(step["direction"] == "do" for step in st.ops.steps(op["id"])):
+        _reclaim_failed(op, st, outcomes, rolled_back)
+        return
+    st.hosts.update(op["host_id"], state="active")
+    if op["params"].get("delete_volumes"):
+        st.volumes.return_attached(op["host_id"])
+
+
 def volume_context(op: dict, st: Stores) -> dict:
     vol = st.volumes.get(op["volume_id"])
     ctx = {"operation_id": op["id"], "volume_id": vol["id"], "name": vol["name"], "size_gb": vol["size_gb"],
@@ -163,7 +174,7 @@ def _volume_ctx(op: dict, st: Stores, _settings: Settings) -> dict:
 
 KINDS: dict[str, Kind] = {
     "allocate_host": Kind(allocate_host.allocate_host, _allocate_ctx, _allocated, _allocate_failed),
-    "reclaim_host": Kind(reclaim_host.reclaim_host, _reclaim_ctx, _reclaimed, _reclaim_failed),
+    "reclaim_host": Kind(reclaim_host.reclaim_host, _reclaim_ctx, _reclaimed, _reclaim_failed, _reclaim_cancelled),
     "create_volume": Kind(volumes.create_volume, _volume_ctx, _volume_state("available"), _volume_failed("error")),
     "delete_volume": Kind(volumes.delete_volume, _volume_ctx, _volume_state("deleted"), _volume_failed("error")),
     "attach_volume": Kind(volumes.attach_volume, _volume_ctx, _attached, _volume_failed("available")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flows.engine import FlowFailed, Runtime, runtime_var
+from flows.engine import FlowCancelled, FlowFailed, Runtime, runtime_var
 from flows.kinds import KINDS, Kind, Stores
 from infra import bootstrap
 from infra.db.backups import BackupStore
@@ -65,6 +65,8 @@ class Recorder:
             result = self.kind.succeeded(self.op, self.st, ctx)
             self.st.ops.transition(self.op["id"], {"running"}, "succeeded", result=result)
             self.outcome = result
+        elif isinstance(exc, FlowCancelled):
+            self._cancelled(exc)
         elif isinstance(exc, FlowFailed):
             self._failed(exc.cause, "rolled_back" if exc.rolled_back else "failed", exc.rolled_back)
         elif isinstance(exc, HostflowError):
@@ -84,7 +86,21 @@ class Recorder:
         except Exception:  # noqa: BLE001 - a lost report must not turn into a lost ending
             log.exception("the report of operation %s could not be recorded", self.op["id"])
 
+    def _cancelled(self, exc: FlowCancelled) -> None:
+        """A rejected (or timed-out) approval is queued cancelled: it ends `rejected`."""
+        approval = self.op.get("approval") or {}
+        if approval.get("decision") not in {"rejected", "timed_out"}:
+            self._failed(exc, "cancelled", rolled_back=True)
+            return
+        note = f": {approval['note']}" if approval.get("note") else ""
+        code = "rejected" if approval["decision"] == "rejected" else "approval_timed_out"
+        words = approval["decision"].replace("_", " ")
+        self._failed(HostflowError(f"{words} by {approval['by']}{note}; nothing was changed", code=code),
+                     "rejected", rolled_back=True)
+
     def _failed(self, err: HostflowError, state: str, rolled_back: bool) -> None:
-        self.kind.failed(self.op, self.st, self.st.ops.done_outcomes(self.op["id"]), rolled_back)
+        outcomes = self.st.ops.done_outcomes(self.op["id"])
+        ended = self.kind.cancelled if state in {"cancelled", "rejected"} and self.kind.cancelled else self.kind.failed
+        ended(self.op, self.st, outcomes, rolled_back)
         self.st.ops.transition(self.op["id"], {"running"}, state, error_code=err.code, error_message=err.message)
         self.outcome = {"state": state, "error": err.to_dict()}

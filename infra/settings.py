@@ -96,6 +96,11 @@ class Settings:
     chat_users: str = ""  # JSON {"slack:<user_id>": {"role": "operator", "projects": ["default"]}, ...}
     slack_signing_secret: str = ""  # the Slack app's signing secret (v0 signatures)
     mattermost_token: str = ""  # the Mattermost slash command's token
+    approval_envs: str = ""  # comma-separated environments whose allocations wait for approval, e.g. "prod"
+    approval_max_vcpus: int = 0  # an allocation or resize above this many vCPUs waits for approval; 0: none
+    approval_reclaim_age_days: float = 0  # reclaiming a host older than this waits for approval; 0: none
+    approval_timeout_s: int = 86400  # an approval not given by then ends the operation `rejected`
+    approvers: str = ""  # comma-separated token names / chat users (slack:U123) who may approve, besides admins
     notify_backoff_s: float = 30.0  # first retry of a failed report-back; doubles per attempt
     notify_backoff_max_s: float = 3600.0
     notify_timeout: float = 10.0

@@ -52,6 +52,9 @@ export HOSTFLOW_SWIFT_OBJECT_PORT="${HOSTFLOW_SWIFT_OBJECT_PORT:-8783}"
 export HOSTFLOW_DNS_ZONE="${HOSTFLOW_DNS_ZONE:-cloud.internal}"
 export HOSTFLOW_VM_SUBNET="${HOSTFLOW_VM_SUBNET:-10.213.0.0/24}"
 export HOSTFLOW_ENV_TRAFFIC_CLASSES="${HOSTFLOW_ENV_TRAFFIC_CLASSES:-e2enet=vm,storage}" # env e2enet: tests/e2e/test_networks.py
+# Approvals: allocations in env prod, or of more than 4 vCPUs, wait for an admin's yes.
+export HOSTFLOW_APPROVAL_ENVS="${HOSTFLOW_APPROVAL_ENVS:-prod}"
+export HOSTFLOW_APPROVAL_MAX_VCPUS="${HOSTFLOW_APPROVAL_MAX_VCPUS:-4}"
 export HOSTFLOW_DNS_SERVER="${HOSTFLOW_DNS_SERVER:-127.0.0.1}"
 export HOSTFLOW_DNS_PORT="${HOSTFLOW_DNS_PORT:-5353}"
 export HOSTFLOW_DNS_KEY_NAME="${HOSTFLOW_DNS_KEY_NAME:-hostflow}"
@@ -171,6 +174,7 @@ SERVICES=(
   "worker-control   bg-par   infra[.]worker|rq:worker  60"
   "worker-hv1       bg-par   infra[.]worker|rq:worker  60"
   "worker-hv2       bg-par   infra[.]worker|rq:worker  60"
+  "deployments      bg       flows[.]serve             90"
 )
 
 # Whether libvirtd answers. "virsh version" would do, but on this machine it
@@ -295,6 +299,14 @@ start_api() {
     'api.app:create_app()'
 }
 ready_api() { curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_API_URL/healthz"; }
+
+# The Prefect deployments (flows.serve): ready once the generic one is registered.
+# Runs started in the UI are polled for every second and run in their own process.
+skip_deployments() { module_missing flows.serve; }
+start_deployments() { PREFECT_RUNNER_POLL_FREQUENCY=1 spawn_py deployments "$VENV/bin/python" -m flows.serve; }
+ready_deployments() {
+  curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_PREFECT_API_URL/deployments/name/hostflow-operation/hostflow"
+}
 
 # An RQ worker is ready once it has registered itself in Redis (the rq:workers
 # set; each worker's hash has its pid), i.e. after its imports (~4 s here).
@@ -558,7 +570,8 @@ write_openrc() {
         HOSTFLOW_ENV_TRAFFIC_CLASSES HOSTFLOW_WEBHOOK_SECRET_JIRA HOSTFLOW_WEBHOOK_SECRET_SERVICENOW \
         HOSTFLOW_WEBHOOK_AUTH_SERVICENOW HOSTFLOW_JIRA_URL HOSTFLOW_JIRA_USER HOSTFLOW_JIRA_API_TOKEN \
         HOSTFLOW_SERVICENOW_URL HOSTFLOW_SERVICENOW_USER HOSTFLOW_SERVICENOW_PASSWORD \
-        HOSTFLOW_SLACK_SIGNING_SECRET HOSTFLOW_MATTERMOST_TOKEN HOSTFLOW_CHAT_USERS; do
+        HOSTFLOW_SLACK_SIGNING_SECRET HOSTFLOW_MATTERMOST_TOKEN HOSTFLOW_CHAT_USERS \
+        HOSTFLOW_APPROVAL_ENVS HOSTFLOW_APPROVAL_MAX_VCPUS; do
         printf 'export %s=%q\n' "$var" "${!var}"
       done
     } >"$OPENRC.tmp"

@@ -118,7 +118,7 @@ class Operation(Base):
     kind: Mapped[str] = mapped_column(String(40))
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16), default="queued")
+    state: Mapped[str] = mapped_column(String(24), default="queued")
     source: Mapped[str] = mapped_column(String(40), default="api")
     requester: Mapped[str] = mapped_column(String(255), default="")
     host_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
@@ -131,6 +131,14 @@ class Operation(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     flow_run_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     reply_to: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the ticket to report the end to
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    cancel_requested_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    approval_reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # why the policy asks for it
+    approval_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    approval_decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    approval_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    approval_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    deployment_run_id: Mapped[str | None] = mapped_column(String(36), nullable=True)  # its Prefect deployment run
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -13,7 +13,7 @@ from infra.db.engine import Database
 from infra.db.models import Host, Operation, OperationStep, Volume, iso, new_id
 from infra.errors import Conflict, Invalid, NotFound
 
-TERMINAL = {"succeeded", "failed", "rolled_back"}
+TERMINAL = {"succeeded", "failed", "rolled_back", "cancelled", "rejected"}
 NOTIFY_FIELDS = ("target", "state", "attempts", "next_attempt_at", "last_error", "sent")
 
 
@@ -123,6 +123,28 @@ class OperationStore:
         with self.db.session() as s:
             s.execute(update(Operation).where(Operation.id == op_id).values(**fields))
 
+    def request_cancel(self, op_id: str, by: str) -> bool:
+        """Marks a live operation for cancellation (the first request counts); False once it has ended."""
+        with self.db.session() as s:
+            result = s.execute(update(Operation).where(
+                Operation.id == op_id, Operation.state.not_in(TERMINAL),
+                Operation.cancel_requested_at.is_(None)).values(cancel_requested_at=now(), cancel_requested_by=by))
+            if result.rowcount:
+                return True
+            return s.scalar(select(Operation.state).where(Operation.id == op_id)) not in TERMINAL
+
+    def cancel_requested(self, op_id: str) -> str | None:
+        """Who asked to cancel the operation, if anyone has."""
+        with self.db.session() as s:
+            row = s.execute(select(Operation.cancel_requested_at, Operation.cancel_requested_by)
+                            .where(Operation.id == op_id)).first()
+            return (row[1] or "someone") if row and row[0] else None
+
+    def awaiting_approval_past(self, deadline: datetime) -> list[str]:
+        with self.db.session() as s:
+            return list(s.scalars(select(Operation.id).where(Operation.state == "awaiting_approval",
+                                                             Operation.approval_deadline < deadline)))
+
     def reopen_for_retry(self, op_id: str) -> dict:
         op = self.get(op_id)
         if op["state"] not in {"failed", "rolled_back"}:
@@ -217,8 +239,17 @@ def _view(op: Operation, steps: list[dict], notes: list[dict] = ()) -> dict:
         "flow_run_id": op.flow_run_id, "created": iso(op.created_at), "started": iso(op.started_at),
         "finished": iso(op.finished_at), "steps": steps, "progress": _current_progress(steps),
         "reply_to": op.reply_to, "notify": notes[-1]["state"] if notes else None,
+        "cancel_requested": iso(op.cancel_requested_at), "cancel_requested_by": op.cancel_requested_by,
+        "approval": _approval(op), "deployment_run_id": op.deployment_run_id,
         "notifications": [{k: n[k] for k in NOTIFY_FIELDS} for n in notes],
     }
+
+
+def _approval(op: Operation) -> dict | None:
+    if op.approval_reason is None:
+        return None
+    return {"reason": op.approval_reason, "deadline": iso(op.approval_deadline),
+            "decision": op.approval_decision, "by": op.approval_by, "note": op.approval_note}
 
 
 def _summary(op: Operation) -> dict:

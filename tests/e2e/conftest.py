@@ -13,6 +13,7 @@ from infra.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE_NS = "hf-test-probe"
+ENDED = ("succeeded", "failed", "rolled_back", "cancelled", "rejected")
 
 
 class Api:
@@ -30,7 +31,7 @@ class Api:
     def delete(self, path, **kw):
         return self.session.delete(self.url + path, timeout=30, **kw)
 
-    def wait(self, op_id: str, states=("succeeded", "failed", "rolled_back"), timeout=180, until=None) -> dict:
+    def wait(self, op_id: str, states=ENDED, timeout=180, until=None) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             op = self.get(f"/v1/operations/{op_id}").json()["operation"]

@@ -1,0 +1,24 @@
+"""Serves the Prefect deployments (flows.deployments) on the control node:
+`python -m flows.serve`. Each run executes in its own process started by Prefect's
+runner; the operation's functions still run on the hypervisors' RQ workers."""
+from __future__ import annotations
+
+import logging
+
+from prefect import serve
+from prefect.deployments.runner import EntrypointType
+
+from flows.deployments import DEPLOYMENTS
+
+DEPLOYMENT_NAME = "hostflow"
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO)
+    # by module path: a file path would put flows/ first on sys.path, where flows/dns.py hides dnspython
+    serve(*(f.to_deployment(name=DEPLOYMENT_NAME, tags=["hostflow"], entrypoint_type=EntrypointType.MODULE_PATH)
+            for f in DEPLOYMENTS), limit=20)
+
+
+if __name__ == "__main__":
+    main()
