@@ -18,6 +18,7 @@ from api import (
     routes_operations,
     routes_resize,
     routes_shares,
+    routes_slack_interactive,
     routes_snapshots,
     routes_tickets,
     routes_tokens,
@@ -36,7 +37,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.install(app)
     blueprints = (routes_hosts, routes_operations, routes_misc, routes_volumes, routes_backups, routes_resize,
                   routes_webhooks, routes_images, routes_snapshots, routes_networks,
-                  routes_dns, routes_shares, routes_tickets, routes_tokens, routes_audit, routes_chat)
+                  routes_dns, routes_shares, routes_tickets, routes_tokens, routes_audit, routes_chat,
+                  routes_slack_interactive)
     for module in blueprints:
         app.register_blueprint(module.bp)
     logging.basicConfig(level=logging.INFO)

@@ -74,8 +74,9 @@ def hold(svc, op: dict, run_id: str | None = None) -> bool:
     return True
 
 
-def may_approve(svc, identity: dict) -> bool:
-    return identity["role"] == "admin" or identity["name"] in _csv(svc.settings.approvers)
+def may_approve(svc, role: str, *names: str) -> bool:
+    """Admins, and whoever HOSTFLOW_APPROVERS names (a token's name, a chat user's key)."""
+    return role == "admin" or bool(_csv(svc.settings.approvers) & set(names))
 
 
 def decide(svc, op_id: str, decision: str, by: str, note: str = "", resume: bool = True) -> dict:
@@ -113,3 +114,27 @@ def expire(svc, now: datetime | None = None) -> list[str]:
         except Conflict:
             continue
     return expired
+
+
+def reconcile(svc, now: datetime | None = None) -> dict[str, list[str]]:
+    """Housekeeping: expired approvals end rejected; a waiting run cancelled in the
+    Prefect UI (a suspended run has no process to run hooks) cancels its operation; a
+    run still suspended although its operation was answered (the answer came as it was
+    suspending) is resumed so it follows the operation to its end."""
+    now = now or datetime.now(UTC)
+    done: dict[str, list[str]] = {"expired": expire(svc, now), "cancelled": [], "resumed": []}
+    since = now - timedelta(seconds=svc.settings.approval_timeout_s + 86400)
+    for op in svc.operations.followed_since(since):
+        try:
+            state = prefect_runs.state(svc.settings, op["deployment_run_id"])
+        except prefect_runs.PrefectUnavailable:
+            continue
+        if state == "CANCELLED" and op["state"] == "awaiting_approval":
+            from api.cancel import cancel  # it builds on this module
+
+            cancel(svc, op["id"], "prefect-ui")
+            done["cancelled"].append(op["id"])
+        elif state == "PAUSED" and op["state"] != "awaiting_approval":
+            _resume(svc, op["deployment_run_id"], op["approval"]["decision"] if op["approval"] else "approved", "")
+            done["resumed"].append(op["id"])
+    return done

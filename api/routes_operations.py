@@ -58,7 +58,7 @@ def cancel_operation(op_id: str):
 
 def _decide(op_id: str, decision: str):
     svc = services()
-    if not may_approve(svc, g.identity):
+    if not may_approve(svc, g.identity["role"], g.identity["name"]):
         raise NotAnApprover("only an admin or a listed approver may answer an approval")
     note = optional_json_body().get("note", "")
     if not isinstance(note, str) or len(note) > 1000:

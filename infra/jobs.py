@@ -52,6 +52,7 @@ def progress_into(job):
 
 def housekeeping() -> dict:
     """The control plane's periodic sweeps."""
+    from api.approvals import reconcile
     from api.image_upload import reap_interrupted
     from api.submit_resize import auto_confirm
 
@@ -60,10 +61,13 @@ def housekeeping() -> dict:
     confirmed = auto_confirm(svc, settings.resize_auto_confirm_s) if settings.resize_auto_confirm_s > 0 else []
     reaped = reap_interrupted(svc, settings.upload_stale_s)
     reports = _deliver_due_reports(settings)
-    for label, ids in (("auto-confirmed the resize of", confirmed), ("killed interrupted uploads of", reaped)):
+    approvals = reconcile(svc)
+    for label, ids in (("auto-confirmed the resize of", confirmed), ("killed interrupted uploads of", reaped),
+                       ("approval timed out for", approvals["expired"]),
+                       ("cancelled in the Prefect UI while awaiting approval:", approvals["cancelled"])):
         if ids:
             log.info("%s %s", label, ", ".join(ids))
-    return {"ok": True, "confirmed": confirmed, "reaped": reaped, "reports": reports}
+    return {"ok": True, "confirmed": confirmed, "reaped": reaped, "reports": reports, "approvals": approvals}
 
 
 def _deliver_due_reports(settings: Settings) -> dict[str, str]:

@@ -145,6 +145,13 @@ class OperationStore:
             return list(s.scalars(select(Operation.id).where(Operation.state == "awaiting_approval",
                                                              Operation.approval_deadline < deadline)))
 
+    def followed_since(self, since: datetime) -> list[dict]:
+        """Operations created since then that a Prefect deployment run follows."""
+        with self.db.session() as s:
+            rows = s.scalars(select(Operation).where(Operation.deployment_run_id.is_not(None),
+                                                     Operation.created_at >= since))
+            return [_summary(op) for op in rows]
+
     def reopen_for_retry(self, op_id: str) -> dict:
         op = self.get(op_id)
         if op["state"] not in {"failed", "rolled_back"}:

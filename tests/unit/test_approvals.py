@@ -223,3 +223,89 @@ def test_a_failure_is_not_reported_as_a_cancellation(api):
             raise StepFailed("boom", code="injected")
 
     assert run(api, op["id"], Nodes(on_step=fail))["state"] == "rolled_back"
+
+
+# --- housekeeping ------------------------------------------------------------------
+
+def test_a_waiting_run_cancelled_in_the_prefect_ui_cancels_its_operation(api, monkeypatch):
+    op = allocate(api)
+    monkeypatch.setattr(prefect_runs, "state", lambda s, run_id: "CANCELLED")
+    assert approvals.reconcile(api.svc)["cancelled"] == [op["id"]]
+    assert run(api, op["id"])["state"] == "cancelled"
+
+
+def test_a_run_left_suspended_after_the_answer_is_resumed(api, monkeypatch):
+    op = allocate(api)
+    monkeypatch.setattr(prefect_runs, "resume", lambda *a: (_ for _ in ()).throw(prefect_runs.PrefectUnavailable("x")))
+    call(api, "POST", f"/v1/operations/{op['id']}/approve")
+    resumed = []
+    monkeypatch.setattr(prefect_runs, "resume", lambda s, run_id, data: resumed.append((run_id, data)))
+    monkeypatch.setattr(prefect_runs, "state", lambda s, run_id: "PAUSED")
+    assert approvals.reconcile(api.svc)["resumed"] == [op["id"]]
+    assert resumed == [("run-1", {"approve": True, "note": ""})]
+
+
+def test_a_run_still_waiting_is_left_alone(api, monkeypatch):
+    allocate(api)
+    monkeypatch.setattr(prefect_runs, "state", lambda s, run_id: "PAUSED")
+    assert approvals.reconcile(api.svc) == {"expired": [], "cancelled": [], "resumed": []}
+
+
+# --- Slack buttons -----------------------------------------------------------------
+
+SLACK_SECRET = "slack-secret"
+
+
+@pytest.fixture
+def slack_api(api, monkeypatch):
+    from dataclasses import replace
+    users = {"slack:UADMIN": {"role": "admin", "projects": ["*"]},
+             "slack:UDEV": {"role": "operator", "projects": ["default"]}}
+    api.svc.settings = replace(api.svc.settings, slack_signing_secret=SLACK_SECRET, chat_users=json.dumps(users))
+    return api
+
+
+def click(api, op_id, action="approve", user="UADMIN", secret=SLACK_SECRET, timestamp=None):
+    import time
+    from urllib.parse import urlencode
+
+    from webhooks.slack import signature
+    payload = {"type": "block_actions", "user": {"id": user, "username": user.lower()},
+               "actions": [{"action_id": action, "value": op_id}], "response_url": "http://127.0.0.1:9/r"}
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    ts = str(int(timestamp or time.time()))
+    return api.post("/v1/webhooks/slack/interactive", data=body, content_type="application/x-www-form-urlencoded",
+                    headers={"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature(secret, ts, body)})
+
+
+def test_the_slack_approve_button_approves(slack_api):
+    op = allocate(slack_api)
+    resp = click(slack_api, op["id"])
+    assert resp.status_code == 200 and "approved by uadmin" in resp.json["text"]
+    assert slack_api.svc.operations.get(op["id"])["approval"]["by"] == "uadmin (slack:UADMIN)"
+
+
+def test_the_slack_reject_button_rejects(slack_api):
+    op = allocate(slack_api)
+    click(slack_api, op["id"], action="reject")
+    assert run(slack_api, op["id"])["state"] == "rejected"
+
+
+def test_a_slack_user_who_is_no_approver_cannot_answer(slack_api):
+    op = allocate(slack_api)
+    assert "only an admin or a listed approver" in click(slack_api, op["id"], user="UDEV").json["text"]
+    assert slack_api.svc.operations.get(op["id"])["state"] == "awaiting_approval"
+
+
+@pytest.mark.parametrize("over", [{"secret": "wrong"}, {"timestamp": 1_000_000_000}])
+def test_a_slack_click_badly_signed_or_stale_is_refused(slack_api, over):
+    op = allocate(slack_api)
+    assert click(slack_api, op["id"], **over).status_code == 401
+    assert slack_api.svc.operations.get(op["id"])["state"] == "awaiting_approval"
+
+
+def test_the_buttons_name_the_operation():
+    from webhooks.slack_approval import approval_blocks
+    blocks = approval_blocks({"id": "op1", "kind": "allocate_host", "approval": {"reason": "prod"}})
+    assert [b["action_id"] for b in blocks[1]["elements"]] == ["approve", "reject"]
+    assert {b["value"] for b in blocks[1]["elements"]} == {"op1"}
