@@ -23,8 +23,23 @@ from pydantic import BaseModel, Field
 from api.approvals import decide
 from api.cancel import cancel
 from api.routes_hosts import validate_allocate
-from api.schemas import AllocateHost
+from api.schemas import (
+    AllocateHost,
+    AttachVolume,
+    CreateVolume,
+    RebuildHost,
+    RegisterName,
+    ResizeHost,
+    SnapshotHost,
+    flavor_limits,
+    refuse_out_of_range,
+    size_limit,
+)
 from api.submit import deferred_start, start, submit_allocate, submit_reclaim
+from api.submit_dns import submit_register
+from api.submit_resize import submit_resize
+from api.submit_snapshots import submit_rebuild, submit_snapshot
+from api.submit_volumes import submit_attach, submit_create_volume, submit_detach
 from infra.bootstrap import api_services
 from infra.db.operations import TERMINAL
 from infra.errors import Conflict, HostflowError, NotFound
@@ -162,4 +177,58 @@ def _resolve_host(svc, ref: str, env: str | None) -> dict:
     return found[0]
 
 
-DEPLOYMENTS = (operation, allocate_host, reclaim_host)
+@flow(name="create-volume", on_cancellation=[_on_cancel])
+def create_volume(request: CreateVolume):
+    """Creates a volume, as POST /v1/volumes does."""
+    svc = _services()
+
+    def record() -> dict:
+        refuse_out_of_range(size_limit(request.size_gb, svc.settings))
+        return submit_create_volume(svc, request, **_ui_submission())
+
+    return follow(svc, _start_recorded(svc, record)["id"])
+
+
+class DetachVolume(AttachVolume):
+    pass
+
+
+def _host_flow(name: str, model: type[BaseModel], submit, doc: str, check=lambda request, settings: None):
+    """A deployment for an operation on one host, named by name (and env) or id."""
+
+    def run(host: str, request, env: str | None = None):
+        svc = _services()
+
+        def record() -> dict:
+            check(request, svc.settings)
+            return submit(svc, _resolve_host(svc, host, env)["id"], request, **_ui_submission())
+
+        return follow(svc, _start_recorded(svc, record)["id"])
+
+    run.__annotations__ = {"host": str, "request": model, "env": str | None}
+    run.__name__ = run.__qualname__ = name.replace("-", "_")
+    run.__doc__ = doc
+    return flow(name=name, on_cancellation=[_on_cancel])(run)
+
+
+def _flavor_ok(request, settings) -> None:
+    refuse_out_of_range(flavor_limits(request.flavor, settings))
+
+
+resize_host = _host_flow("resize-host", ResizeHost, submit_resize, "Resizes a host, as POST .../resize does.",
+                         _flavor_ok)
+snapshot_host = _host_flow("snapshot-host", SnapshotHost, submit_snapshot,
+                           "Snapshots a host's root disk into an image, as POST .../snapshot does.")
+rebuild_host = _host_flow("rebuild-host", RebuildHost, submit_rebuild,
+                          "Rebuilds a host from an image or snapshot, as POST .../rebuild does.")
+register_name = _host_flow("register-name", RegisterName, submit_register,
+                           "Registers a DNS name for a host, as POST .../names does.")
+attach_volume = _host_flow("attach-volume", AttachVolume,
+                           lambda svc, host_id, r, **who: submit_attach(svc, host_id, r.volume_id, **who),
+                           "Attaches a volume to a host, as POST .../volumes does.")
+detach_volume = _host_flow("detach-volume", DetachVolume,
+                           lambda svc, host_id, r, **who: submit_detach(svc, host_id, r.volume_id, **who),
+                           "Detaches a volume from a host, as DELETE .../volumes/{id} does.")
+
+DEPLOYMENTS = (operation, allocate_host, reclaim_host, create_volume, resize_host, snapshot_host, rebuild_host,
+               register_name, attach_volume, detach_volume)

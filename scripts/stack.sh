@@ -102,6 +102,7 @@ state_secret HOSTFLOW_JIRA_API_TOKEN jira-api-token
 state_secret HOSTFLOW_SERVICENOW_PASSWORD servicenow-password
 state_secret HOSTFLOW_SLACK_SIGNING_SECRET slack-signing-secret
 state_secret HOSTFLOW_MATTERMOST_TOKEN mattermost-token
+state_secret HOSTFLOW_UI_SESSION_SECRET ui-session-secret
 # Chat users -> role and projects; the default links the tests' users (tests/e2e/test_chat.py).
 export HOSTFLOW_CHAT_USERS="${HOSTFLOW_CHAT_USERS:-{\"slack:UE2EOPS\": {\"role\": \"operator\", \"projects\": [\"default\"]}, \"mattermost:e2e-ops\": {\"role\": \"operator\", \"projects\": [\"default\"]}}}"
 BIND_DIR="$HOSTFLOW_STATE_DIR/bind"
@@ -300,12 +301,14 @@ start_api() {
 }
 ready_api() { curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_API_URL/healthz"; }
 
-# The Prefect deployments (flows.serve): ready once the generic one is registered.
-# Runs started in the UI are polled for every second and run in their own process.
+# The Prefect deployments (flows.serve): ready once the last one it registers is
+# there and not paused (a stopped runner pauses its deployments). Runs started in
+# the UI are polled for every second and run in their own process.
 skip_deployments() { module_missing flows.serve; }
 start_deployments() { PREFECT_RUNNER_POLL_FREQUENCY=1 spawn_py deployments "$VENV/bin/python" -m flows.serve; }
 ready_deployments() {
-  curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_PREFECT_API_URL/deployments/name/hostflow-operation/hostflow"
+  curl -sf --max-time 3 "$HOSTFLOW_PREFECT_API_URL/deployments/name/detach-volume/hostflow" 2>/dev/null |
+    grep -Eq '"paused": ?false'
 }
 
 # An RQ worker is ready once it has registered itself in Redis (the rq:workers
