@@ -12,7 +12,7 @@ import time
 import uuid
 
 from api import client as api_client
-from api.cli_commands import full_usage, run_grammar, run_ops
+from api.cli_commands import full_usage, run_grammar, run_ops, run_tokens
 from api.client import ApiError
 from api.command_run import CommandFailed
 from api.commands import VERBS, UsageError
@@ -308,6 +308,8 @@ def dispatch(argv: list[str]) -> int:
         return 0
     if verb == "ops":
         return run_ops(connect, argv[1:])
+    if verb == "tokens":
+        return run_tokens(connect, argv[1:])
     if verb.lower() in VERBS or verb not in legacy_commands():
         return run_grammar(connect, argv)
     return run_legacy(argv)

@@ -16,6 +16,9 @@ OPS_USAGE = """\
   ops list [--state S] [--kind K] [--limit N]   operations, newest first
   ops show <id>                                  an operation and its steps
   ops watch <id>                                 follow it live; exit 1 unless it succeeds
+  ops cancel <id>                                stop it after its current step and undo what it did
+  ops approve|reject <id> [--note TEXT]          answer an operation awaiting approval
+  tokens list | tokens create <name> <role> [--project P ...] | tokens revoke <id>   (admin)
 Flags: --json (the API's answers, for scripts), --wait (follow what a command started)."""
 
 
@@ -76,9 +79,16 @@ def ops_parser() -> argparse.ArgumentParser:
     s.add_argument("--state")
     s.add_argument("--kind")
     s.add_argument("--limit", type=int)
-    for name in ("show", "watch"):
+    for name in ("show", "watch", "cancel"):
         sub.add_parser(name).add_argument("id")
+    for name in ("approve", "reject"):
+        s = sub.add_parser(name)
+        s.add_argument("id")
+        s.add_argument("--note", default="")
     return p
+
+
+ANSWERS = {"cancel": "cancel", "approve": "approve", "reject": "reject"}
 
 
 def run_ops(connect, words: list[str]) -> int:
@@ -94,4 +104,41 @@ def run_ops(connect, words: list[str]) -> int:
         answer = client.call("GET", f"/v1/operations/{a.id}")
         print(json.dumps(answer, indent=2) if as_json else cli_views.operation(answer["operation"]))
         return 0
+    if a.action in ANSWERS:
+        body = {"note": a.note} if getattr(a, "note", "") else None
+        answer = client.call("POST", f"/v1/operations/{a.id}/{ANSWERS[a.action]}", body)
+        print(json.dumps(answer, indent=2) if as_json else cli_views.operation(answer["operation"]))
+        return 0
     return ended(follow(client, a.id, as_json))
+
+
+def tokens_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hostflow tokens")
+    sub = p.add_subparsers(dest="action", required=True)
+    sub.add_parser("list")
+    s = sub.add_parser("create")
+    s.add_argument("name")
+    s.add_argument("role", choices=["admin", "operator", "viewer"])
+    s.add_argument("--project", action="append", default=[], help="a project it may act on (repeat)")
+    sub.add_parser("revoke").add_argument("id")
+    return p
+
+
+def run_tokens(connect, words: list[str]) -> int:
+    """The secret of a new token is printed once: the API keeps only its hash."""
+    flags, words = split_flags(words)
+    a = tokens_parser().parse_args(words)
+    client, as_json = connect(), "--json" in flags
+    if a.action == "list":
+        answer = client.call("GET", "/v1/tokens")
+        print(json.dumps(answer, indent=2) if as_json else cli_views.tokens(answer))
+    elif a.action == "create":
+        answer = client.call("POST", "/v1/tokens", {"name": a.name, "role": a.role, "projects": a.project})
+        token = answer["token"]
+        print(json.dumps(answer, indent=2) if as_json else
+              f"token {token['id']} ({token['role']}) for {token['name']}; its secret, shown this once:\n"
+              f"{token['secret']}")
+    else:
+        answer = client.call("DELETE", f"/v1/tokens/{a.id}")
+        print(json.dumps(answer, indent=2) if as_json else f"token {a.id} revoked")
+    return 0

@@ -34,6 +34,13 @@ def step_label(step: dict) -> str:
 
 def operation(op: dict) -> str:
     lines = [f"{op['kind']} {op['id']}: {op['state']}"]
+    approval = op.get("approval")
+    if approval:
+        answer = f"{approval['decision']} by {approval['by']}" if approval.get("decision") else \
+            f"waiting until {approval['deadline']}"
+        lines.append(f"approval: {approval['reason']} ({answer})")
+    if op.get("cancel_requested"):
+        lines.append(f"cancel requested by {op['cancel_requested_by']} at {op['cancel_requested']}")
     if op.get("error"):
         lines.append(f"error: {op['error']['code']}: {op['error']['message']}")
     steps = [[step_label(s), s["node"], s["state"], s.get("note")] for s in op.get("steps") or []]
@@ -46,3 +53,9 @@ def accepted(answer: dict) -> str:
     op = answer["operation"]
     extra = [f"{k} {v['id']}" for k, v in answer.items() if isinstance(v, dict) and k != "operation" and "id" in v]
     return f"operation {op['id']} {op['state']}: {op['url']}" + (f" ({', '.join(extra)})" if extra else "")
+
+
+def tokens(answer: dict) -> str:
+    rows = [[t["id"], t["name"], t["role"], ",".join(t.get("projects") or []) or "*", t.get("created"),
+             t.get("revoked")] for t in answer["tokens"]]
+    return table(["ID", "NAME", "ROLE", "PROJECTS", "CREATED", "REVOKED"], rows)

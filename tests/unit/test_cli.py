@@ -284,3 +284,40 @@ def test_attach_with_json_prints_one_document(stub, capsys):
 def test_dash_h_on_a_verb_is_the_help(stub, capsys):
     assert hostflow("allocate", "-h") == 0
     assert "allocate <name>" in capsys.readouterr().out and stub.requests == []
+
+
+def test_ops_cancel_asks_the_api_to_cancel(stub, capsys):
+    stub.answers[("POST", "/v1/operations/op-7/cancel")] = (202, op("op-7", "running"))
+    assert hostflow("ops", "cancel", "op-7") == 0
+    assert stub.calls()[-1] == ("POST", "/v1/operations/op-7/cancel")
+    assert "op-7: running" in capsys.readouterr().out
+
+
+def test_ops_reject_sends_the_note(stub):
+    stub.answers[("POST", "/v1/operations/op-8/reject")] = (202, op("op-8", "queued"))
+    assert hostflow("ops", "reject", "op-8", "--note", "not in prod") == 0
+    assert stub.requests[-1][2] == {"note": "not in prod"}
+
+
+def test_an_answer_the_api_refuses_exits_non_zero(stub, capsys):
+    stub.answers[("POST", "/v1/operations/op-9/approve")] = (409, {"error": {"code": "not_awaiting_approval",
+                                                                               "message": "op-9 is succeeded"}})
+    assert hostflow("ops", "approve", "op-9") == 1
+    assert "not_awaiting_approval" in capsys.readouterr().err
+
+
+def test_tokens_create_prints_the_secret_once(stub, capsys):
+    stub.answers[("POST", "/v1/tokens")] = (201, {"token": {"id": "t1", "name": "ci", "role": "operator",
+                                                            "projects": ["web"], "secret": "s3cr3t"}})
+    assert hostflow("tokens", "create", "ci", "operator", "--project", "web") == 0
+    assert stub.requests[-1][2] == {"name": "ci", "role": "operator", "projects": ["web"]}
+    assert "s3cr3t" in capsys.readouterr().out
+
+
+def test_tokens_list_is_a_table(stub, capsys):
+    stub.answers[("GET", "/v1/tokens")] = {"tokens": [{"id": "t1", "name": "ci", "role": "viewer", "projects": [],
+                                                       "created": "2026-01-01", "revoked": None}]}
+    assert hostflow("tokens", "list") == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["ID", "NAME", "ROLE", "PROJECTS", "CREATED", "REVOKED"]
+    assert "viewer" in out
