@@ -9,6 +9,9 @@ from infra.errors import Invalid
 from infra.image_inspection import CONTAINER_FORMATS, DISK_FORMATS
 
 DNS_LABEL = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+FQDN_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+FQDN = rf"^({FQDN_LABEL}\.)+{FQDN_LABEL}\.?$"
+BusinessName = Annotated[str, StringConstraints(strict=True, pattern=FQDN, max_length=254)]
 
 
 class Strict(BaseModel):
@@ -30,6 +33,8 @@ class AllocateHost(Strict):
     ssh_keys: list[StrictStr] = Field(default_factory=list, max_length=32)
     hypervisor: StrictStr | None = Field(default=None, pattern=DNS_LABEL, max_length=63,
                                          description="place the host on this node (where its volumes live)")
+    names: list[BusinessName] | None = Field(default=None, max_length=8, description=(
+        "business names: CNAMEs to the host's fqdn in the managed zone, published once its guest is up"))
 
 
 class ReclaimOptions(Strict):
@@ -141,11 +146,8 @@ class RebuildHost(Strict):
     image: StrictStr = Field(min_length=1, max_length=255, description="image id, or the name of an active image")
 
 
-FQDN_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-
-
 class RegisterName(Strict):
-    fqdn: StrictStr = Field(pattern=rf"^({FQDN_LABEL}\.)+{FQDN_LABEL}\.?$", max_length=254,
+    fqdn: StrictStr = Field(pattern=FQDN, max_length=254,
                             description="inside the managed forward zone; case and a trailing dot are ignored")
     type: Literal["CNAME", "A"] = Field(description="CNAME -> the host's fqdn; A -> its vm address")
     ttl: StrictInt | None = Field(default=None, ge=60, le=86400)

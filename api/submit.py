@@ -30,6 +30,8 @@ def submit_allocate(svc, body, key: str | None, source: str, requester: str,
         raise Conflict(f"image {image['id']} is {image['status']}, not active", code="image_not_active")
     if existing is None and svc.hosts.name_taken(body.name, body.env):
         raise Conflict(f"a host named {body.name} already exists in {body.env}", code="name_in_use")
+    if body.names:
+        params["names"] = business_names(svc, body)
     host_id, op_id = str(uuid.uuid4()), str(uuid.uuid4())
 
     def add_host(session):
@@ -46,6 +48,22 @@ def submit_allocate(svc, body, key: str | None, source: str, requester: str,
     if created:
         _enqueue(svc, op)
     return op, created
+
+
+def business_names(svc, body) -> list[str]:
+    """The CNAMEs an allocation publishes: normalised, once each, inside the managed zone,
+    none the host's own name."""
+    from functions.dns_names import normalise, zone_of
+
+    zone = svc.planner.control.dns_zones[0]
+    own = normalise(f"{body.name}.{body.env}.{svc.settings.dns_zone}")
+    names = list(dict.fromkeys(normalise(n) for n in body.names))
+    outside = [n for n in names if zone_of(n, (zone,)) is None]
+    if outside:
+        raise Invalid(f"names: {', '.join(outside)} outside the managed zone {zone}", code="outside_managed_zones")
+    if own in names:
+        raise Invalid(f"names: {own} is the host's own name", code="invalid_name")
+    return names
 
 
 def submit_reclaim(svc, host_id: str, key: str | None, source: str, requester: str,

@@ -137,6 +137,20 @@ STEPS = [
 ]
 
 
+def _business_name(fqdn: str):
+    def request(ctx: dict) -> dict:
+        return {**_host(ctx), "fqdn": fqdn, "type": "CNAME", "value": ctx["fqdn"], "kind": "business"}
+
+    return request
+
+
+def steps_for(ctx: dict) -> list[Step]:
+    """The business names the request asked for come last, CNAMEs to the host's own name."""
+    names = [Step(f"ensure_business_name_{i}", "ensure_record", on_control, _business_name(fqdn), "remove_record")
+             for i, fqdn in enumerate(ctx.get("names") or [], start=1)]
+    return STEPS + names
+
+
 @flow(name="allocate-host", flow_run_name="allocate {ctx[name]} ({operation_id})", persist_result=False)
 def allocate_host(operation_id: str, ctx: dict) -> dict:
-    return run_recorded(operation_id, STEPS, ctx)
+    return run_recorded(operation_id, steps_for(ctx), ctx)

@@ -33,6 +33,7 @@ def allocate_context(op: dict, host: dict, images: ImageStore, settings: Setting
         "fqdn": host.get("fqdn"), "flavor": host["flavor"], "ssh_keys": host["ssh_keys"], "bridge": settings.vm_bridge,
         "root_image": _image_ref(root), "images": [_image_ref(root), *map(_image_ref, boot_images.values())],
         "boot": boot, "hypervisor_hint": (op.get("params") or {}).get("hypervisor"),
+        "names": (op.get("params") or {}).get("names") or [],
         **host_networks(images.db, host.get("env", ""), settings),
         **env_shares(images.db, host.get("env", ""), settings),
     }
@@ -59,7 +60,7 @@ def _allocated(op: dict, st: Stores, ctx: dict) -> dict:
     record_allocated(st, op["host_id"], ctx)
     host = st.hosts.get(op["host_id"])
     return {"host_id": host["id"], "name": host["name"], "fqdn": host["fqdn"], "hypervisor": ctx["hypervisor"],
-            "addresses": host["addresses"], "guest": ctx.get("guest")}
+            "addresses": host["addresses"], "guest": ctx.get("guest"), "names": ctx.get("names") or []}
 
 
 def _allocate_failed(op: dict, st: Stores, outcomes: dict, rolled_back: bool) -> None:

@@ -28,7 +28,9 @@ class Planner:
         ctx["leases"] = [{"mac": mac_for(host["id"], n["name"]), "cidr": PENDING, "address": PENDING,
                           "gateway": n["gateway"], "network": n["name"]} for n in ctx["networks"]]
         ctx["lease"] = ctx["leases"][0] if ctx["leases"] else None
-        return {"dry_run": True, "operation": "allocate_host", "steps": self._plan(allocate_host.STEPS, ctx)}
+        if body.names:
+            ctx["names"] = body.names
+        return {"dry_run": True, "operation": "allocate_host", "steps": self._plan(allocate_host.steps_for(ctx), ctx)}
 
     def reclaim(self, host: dict, volume_ids: list[str] | None = None) -> dict:
         from flows.kinds import reclaim_context

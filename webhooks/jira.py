@@ -20,7 +20,7 @@ DEFAULT_MAPPING = {
     "fields": {"name": "issue.fields.customfield_10010", "env": "issue.fields.customfield_10011",
                "image": "issue.fields.customfield_10012", "vcpus": "issue.fields.customfield_10013",
                "ram_mb": "issue.fields.customfield_10014", "disk_gb": "issue.fields.customfield_10015",
-               "project": "issue.fields.customfield_10016"},
+               "project": "issue.fields.customfield_10016", "names": "issue.fields.customfield_10017"},
     "defaults": {},
 }
 

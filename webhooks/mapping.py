@@ -4,13 +4,14 @@ A mapping is JSON (inline, or a file named by the setting):
 
     {"rules": [{"match": {"<path>": "<value>", ...}, "operation": "allocate_host"}, ...],
      "fields": {"name": "<path>", "env": ..., "image": ..., "vcpus": ..., "ram_mb": ...,
-                "disk_gb": ..., "project": ...},
+                "disk_gb": ..., "project": ..., "names": ...},
      "defaults": {"<field>": <value>, ...}}
 
 A path is dotted into the payload (`issue.fields.customfield_10010`). The first rule
 whose every path holds its value names the operation. Where a path ends on an object,
 its display value is taken: a Jira option's `value`, a ServiceNow reference's
-`display_value`."""
+`display_value`. `disk_gb` is the size field; `names` the business names (a list, or
+text with the names separated by commas or spaces), published as CNAMEs to the host."""
 from __future__ import annotations
 
 import json
@@ -18,15 +19,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.errors import Invalid
+from infra.errors import HostflowError, Invalid
 
 OPERATIONS = ("allocate_host", "reclaim_host")
 REQUIRED = {
     "allocate_host": ("name", "env", "image", "vcpus", "ram_mb", "disk_gb"),
     "reclaim_host": ("name", "env"),
 }
-OPTIONAL = {"allocate_host": ("project",), "reclaim_host": ("delete_volumes",)}
+OPTIONAL = {"allocate_host": ("project", "names"), "reclaim_host": ("delete_volumes",)}
 FLAVOR = ("vcpus", "ram_mb", "disk_gb")
+
+
+class MappingInvalid(HostflowError):
+    """A configuration error, not the sender's: answered 503 (the sender retries, and the
+    delivery succeeds once the mapping is fixed) with a message that says so."""
+
+    code, status = "ticket_mapping_invalid", 503
 
 
 @dataclass(frozen=True)
@@ -39,14 +47,19 @@ class Mapping:
     def parse(cls, setting: str, default: dict) -> Mapping:
         """`setting`: JSON, or the path of a file holding it; empty: `default`."""
         raw = default
-        if setting.strip():
-            text = setting if setting.lstrip().startswith("{") else Path(setting).read_text()
-            raw = json.loads(text)
-        rules = tuple(raw.get("rules", ()))
-        unknown = [r.get("operation") for r in rules if r.get("operation") not in OPERATIONS]
-        if unknown:
-            raise ValueError(f"mapping names unknown operations {unknown}; known: {', '.join(OPERATIONS)}")
-        return cls(rules, dict(raw.get("fields", {})), dict(raw.get("defaults", {})))
+        try:
+            if setting.strip():
+                text = setting if setting.lstrip().startswith("{") else Path(setting).read_text()
+                raw = json.loads(text)
+            rules = tuple(raw.get("rules", ()))
+            unknown = [r.get("operation") for r in rules if r.get("operation") not in OPERATIONS]
+            if unknown:
+                raise ValueError(f"it names unknown operations {unknown}; known: {', '.join(OPERATIONS)}")
+            if not all(isinstance(r.get("match"), dict) for r in rules):
+                raise ValueError("every rule needs a `match` object")
+            return cls(rules, dict(raw.get("fields", {})), dict(raw.get("defaults", {})))
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise MappingInvalid(f"the ticket mapping in settings is unusable: {exc}") from exc
 
     def operation(self, payload: dict) -> str | None:
         for rule in self.rules:
@@ -67,6 +80,8 @@ class Mapping:
         values = {k: v for k, v in values.items() if v is not None}
         if kind == "allocate_host":
             values["flavor"] = {k: _number(values.pop(k)) for k in FLAVOR}
+            if "names" in values:
+                values["names"] = _names(values["names"])
         return values
 
     def _value(self, name: str, payload: dict) -> Any:
@@ -84,6 +99,13 @@ def lookup(payload: Any, path: str) -> Any:
     if isinstance(node, dict):
         return next((node[k] for k in ("display_value", "value", "name") if node.get(k) not in (None, "")), None)
     return node
+
+
+def _names(value: Any) -> Any:
+    """A text field of names becomes their list; anything else is left for validation."""
+    if isinstance(value, str):
+        return [n for n in value.replace(",", " ").split() if n]
+    return value
 
 
 def _text(value: Any) -> str | None:

@@ -19,7 +19,7 @@ DEFAULT_MAPPING = {
     ],
     "fields": {"name": "variables.host_name", "env": "variables.environment", "image": "variables.image",
                "vcpus": "variables.vcpus", "ram_mb": "variables.ram_mb", "disk_gb": "variables.disk_gb",
-               "project": "variables.project", "requester": "opened_by"},
+               "project": "variables.project", "names": "variables.business_names", "requester": "opened_by"},
     "defaults": {},
 }
 

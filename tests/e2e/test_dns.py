@@ -44,11 +44,13 @@ def business(settings, label: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def host(api):
-    accepted = api.allocate(unique_name("e2e-dns"))
+def host(api, settings):
+    """A host allocated with one business name (`asked_names`)."""
+    names = [business(settings, "shop")]
+    accepted = api.allocate(unique_name("e2e-dns"), names=names)
     op = api.wait(accepted["operation"]["id"])
     assert op["state"] == "succeeded", op["error"]
-    yield api.get(f"/v1/hosts/{accepted['host']['id']}").json()["host"]
+    yield {**api.get(f"/v1/hosts/{accepted['host']['id']}").json()["host"], "asked_names": names}
     api.delete(f"/v1/hosts/{accepted['host']['id']}")
 
 
@@ -72,10 +74,15 @@ def test_allocate_registers_the_host_name_and_its_ptr(settings, host):
     assert answer(settings, ptr_name(address(host)), "PTR") == [host["fqdn"]]
 
 
+def test_allocate_publishes_the_business_names_it_was_asked_for(settings, host):
+    assert answer(settings, host["asked_names"][0], "CNAME") == [host["fqdn"]]
+
+
 def test_the_host_records_are_listed_as_hostflows(api, host):
     records = api.get("/v1/dns/records", params={"host_id": host["id"]}).json()["records"]
     assert {(r["type"], r["kind"], r["state"]) for r in records} == {("A", "host", "active"),
-                                                                     ("PTR", "host", "active")}
+                                                                     ("PTR", "host", "active"),
+                                                                     ("CNAME", "business", "active")}
 
 
 def test_a_cname_is_registered_verified_and_already_done_the_second_time(api, settings, host):

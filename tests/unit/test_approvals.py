@@ -35,6 +35,12 @@ class Nodes:
 
 @pytest.fixture
 def api(tmp_path, monkeypatch):
+    return make_api(tmp_path, monkeypatch)
+
+
+def make_api(tmp_path, monkeypatch):
+    """An app whose policy holds prod allocations and more than 4 vCPUs, with the queue
+    and the Prefect calls replaced by recorders."""
     settings = Settings.from_env({"HOSTFLOW_STATE_DIR": str(tmp_path), "HOSTFLOW_MAX_VCPUS": "8",
                                   "HOSTFLOW_REDIS_URL": "redis://127.0.0.1:1/0", "HOSTFLOW_APPROVAL_ENVS": "prod",
                                   "HOSTFLOW_APPROVAL_MAX_VCPUS": "4", "HOSTFLOW_APPROVAL_RECLAIM_AGE_DAYS": "30",

@@ -7,7 +7,7 @@ from infra.errors import Invalid
 from infra.settings import Settings
 from tests.ticket_payloads import ALLOCATE_FIELDS, jira_issue, request_item
 from webhooks import jira, servicenow
-from webhooks.mapping import Mapping
+from webhooks.mapping import Mapping, MappingInvalid
 
 
 def default_jira() -> Mapping:
@@ -84,8 +84,21 @@ def test_the_mapping_setting_is_json_or_a_file(tmp_path):
 
 
 def test_a_mapping_naming_an_unknown_operation_is_refused():
-    with pytest.raises(ValueError, match="format_disk"):
+    with pytest.raises(MappingInvalid, match="format_disk"):
         Mapping.parse(json.dumps({"rules": [{"match": {}, "operation": "format_disk"}]}), {})
+
+
+@pytest.mark.parametrize("setting", ["{not json", "/nonexistent/mapping.json", '{"rules": [{"operation": "x"}]}'])
+def test_an_unusable_mapping_is_a_configuration_error(setting):
+    with pytest.raises(MappingInvalid, match="ticket mapping in settings is unusable") as err:
+        Mapping.parse(setting, {})
+    assert err.value.status == 503
+
+
+def test_business_names_in_a_text_field_become_a_list():
+    fields = {**ALLOCATE_FIELDS, "customfield_10017": "www.test.cloud.internal, shop.cloud.internal"}
+    ticket = jira.ticket(jira_issue(fields), "d-1", default_jira())
+    assert ticket.params["names"] == ["www.test.cloud.internal", "shop.cloud.internal"]
 
 
 def test_the_comment_goes_to_the_configured_jira_or_the_issue_s_own():

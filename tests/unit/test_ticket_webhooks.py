@@ -177,3 +177,25 @@ def test_a_ticket_source_s_secret_does_not_open_the_generic_webhook(api):
     resp = api.post("/v1/webhooks/generic", data=raw,
                     headers={"X-Hub-Signature-256": signature, "X-Hostflow-Source": "jira"})
     assert resp.status_code == 401 and resp.json["error"]["code"] == "unknown_source"
+
+
+def test_a_jira_allocation_carries_its_business_names(api):
+    fields = {**ALLOCATE_FIELDS, "customfield_10017": "WWW.test.cloud.internal. shop.cloud.internal"}
+    resp = send_jira(api, jira_issue(fields))
+    assert resp.status_code == 202, resp.json
+    op = api.svc.operations.get(resp.json["operation"]["id"])
+    assert op["params"]["names"] == ["www.test.cloud.internal", "shop.cloud.internal"]
+
+
+def test_a_business_name_outside_the_zone_is_a_422_and_records_nothing(api):
+    resp = send_jira(api, jira_issue({**ALLOCATE_FIELDS, "customfield_10017": "www.example.com"}))
+    assert resp.status_code == 422 and resp.json["error"]["code"] == "outside_managed_zones"
+    assert api.queued == []
+
+
+def test_a_broken_mapping_in_settings_is_a_clear_configuration_error(tmp_path, monkeypatch):
+    api = make_client(tmp_path, monkeypatch, HOSTFLOW_JIRA_MAPPING="{broken")
+    resp = send_jira(api, jira_issue(ALLOCATE_FIELDS))
+    assert resp.status_code == 503 and resp.json["error"]["code"] == "ticket_mapping_invalid"
+    assert "ticket mapping in settings is unusable" in resp.json["error"]["message"]
+    assert api.queued == []
