@@ -1,17 +1,19 @@
 """A slash command's text, from a chat user, to the answer the chat shows within 3 s:
-usage help, a refusal, what was read, or the acknowledgement naming the operation started."""
+usage help, a refusal, what was read, or the acknowledgement naming the operation started
+(the command itself then runs on in `api.chat_run`)."""
 from __future__ import annotations
 
 from pydantic import ValidationError
 
+from api import chat_run
 from api.chat_client import ChatClient
 from api.command_run import CommandFailed, run
 from api.commands import Command, UsageError, parse, usage_text
 from infra.errors import HostflowError
-from webhooks.chat import CHAT_VERBS, READ_VERBS, ChatUser, ephemeral
+from webhooks.chat import READ_VERBS, ChatUser, ephemeral
 
 
-def answer(svc, user: ChatUser, source: str, text: str, reply_to: dict) -> dict:
+def answer(svc, user: ChatUser, source: str, text: str, reply_to: dict | None) -> dict:
     try:
         command = parse(text)
     except UsageError as exc:
@@ -21,40 +23,29 @@ def answer(svc, user: ChatUser, source: str, text: str, reply_to: dict) -> dict:
         return ephemeral(refused)
     if command.verb == "help":
         return ephemeral(f"```\n{usage_text()}\n```")
+    if command.changes:
+        return chat_run.start(svc, user, source, text, command, reply_to)
     try:
         answers = run(ChatClient(svc, user, source, reply_to), command, wait=_no_wait)
     except (CommandFailed, HostflowError, ValidationError) as exc:
-        return ephemeral(f"`{text.strip()}` failed: {failure(exc)}")
+        return ephemeral(f"`{text.strip()}` failed: {chat_run.failure(exc)}")
     return ephemeral(show(command, answers[-1]))
 
 
-def failure(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return getattr(exc, "message", None) or str(exc)
-
-
 def refusal(user: ChatUser, command: Command) -> str | None:
-    if command.verb not in CHAT_VERBS:
-        return f"`{command.verb}` is not available from chat yet; use the hostflow CLI."
     if command.verb not in READ_VERBS and not user.may_change:
         return f"Sorry, your role ({user.role}) may only run {', '.join(sorted(READ_VERBS))}."
     return None
 
 
 def _no_wait(op_id: str) -> dict:
-    raise CommandFailed("a command that waits on one operation before the next is not available from chat yet")
+    raise CommandFailed("a read does not wait on operations")
 
 
 def show(command: Command, answer: dict) -> str:
     if command.verb == "hosts":
         return show_hosts(answer["hosts"])
-    op = answer["operation"]
-    if command.verb == "status":
-        return show_operation(op)
-    return (f"Started {op['kind']} `{op['id']}` ({op['state']}). "
-            "I will post the result here when it ends.")
+    return show_operation(answer["operation"])
 
 
 def show_hosts(hosts: list[dict]) -> str:

@@ -1,5 +1,6 @@
 """Chat-ops webhooks: Slack and Mattermost slash commands (form-encoded), answered
-with an ephemeral message; an operation's end is posted to the command's response_url."""
+with an ephemeral message; an operation's progress and end are posted to the command's
+response_url, which must name one of the allowed chat hosts (else 400, nothing starts)."""
 from __future__ import annotations
 
 from urllib.parse import parse_qsl
@@ -9,7 +10,7 @@ from flask import Blueprint, jsonify, request
 from api.auth import services
 from api.chat_commands import answer
 from webhooks import mattermost, slack
-from webhooks.chat import chat_user, refusal
+from webhooks.chat import chat_user, check_response_url, expires_at, refusal
 
 bp = Blueprint("chat", __name__)
 
@@ -36,12 +37,13 @@ def mattermost_command():
 
 
 def _command(svc, platform: str, form: dict[str, str]):
+    check_response_url(form.get("response_url"), svc.settings)
     user_id = form.get("user_id", "")
     user = chat_user(svc.settings, platform, user_id, form.get("user_name", ""))
     if user is None:
         return jsonify(refusal(platform, user_id or "unknown")), 200
     reply_to = {"target": platform, "response_url": form.get("response_url"), "channel": form.get("channel_id"),
-                "user": user.key}
+                "user": user.key, "expires_at": expires_at(svc.settings)}
     if not reply_to["response_url"]:
         reply_to = None  # nowhere to report the end to
     return jsonify(answer(svc, user, platform, form.get("text", ""), reply_to)), 200

@@ -30,6 +30,7 @@ class Settings:
     database_url: str = ""
     redis_url: str = "redis://127.0.0.1:6390/0"
     prefect_api_url: str = "http://127.0.0.1:4200/api"
+    prefect_ui_url: str = ""  # flow run links on the dashboard; "": prefect_api_url without /api
     libvirt_uri: str = "qemu:///system"
     libvirt_log_dir: Path | None = Path("/var/log/libvirt/qemu")
     virt_type: str = "kvm"
@@ -83,6 +84,7 @@ class Settings:
     exports_dir: Path | None = None  # NFS export rules, one file per host; None: <state_dir>/exports.d
     exports_reload_command: str = ""  # run after an export file changes (e.g. "exportfs -ra"); "": none
     nfs_server: str = ""  # the NFS server's address on the share network, as guests mount it
+    ui_session_secret: str = ""  # signs the dashboard's cookie; "": <state_dir>/ui-session-secret
     api_url: str = "http://127.0.0.1:8770"  # the API as people reach it: links in ticket reports
     jira_url: str = ""  # Jira's base URL for comments; "": the one in the issue's own `self`
     jira_user: str = ""  # basic auth user:api-token for Jira's REST API
@@ -96,6 +98,10 @@ class Settings:
     chat_users: str = ""  # JSON {"slack:<user_id>": {"role": "operator", "projects": ["default"]}, ...}
     slack_signing_secret: str = ""  # the Slack app's signing secret (v0 signatures)
     mattermost_token: str = ""  # the Mattermost slash command's token
+    chat_response_hosts: str = "hooks.slack.com,127.0.0.1,localhost"  # hosts a response_url may name
+    chat_response_ttl_s: int = 1800  # a response_url takes posts this long after the command (Slack: 30 min)
+    chat_progress_posts: int = 3  # progress posts per chat command at most (Slack takes 5 per response_url)
+    chat_progress_interval_s: float = 5.0  # at least this long between two progress posts
     approval_envs: str = ""  # comma-separated environments whose allocations wait for approval, e.g. "prod"
     approval_max_vcpus: int = 0  # an allocation or resize above this many vCPUs waits for approval; 0: none
     approval_reclaim_age_days: float = 0  # reclaiming a host older than this waits for approval; 0: none

@@ -104,7 +104,9 @@ state_secret HOSTFLOW_SLACK_SIGNING_SECRET slack-signing-secret
 state_secret HOSTFLOW_MATTERMOST_TOKEN mattermost-token
 state_secret HOSTFLOW_UI_SESSION_SECRET ui-session-secret
 # Chat users -> role and projects; the default links the tests' users (tests/e2e/test_chat.py).
-export HOSTFLOW_CHAT_USERS="${HOSTFLOW_CHAT_USERS:-{\"slack:UE2EOPS\": {\"role\": \"operator\", \"projects\": [\"default\"]}, \"mattermost:e2e-ops\": {\"role\": \"operator\", \"projects\": [\"default\"]}}}"
+# (the default is a variable: a literal `}` inside ${VAR:-...} would end the expansion there)
+CHAT_USERS_DEFAULT='{"slack:UE2EOPS": {"role": "operator", "projects": ["default"]}, "mattermost:e2e-ops": {"role": "operator", "projects": ["default"]}}'
+export HOSTFLOW_CHAT_USERS="${HOSTFLOW_CHAT_USERS:-$CHAT_USERS_DEFAULT}"
 BIND_DIR="$HOSTFLOW_STATE_DIR/bind"
 DNS_SECRET_FILE="$BIND_DIR/hostflow.tsig" # made once by scripts/bind_config.py
 HOSTFLOW_DNS_TSIG_SECRET="" # the stack's named has its own key: the file's secret wins

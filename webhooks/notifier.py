@@ -31,11 +31,17 @@ def record_end(store: NotificationStore, op: dict, settings) -> dict | None:
 
 
 def deliver(store: NotificationStore, notification_id: str, settings, send, now: datetime | None = None) -> str:
-    """One attempt: `sent`, `failed` (tried again later), or `skipped` (sent, or not due)."""
+    """One attempt: `sent`, `failed` (tried again later), `dropped` (its chat response_url
+    has expired: never sent), or `skipped` (sent, or not due)."""
     now = now or utcnow()
     note = store.claim(notification_id, now, lease_s=settings.notify_timeout + 60)
     if note is None:
         return "skipped"
+    reason = _expired(store, note, now)
+    if reason:
+        log.info("report %s of operation %s dropped: %s", notification_id, note["operation_id"], reason)
+        store.dropped(notification_id, reason)
+        return "dropped"
     _, auth = TARGETS[note["target"]]
     try:
         send(note["method"], note["url"], note["payload"], auth(settings), settings.notify_timeout)
@@ -47,6 +53,14 @@ def deliver(store: NotificationStore, notification_id: str, settings, send, now:
         return "failed"
     store.sent(notification_id, now)
     return "sent"
+
+
+def _expired(store: NotificationStore, note: dict, now: datetime) -> str | None:
+    if note["target"] not in chat.CHAT_TARGETS:
+        return None
+    from infra.db.operations import OperationStore
+
+    return chat.expired(OperationStore(store.db).get(note["operation_id"])["reply_to"], now)
 
 
 def deliver_due(store: NotificationStore, settings, send, now: datetime | None = None) -> dict[str, str]:

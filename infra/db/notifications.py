@@ -8,6 +8,8 @@ from sqlalchemy import select, update
 from infra.db.engine import Database
 from infra.db.models import Notification, iso, utcnow
 
+FINAL = ("sent", "dropped")  # never tried again
+
 
 class NotificationStore:
     def __init__(self, db: Database):
@@ -31,7 +33,7 @@ class NotificationStore:
         send it. None: sent, or not due."""
         with self.db.session() as s:
             taken = s.execute(update(Notification).where(
-                Notification.id == notification_id, Notification.state != "sent",
+                Notification.id == notification_id, Notification.state.not_in(FINAL),
                 Notification.next_attempt_at <= now).values(
                 attempts=Notification.attempts + 1, next_attempt_at=now + timedelta(seconds=lease_s)))
             return view(s.get(Notification, notification_id)) if taken.rowcount == 1 else None
@@ -39,13 +41,19 @@ class NotificationStore:
     def due(self, now: datetime, limit: int = 50) -> list[str]:
         with self.db.session() as s:
             return list(s.scalars(select(Notification.id).where(
-                Notification.state != "sent", Notification.next_attempt_at <= now)
+                Notification.state.not_in(FINAL), Notification.next_attempt_at <= now)
                 .order_by(Notification.next_attempt_at).limit(limit)))
 
     def sent(self, notification_id: str, now: datetime) -> None:
         with self.db.session() as s:
             s.execute(update(Notification).where(Notification.id == notification_id).values(
                 state="sent", sent_at=now, last_error=None))
+
+    def dropped(self, notification_id: str, reason: str) -> None:
+        """Not sent, and never to be: the receiver would no longer take it."""
+        with self.db.session() as s:
+            s.execute(update(Notification).where(Notification.id == notification_id).values(
+                state="dropped", last_error=reason))
 
     def failed(self, notification_id: str, error: str, retry_at: datetime) -> None:
         with self.db.session() as s:

@@ -1,6 +1,7 @@
 """Chat-ops against the running stack: Slack and Mattermost slash commands, answered
-at once, with the operation's end posted to the command's response_url (a loopback
-stand-in). A flavor no node can hold ends the allocation `failed` without booting a guest."""
+at once, with the operation's progress and end posted to the command's response_url (a
+loopback stand-in). A flavor no node can hold ends the allocation `failed` without booting a
+guest; `attach <host> 1g` on a real guest creates the volume, then attaches it."""
 import os
 import time
 import uuid
@@ -43,6 +44,11 @@ def send_slack(api, body: bytes, stamp: int | None = None) -> requests.Response:
         slack.TIMESTAMP_HEADER: stamp, slack.SIGNATURE_HEADER: signed})
 
 
+def is_result(posted: dict) -> bool:
+    """The end of an operation is posted in the channel; its progress only to the user."""
+    return posted["body"]["response_type"] == "in_channel"
+
+
 def test_a_slack_allocate_is_acknowledged_at_once_and_its_result_posted_to_the_response_url(api, chat):
     reply = f"{chat.url}/response/{uuid.uuid4().hex}"
     started = time.monotonic()
@@ -53,8 +59,7 @@ def test_a_slack_allocate_is_acknowledged_at_once_and_its_result_posted_to_the_r
     op = api.wait(op_id)
     assert (op["source"], op["state"], op["error"]["code"]) == ("slack", "failed", "no_capacity")
     assert op["requester"] == f"mia (slack:{SLACK_USER})" and op["reply_to"]["response_url"] == reply
-    posted = chat.wait_for(lambda r: r["path"] == reply.removeprefix(chat.url))
-    assert posted["body"]["response_type"] == "in_channel"
+    posted = chat.wait_for(lambda r: r["path"] == reply.removeprefix(chat.url) and is_result(r))
     assert "no_capacity" in posted["body"]["text"] and f"/v1/operations/{op_id}" in posted["body"]["text"]
 
 
@@ -85,3 +90,30 @@ def test_mattermost_hosts_with_its_token_and_a_wrong_token_is_401(api, chat):
     wrong = requests.post(url, data=command("hosts", MATTERMOST_USER, "x", token="nope"), timeout=30,
                           headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert (wrong.status_code, wrong.json()["error"]["code"]) == (401, "bad_token")
+
+
+def test_a_slack_allocate_then_attach_of_a_new_volume_on_a_real_guest_posts_progress_and_each_result(api, chat):
+    name, reply = unique_name("e2e"), f"{chat.url}/response/{uuid.uuid4().hex}"
+    ack = send_slack(api, command(f"allocate {name} 1c256m", SLACK_USER, reply))
+    allocate = api.wait(ack.json()["text"].split("`")[1])
+    host_id = allocate["host_id"]
+    try:
+        assert allocate["state"] == "succeeded", allocate["error"]
+        progress = [r["body"]["text"] for r in chat.received if not is_result(r)]
+        assert progress and all(text.startswith(f"allocate_host `{allocate['id']}` is running:") for text in progress)
+        assert len(progress) <= 3  # bounded: Slack takes 5 posts per response_url
+        ack = send_slack(api, command(f"attach {name} 1g", SLACK_USER, reply))
+        assert ack.status_code == 200 and "Started create_volume" in ack.json()["text"], ack.text
+        create = api.wait(ack.json()["text"].split("`")[1], timeout=60)
+        assert (create["state"], create["source"], create["reply_to"]["response_url"]) == ("succeeded", "slack", reply)
+        posted = chat.wait_for(lambda r: is_result(r) and "attach_volume succeeded" in r["body"]["text"], timeout=60)
+        volume = api.get(f"/v1/volumes/{create['volume_id']}").json()["volume"]
+        assert (volume["state"], volume["host_id"]) == ("in-use", host_id)
+        results = [r["body"]["text"] for r in chat.received if is_result(r)]
+        assert sorted(text.split(".")[0] for text in results) == [
+            "Allocation succeeded", "attach_volume succeeded", "create_volume succeeded"]
+        assert "/v1/operations/" in posted["body"]["text"]
+    finally:
+        resp = api.delete(f"/v1/hosts/{host_id}?delete_volumes=true")
+        if resp.status_code == 202:
+            api.wait(resp.json()["operation"]["id"], timeout=120)

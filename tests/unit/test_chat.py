@@ -112,9 +112,10 @@ def test_status_of_an_unknown_operation_says_so(chat):
     assert resp.json["response_type"] == "ephemeral" and "operation 0000-none not found" in resp.json["text"]
 
 
-def test_a_verb_chat_cannot_run_yet_says_so(chat):
+def test_a_change_to_a_host_nobody_has_says_so_and_starts_nothing(chat):
     resp = post_slack(chat, form("resize web1 2c4g"))
-    assert "not available from chat yet" in resp.json["text"]
+    assert resp.json == {"response_type": "ephemeral", "text": "`resize web1 2c4g` failed: no host named 'web1'"}
+    assert chat.application.extensions["hostflow"].operations.list(None, None, 10)[1] == 0
 
 
 def test_mattermost_uses_the_same_grammar_and_user_table(chat):
@@ -127,3 +128,26 @@ def test_the_result_is_posted_in_channel_to_the_response_url():
     report = response({"target": "slack", "response_url": "https://hooks.slack.com/commands/T1/2/x"}, "done", None)
     assert (report.method, report.url, report.body) == (
         "POST", "https://hooks.slack.com/commands/T1/2/x", {"response_type": "in_channel", "text": "done"})
+
+
+def test_a_slack_allocation_that_needs_approval_shows_the_channel_the_buttons(tmp_path, monkeypatch):
+    from api import approvals, submit
+    from infra import prefect_runs
+    from infra.db.images import ImageStore
+
+    settings = Settings.from_env({"HOSTFLOW_STATE_DIR": str(tmp_path), "HOSTFLOW_REDIS_URL": "redis://127.0.0.1:1/0",
+                                  "HOSTFLOW_SLACK_SIGNING_SECRET": SECRET, "HOSTFLOW_CHAT_USERS": json.dumps(USERS),
+                                  "HOSTFLOW_APPROVAL_ENVS": "prod"})
+    migrate.upgrade(settings.database_url)
+    app = create_app(settings)
+    ImageStore(app.extensions["hostflow"].operations.db).add(name="hostflow-test", disk_format="qcow2",
+                                                             status="active", os_hash_value="00", location="/x")
+    monkeypatch.setattr(submit, "enqueue_operation", lambda *a, **k: pytest.fail("queued without approval"))
+    monkeypatch.setattr(approvals.prefect_runs, "start_follower", lambda s, op_id: "run-1")
+    monkeypatch.setattr(prefect_runs, "resume", lambda *a: None)
+    resp = post_slack(app.test_client(), form("allocate web1 1c1g env=prod"))
+    assert resp.json["response_type"] == "in_channel"
+    buttons = resp.json["blocks"][1]["elements"]
+    assert [b["action_id"] for b in buttons] == ["approve", "reject"]
+    op = app.extensions["hostflow"].operations.get(buttons[0]["value"])
+    assert op["state"] == "awaiting_approval" and op["source"] == "slack"
