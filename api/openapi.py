@@ -1,6 +1,8 @@
 """The OpenAPI document, with request schemas taken from the pydantic models."""
 from __future__ import annotations
 
+import copy
+
 from api.network_schema import CreateNetwork
 from api.openapi_identity import IDENTITY_PATHS
 from api.schemas import (
@@ -52,6 +54,21 @@ def _body(schema: str) -> dict:
     return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
 
 
+def with_shared_answers(paths: dict) -> dict:
+    """Answers a shared parameter brings wherever it is used: `dry_run` the plan (200),
+    `Idempotency-Key` a 422 `idempotency_key_reused` for a key sent before with another request."""
+    paths = copy.deepcopy(paths)  # the entries are module constants
+    for item in paths.values():
+        for op in (v for k, v in item.items() if k != "parameters"):
+            params, answers = op.get("parameters", []), op["responses"]
+            if DRY_RUN in params:
+                answers.setdefault("200", _resp("plan (dry run)"))
+            if IDEMPOTENCY in params:
+                answers.setdefault("422", _resp("invalid request", ERROR))
+                answers["422"]["description"] += "; `idempotency_key_reused`: the key came with another request"
+    return paths
+
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",
@@ -77,7 +94,7 @@ def document() -> dict:
                         "AttachShare": AttachShare.model_json_schema()},
         },
         "security": [{"bearer": []}],
-        "paths": {
+        "paths": with_shared_answers({
             "/v1/hosts": {
                 "post": {"summary": "allocate a host", "parameters": [DRY_RUN, IDEMPOTENCY],
                          "requestBody": {"required": True, "content": {"application/json": {
@@ -188,7 +205,7 @@ def document() -> dict:
             **DNS_PATHS,
             **SHARE_PATHS,
             **IDENTITY_PATHS,
-        },
+        }),
     }
 
 

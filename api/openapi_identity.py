@@ -15,11 +15,13 @@ def _answer(desc: str, schema: dict | None = None) -> dict:
 
 ADMIN_ERRORS = {"401": _answer("missing, bad or revoked token", ERROR),
                 "403": _answer("not an admin token", ERROR)}
-QUERY = [{"name": n, "in": "query", "schema": {"type": "string"}, "description": d} for n, d in (
-    ("requester", "token name, Jira user, chat user"), ("source", "api, jira, servicenow, slack, mattermost, "
-                                                                  "prefect-ui"), ("kind", "operation kind"),
-    ("since", "created at or after (ISO 8601; no offset: UTC)"), ("until", "created before (ISO 8601)"),
-    ("limit", "1..1000, default 100"))]
+QUERY = [{"name": n, "in": "query", "schema": schema, "description": d} for n, schema, d in (
+    ("requester", {"type": "string"}, "token name, Jira user, chat user"),
+    ("source", {"type": "string"}, "api, jira, servicenow, slack, mattermost, prefect-ui"),
+    ("kind", {"type": "string"}, "operation kind"),
+    ("since", {"type": "string", "format": "date-time"}, "created at or after (ISO 8601; no offset: UTC)"),
+    ("until", {"type": "string", "format": "date-time"}, "created before (ISO 8601)"),
+    ("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "how many, newest first"))]
 IDENTITY_PATHS = {
     "/v1/tokens": {
         "post": {"summary": "create a token (admin); the answer's `secret` is shown this once, only its hash is kept",

@@ -1,23 +1,29 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flask import request
 
-from infra.errors import HostflowError
+from infra.errors import HostflowError, Invalid
 
 
 class MalformedJson(HostflowError):
     code, status = "malformed_json", 400
 
 
+def parse_json(raw: bytes):
+    """The JSON value of a request body; anything json.loads refuses is the client's 400:
+    bad syntax or encoding, integers past Python's digit limit, nesting past the recursion limit."""
+    try:
+        return json.loads(raw or b"")
+    except (ValueError, RecursionError) as exc:
+        raise MalformedJson(f"request body is not valid JSON: {str(exc)[:200]}") from exc
+
+
 def json_body() -> dict:
     """The request's JSON object, or a 400 that says what is wrong with it."""
-    raw = request.get_data(cache=True)
-    try:
-        body = json.loads(raw or b"")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedJson(f"request body is not valid JSON: {exc}") from exc
+    body = parse_json(request.get_data(cache=True))
     if not isinstance(body, dict):
         raise MalformedJson("request body must be a JSON object")
     return body
@@ -26,3 +32,12 @@ def json_body() -> dict:
 def optional_json_body() -> dict:
     """As json_body, but an empty body is an empty object."""
     return json_body() if request.get_data(cache=True).strip() else {}
+
+
+def query_int(name: str, default: int, low: int, high: int) -> int:
+    """An ASCII whole number from the query string, within low..high, or a 422.
+    (str.isdigit alone lets through "²", which int() refuses.)"""
+    raw = request.args.get(name, str(default))
+    if not re.fullmatch(r"[0-9]{1,9}", raw) or not low <= int(raw) <= high:
+        raise Invalid(f"{name}: must be a whole number between {low} and {high}")
+    return int(raw)

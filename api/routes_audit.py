@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, jsonify, request
 
 from api.auth import require, services
+from api.request_body import query_int
 from infra.db.audit import AuditFilter, AuditLog
 from infra.errors import Invalid
 
@@ -25,14 +26,10 @@ def _moment(name: str) -> datetime | None:
     except ValueError as exc:
         raise Invalid(f"{name}: not an ISO 8601 date-time: {raw!r}") from exc
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def _limit() -> int:
-    raw = request.args.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise Invalid(f"limit: must be a whole number between 1 and {MAX_LIMIT}")
-    return int(raw)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00: before year 1 in UTC
+        raise Invalid(f"{name}: out of range in UTC: {raw!r}") from exc
 
 
 def _filter() -> AuditFilter:
@@ -41,7 +38,7 @@ def _filter() -> AuditFilter:
         raise Invalid(f"unknown filter {unknown[0]!r}", code="unknown_filter", details={"allowed": sorted(FILTERS)})
     return AuditFilter(requester=request.args.get("requester"), source=request.args.get("source"),
                        kind=request.args.get("kind"), since=_moment("since"), until=_moment("until"),
-                       limit=_limit())
+                       limit=query_int("limit", 100, 1, MAX_LIMIT))
 
 
 @bp.get("/v1/audit")

@@ -5,7 +5,7 @@ from flask import Blueprint, g, jsonify, request
 from api.approvals import NotAnApprover, decide, may_approve
 from api.auth import require, services
 from api.cancel import cancel
-from api.request_body import optional_json_body
+from api.request_body import optional_json_body, query_int
 from api.scoping import visible_projects
 from api.submit import retry
 from api.views import operation_full, operation_ref
@@ -18,10 +18,7 @@ MAX_LIST = 500
 
 
 def _limit() -> int:
-    raw = request.args.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST:
-        raise Invalid(f"limit: must be a whole number between 1 and {MAX_LIST}")
-    return int(raw)
+    return query_int("limit", 50, 1, MAX_LIST)
 
 
 @bp.get("/v1/operations")

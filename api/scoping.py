@@ -98,7 +98,7 @@ def _body() -> dict:
     """The JSON object sent, or {} (a malformed body is the route's 400 to give)."""
     try:
         body = json.loads(request.get_data(cache=True) or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than json.loads follows
         return {}
     return body if isinstance(body, dict) else {}
 

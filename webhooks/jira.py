@@ -48,10 +48,11 @@ def ticket(payload: dict, delivery_id: str | None, rules: Mapping) -> Ticket | N
 def moved_to(payload: dict) -> str | None:
     """The status the issue moved to: from the changelog (Jira Cloud and Server), a
     workflow post-function's transition, or, for a new issue, its status."""
-    for item in (payload.get("changelog") or {}).get("items") or []:
-        if item.get("field") == "status":
+    items = _obj(payload.get("changelog")).get("items")
+    for item in items if isinstance(items, list) else []:
+        if _obj(item).get("field") == "status":
             return item.get("toString")
-    transition = payload.get("transition") or {}
+    transition = _obj(payload.get("transition"))
     if transition:
         return transition.get("to_status") or transition.get("transitionName")
     if payload.get("webhookEvent") == "jira:issue_created":
@@ -59,14 +60,21 @@ def moved_to(payload: dict) -> str | None:
     return None
 
 
+def _obj(value) -> dict:
+    """A part of the payload that should be an object; anything else counts as absent."""
+    return value if isinstance(value, dict) else {}
+
+
 def requester(user: dict) -> str:
+    user = _obj(user)
     ident = user.get("accountId") or user.get("name") or user.get("key") or "unknown"
     return f"{user['displayName']} ({ident})" if user.get("displayName") else ident
 
 
 def base_url(issue_self: str | None) -> str | None:
     """https://acme.atlassian.net/rest/api/2/issue/10001 -> https://acme.atlassian.net"""
-    return issue_self.split("/rest/api/", 1)[0] if issue_self and "/rest/api/" in issue_self else None
+    ok = isinstance(issue_self, str) and "/rest/api/" in issue_self
+    return issue_self.split("/rest/api/", 1)[0] if ok else None
 
 
 def comment(reply_to: dict, text: str, settings) -> Report:

@@ -59,3 +59,8 @@ def test_every_command_names_an_endpoint_the_api_serves(api, text):
     for call in parse(text).calls:
         endpoint, _ = urls.match(fill_path(call.path, CTX), method=call.method)
         assert endpoint
+
+
+def test_a_limit_in_other_digits_is_a_422_not_a_crash(api):
+    resp = api.get("/v1/operations?limit=%C2%B2", headers={"Authorization": f"Bearer {api.admin}"})
+    assert resp.status_code == 422

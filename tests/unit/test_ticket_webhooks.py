@@ -199,3 +199,10 @@ def test_a_broken_mapping_in_settings_is_a_clear_configuration_error(tmp_path, m
     assert resp.status_code == 503 and resp.json["error"]["code"] == "ticket_mapping_invalid"
     assert "ticket mapping in settings is unusable" in resp.json["error"]["message"]
     assert api.queued == []
+
+
+@pytest.mark.parametrize("changelog", [{"items": [None]}, {"items": 5}, 5, {"items": ["status"]}])
+def test_a_malformed_changelog_is_no_transition_not_a_crash(api, changelog):
+    payload = {**jira_issue(ALLOCATE_FIELDS), "changelog": changelog, "user": "someone"}
+    resp = send_jira(api, payload)
+    assert resp.status_code == 200 and resp.json["ignored"]
