@@ -24,6 +24,7 @@ from api import (
     routes_tokens,
     routes_volumes,
     routes_webhooks,
+    ui,
 )
 from infra.bootstrap import api_services
 from infra.settings import Settings
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     blueprints = (routes_hosts, routes_operations, routes_misc, routes_volumes, routes_backups, routes_resize,
                   routes_webhooks, routes_images, routes_snapshots, routes_networks,
                   routes_dns, routes_shares, routes_tickets, routes_tokens, routes_audit, routes_chat,
-                  routes_slack_interactive)
+                  routes_slack_interactive, ui)
     for module in blueprints:
         app.register_blueprint(module.bp)
     logging.basicConfig(level=logging.INFO)

@@ -29,6 +29,7 @@ PACKAGES=(
   busybox-static e2fsprogs cpio kmod iproute2 iputils-ping genisoimage
   lvm2 util-linux
   gcc python3-dev
+  chromium  # the dashboard's browser test (Playwright drives it; no browser download)
 )
 
 log() { printf 'setup: %s\n' "$*"; }

@@ -1,0 +1,139 @@
+"""What the pages show, gathered from the stores and kept to what the identity may see."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from api.scoping import only_visible, operation_project, visible, visible_projects
+from infra import console
+from infra.db.models import Operation
+from infra.db.operations import TERMINAL
+from infra.errors import NotFound
+
+CONSOLE_LINES = 40
+
+
+def hypervisors(svc) -> list[dict]:
+    """Each node with its claimed and usable (total x allocation ratio) vCPU, RAM, disk."""
+    rows = []
+    for h in svc.hypervisors.all():
+        cap, ratios = h["capacity"], h["capacity"]["ratios"]
+        usable = {"vcpus": cap["vcpus"] * ratios["cpu"], "ram_mb": cap["ram_mb"] * ratios["ram"],
+                  "disk_gb": cap["disk_gb"] * ratios["disk"]}
+        rows.append({**h, "usable": {k: int(v) for k, v in usable.items()}})
+    return rows
+
+
+def hosts(svc, identity: dict, filters: dict | None = None) -> list[dict]:
+    rows = only_visible(identity, svc.hosts.list())
+    filters = filters or {}
+    for key in ("env", "project", "state"):
+        if filters.get(key):
+            rows = [r for r in rows if r[key] == filters[key]]
+    if filters.get("q"):
+        q = filters["q"].lower()
+        rows = [r for r in rows if q in r["name"].lower() or q in (r["fqdn"] or "").lower()
+                or any(q in str(a).lower() for a in _addresses(r))]
+    return rows
+
+
+def volumes(svc, identity: dict) -> list[dict]:
+    return only_visible(identity, svc.volumes.list())
+
+
+def attachable_volumes(svc, identity: dict, host: dict) -> list[dict]:
+    """Available volumes on the host's node, in its environment."""
+    return [v for v in volumes(svc, identity) if v["state"] == "available"
+            and v["hypervisor"] == host["hypervisor"] and v["env"] == host["env"]]
+
+
+def counts_per_env(svc, identity: dict) -> list[dict]:
+    host_counts = Counter(h["env"] for h in hosts(svc, identity))
+    volume_counts = Counter(v["env"] for v in volumes(svc, identity))
+    return [{"env": env, "hosts": host_counts[env], "volumes": volume_counts[env]}
+            for env in sorted(set(host_counts) | set(volume_counts))]
+
+
+def image_counts(svc) -> dict:
+    return dict(Counter(i["status"] for i in svc.images.list()))
+
+
+def operations(svc, identity: dict, limit: int = 100) -> list[dict]:
+    """Running first (oldest first), then the ended ones, newest first."""
+    ops, _ = svc.operations.list(limit=limit, projects=visible_projects(identity))
+    running = sorted((o for o in ops if o["state"] not in TERMINAL), key=lambda o: o["created"] or "")
+    return running + [o for o in ops if o["state"] in TERMINAL]
+
+
+def running_operations(svc, identity: dict) -> list[dict]:
+    return [o for o in operations(svc, identity) if o["state"] not in TERMINAL]
+
+
+def host_operations(svc, host_id: str) -> list[dict]:
+    with svc.operations.db.session() as s:
+        ids = s.scalars(select(Operation.id).where(Operation.host_id == host_id)
+                        .order_by(Operation.created_at.desc()).limit(50)).all()
+    return [svc.operations.get(i) for i in ids]
+
+
+def operation_visible(svc, identity: dict, op: dict) -> bool:
+    try:
+        return visible(identity, operation_project(svc, op))
+    except NotFound:
+        return False
+
+
+def dns_names(svc, host_id: str) -> list[dict]:
+    return svc.planner.control.dns_records.list(host_id, False)
+
+
+def console_tail(svc, host: dict) -> str | None:
+    """The guest's serial log, when its node's storage is readable from here (one-machine
+    stacks); None otherwise."""
+    if not host.get("hypervisor"):
+        return None
+    log = Path(svc.settings.state_dir) / "nodes" / host["hypervisor"] / "instances" / host["id"] / "console.log"
+    try:
+        return console.tail(log, CONSOLE_LINES) if log.exists() else None
+    except OSError:
+        return None
+
+
+def flow_run_url(settings, op: dict) -> str | None:
+    if not op.get("flow_run_id"):
+        return None
+    base = settings.prefect_ui_url or settings.prefect_api_url.removesuffix("/api")
+    return f"{base.rstrip('/')}/runs/flow-run/{op['flow_run_id']}"
+
+
+def _addresses(host: dict) -> list:
+    addrs = host.get("addresses") or []
+    return list(addrs.values()) if isinstance(addrs, dict) else list(addrs)
+
+
+def addresses(host: dict) -> list[str]:
+    out = []
+    for a in _addresses(host):
+        out.append(a.get("address", str(a)) if isinstance(a, dict) else str(a))
+    return out
+
+
+def age(created: str | None, now: datetime | None = None) -> str:
+    if not created:
+        return ""
+    delta = (now or datetime.now(UTC)) - datetime.fromisoformat(created)
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{max(seconds, 0)}s"
+
+
+def duration(started: str | None, finished: str | None) -> str:
+    if not started:
+        return ""
+    end = datetime.fromisoformat(finished) if finished else datetime.now(UTC)
+    return f"{(end - datetime.fromisoformat(started)).total_seconds():.1f} s"
