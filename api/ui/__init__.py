@@ -1,5 +1,13 @@
 """The operator dashboard under /ui/: server-rendered pages behind the API's own tokens."""
-from api.ui import forms, host_actions, host_requests, login, pages  # noqa: F401  (they add their routes to bp)
+from api.ui import (  # noqa: F401  (they add their routes to bp)
+    forms,
+    host_actions,
+    host_requests,
+    login,
+    operation_actions,
+    pages,
+    resize,
+)
 from api.ui.blueprint import bp
 
 __all__ = ["bp"]

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import g, render_template, request
 
+from api.approvals import may_approve
 from api.auth import services
 from api.ui import queries
-from api.ui.blueprint import bp
+from api.ui.blueprint import bp, may_write
 from infra.db.operations import TERMINAL
 
 HOST_FILTERS = ("q", "env", "project", "state")
@@ -63,17 +64,28 @@ def operations_live():
                            q=queries, terminal=TERMINAL)
 
 
-def _operation_context(op_id: str) -> dict:
+def may_cancel(op: dict) -> bool:
+    return may_write() and op["state"] not in TERMINAL and not op.get("cancel_requested")
+
+
+def may_decide(op: dict) -> bool:
+    return (may_write() and op["state"] == "awaiting_approval"
+            and may_approve(services(), g.identity["role"], g.identity["name"]))
+
+
+def _operation_context(op_id: str, errors: dict | None = None) -> dict:
     svc = services()
     op = svc.operations.get(op_id)
     host = svc.hosts.get(op["host_id"]) if op["host_id"] else None
-    return {"op": op, "host": host, "q": queries, "terminal": TERMINAL,
-            "flow_run_url": queries.flow_run_url(svc.settings, op)}
+    volume = svc.volumes.get(op["volume_id"]) if op["volume_id"] else None
+    return {"op": op, "host": host, "volume": volume, "q": queries, "terminal": TERMINAL,
+            "flow_run_url": queries.flow_run_url(svc.settings, op), "may_cancel": may_cancel(op),
+            "may_decide": may_decide(op), "errors": errors or {}}
 
 
 @bp.get("/operations/<op_id>")
-def operation(op_id: str):
-    return render_template("ui/operation.html", **_operation_context(op_id))
+def operation(op_id: str, errors: dict | None = None, status: int = 200):
+    return render_template("ui/operation.html", **_operation_context(op_id, errors)), status
 
 
 @bp.get("/operations/<op_id>/live")
@@ -88,6 +100,49 @@ def volumes():
     return render_template("ui/volumes.html", volumes=queries.volumes(svc, g.identity), hosts=hosts, q=queries)
 
 
+@bp.get("/volumes/<volume_id>")
+def volume(volume_id: str):
+    svc = services()
+    record = svc.volumes.get(volume_id)
+    host = svc.hosts.get(record["host_id"]) if record["host_id"] else None
+    return render_template("ui/volume.html", volume=record, host=host, backups=svc.backups.list(volume_id),
+                           operations=queries.volume_operations(svc, volume_id), q=queries, terminal=TERMINAL)
+
+
 @bp.get("/images")
 def images():
     return render_template("ui/images.html", images=services().images.list(), q=queries)
+
+
+@bp.get("/images/<image_id>")
+def image(image_id: str):
+    svc = services()
+    record = svc.images.by_id(image_id)
+    used_by = [h for h in queries.hosts(svc, g.identity) if h["image"] == image_id]
+    names = _image_names(svc)
+    return render_template("ui/image.html", image=record, hosts=used_by, q=queries,
+                           kernel=names.get(record["kernel_id"]), ramdisk=names.get(record["ramdisk_id"]))
+
+
+@bp.get("/backups")
+def backups():
+    svc = services()
+    volumes = {v["id"]: v for v in svc.volumes.list(include_deleted=True)}
+    return render_template("ui/backups.html", backups=queries.backups(svc, g.identity), volumes=volumes, q=queries)
+
+
+@bp.get("/networks")
+def networks():
+    return render_template("ui/networks.html", networks=services().networks.list(), q=queries)
+
+
+@bp.get("/networks/<name>")
+def network(name: str):
+    return render_template("ui/network.html", network=services().networks.get(name), q=queries)
+
+
+@bp.get("/dns")
+def dns_records():
+    svc = services()
+    hosts = {h["id"]: h for h in queries.hosts(svc, g.identity)}
+    return render_template("ui/dns.html", records=queries.dns_records(svc, g.identity), hosts=hosts)

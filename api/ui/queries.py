@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from api.scoping import only_visible, operation_project, visible, visible_projects
+from api.scoping import only_visible, operation_project, project_by_id, visible, visible_projects
+from api.submit_dns import list_records
 from infra import console
 from infra.db.models import Operation
 from infra.db.operations import TERMINAL
@@ -77,6 +78,23 @@ def host_operations(svc, host_id: str) -> list[dict]:
         ids = s.scalars(select(Operation.id).where(Operation.host_id == host_id)
                         .order_by(Operation.created_at.desc()).limit(50)).all()
     return [svc.operations.get(i) for i in ids]
+
+
+def volume_operations(svc, volume_id: str) -> list[dict]:
+    with svc.operations.db.session() as s:
+        ids = s.scalars(select(Operation.id).where(Operation.volume_id == volume_id)
+                        .order_by(Operation.created_at.desc()).limit(50)).all()
+    return [svc.operations.get(i) for i in ids]
+
+
+def backups(svc, identity: dict) -> list[dict]:
+    """Newest first; an operator's only for its projects' volumes, as the API lists them."""
+    rows = only_visible(identity, svc.backups.list(), project_by_id(svc.volumes, "volume_id"))
+    return sorted(rows, key=lambda b: b["created"] or "", reverse=True)
+
+
+def dns_records(svc, identity: dict) -> list[dict]:
+    return only_visible(identity, list_records(svc, None, False), project_by_id(svc.hosts, "host_id"))
 
 
 def operation_visible(svc, identity: dict, op: dict) -> bool:

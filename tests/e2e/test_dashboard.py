@@ -1,6 +1,7 @@
 """The dashboard in a real browser (Debian's Chromium, driven by Playwright): log in,
-allocate through the form after its dry-run plan, watch the operation finish without
-reloading, find the host in the table, reclaim it with its name typed in."""
+allocate through the form after its dry-run plan, approve it (prod allocations wait for
+approval), watch the operation finish without reloading, find the host in the table,
+reclaim it with its name typed in."""
 import os
 import re
 import uuid
@@ -73,6 +74,11 @@ def test_a_viewer_sees_the_inventory_but_no_forms(page, viewer_token):
     expect(page.get_by_role("table")).to_be_visible()
     assert page.get_by_role("link", name="Allocate a host").count() == 0
     assert page.locator("form[method=post]").count() == 1  # only "Log out"
+    for link in ("Volumes", "Images", "Backups", "DNS names", "Networks"):
+        page.get_by_role("link", name=link, exact=True).click()
+        expect(page.get_by_role("heading", name=link, exact=True)).to_be_visible()
+    page.get_by_role("link", name="vm", exact=True).click()
+    expect(page.get_by_role("heading", name="Network vm")).to_be_visible()
     page.goto(ui("hosts/new"))
     expect(page.get_by_role("heading", name="403: forbidden")).to_be_visible()
 
@@ -85,7 +91,7 @@ def test_allocate_watch_and_reclaim_through_the_forms(page, api):
 
     page.get_by_role("link", name="Allocate a host").first.click()
     page.get_by_label("Name").fill(name)
-    page.get_by_label("Environment").fill("test")
+    page.get_by_label("Environment").fill("prod")  # the stack's policy: prod allocations need approval
     page.get_by_label("Image").fill("hostflow-test")
     page.get_by_label("vCPUs").fill("1")
     page.get_by_label("RAM (MiB)").fill("256")
@@ -97,6 +103,12 @@ def test_allocate_watch_and_reclaim_through_the_forms(page, api):
     page.get_by_role("button", name="Confirm and allocate").click()
 
     expect(page).to_have_url(re.compile(r"/ui/operations/[0-9a-f-]+$"))
+    expect(page.locator("#op-state")).to_have_text("awaiting_approval")
+    expect(page.get_by_role("region", name="Approval")).to_contain_text("allocations in environment prod")
+    shot(page, "approval")
+    page.get_by_label("Note (optional)").fill("e2e dashboard")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("region", name="Approval")).to_contain_text("by admin: e2e dashboard")
     url = page.url
     expect(page.locator("#op-state")).to_have_text("succeeded", timeout=OPERATION_TIMEOUT_MS)
     assert page.url == url  # advanced by the live script, no navigation
@@ -128,7 +140,7 @@ def test_allocate_watch_and_reclaim_through_the_forms(page, api):
     assert api.get(f"/v1/hosts/{host_id}").json()["host"]["state"] == "deleted"
 
 
-def test_the_host_page_attaches_and_detaches_a_volume_and_registers_a_name(page, api, settings):
+def test_the_host_page_attaches_and_detaches_a_volume_registers_a_name_and_resizes(page, api, settings):
     host_id = api.allocate(unique_name("e2e-dashvol"))["host"]["id"]
     op = api.wait(api.get(f"/v1/hosts/{host_id}").json()["host"]["created_operation"])
     assert op["state"] == "succeeded", op["error"]
@@ -165,6 +177,18 @@ def test_the_host_page_attaches_and_detaches_a_volume_and_registers_a_name(page,
         expect(page.locator("#op-state")).to_have_text("succeeded", timeout=OPERATION_TIMEOUT_MS)
         page.get_by_role("link", name=host["name"]).click()
         expect(page.get_by_role("row", name=re.compile(re.escape(alias)))).to_contain_text(host["fqdn"])
+
+        page.get_by_label("vCPUs").fill("2")
+        page.get_by_role("button", name="Review resize…").click()
+        expect(page.get_by_role("term").filter(has_text="vCPUs")).to_be_visible()
+        expect(page.locator("dl.facts")).to_contain_text("1 → 2")
+        page.get_by_role("button", name=re.compile("Confirm: Resize")).click()
+        expect(page.locator("#op-state")).to_have_text("succeeded", timeout=OPERATION_TIMEOUT_MS)
+        page.get_by_role("link", name=host["name"]).click()
+        expect(page.get_by_role("heading", name=re.compile(host["name"]))).to_contain_text("verify_resize")
+        page.get_by_role("button", name="Confirm the resize").click()
+        expect(page.locator("#op-state")).to_have_text("succeeded", timeout=OPERATION_TIMEOUT_MS)
+        assert api.get(f"/v1/hosts/{host_id}").json()["host"]["flavor"]["vcpus"] == 2
     finally:
         reclaim(api, host_id)
         api.delete(f"/v1/volumes/{volume_id}")

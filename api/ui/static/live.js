@@ -8,6 +8,13 @@
   function poll(el) {
     var url = el.getAttribute("data-poll");
     var timer = null;
+    var last = null;  // the fragment as served: el.innerHTML is the browser's re-serialisation
+
+    // never wipe what someone is typing into a form of the live part (an approval note)
+    function typing(el) {
+      var active = document.activeElement;
+      return active !== null && el.contains(active) && active.tagName === "INPUT";
+    }
 
     function done() {
       return el.querySelector("[data-final='true']") !== null;
@@ -17,8 +24,9 @@
       fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (resp) { return resp.ok ? resp.text() : null; })
         .then(function (html) {
-          if (html !== null && html !== el.innerHTML) {
+          if (html !== null && html !== last && !typing(el)) {
             el.innerHTML = html;
+            last = html;
           }
           if (!done()) {
             timer = setTimeout(tick, PERIOD_MS);
