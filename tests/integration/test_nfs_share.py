@@ -50,7 +50,7 @@ def _listening() -> bool:
 @pytest.fixture(scope="module")
 def nfs_server(node):
     if not GANESHA:
-        pytest.fail("nfs-ganesha is not installed: scripts/setup.sh installs it (run the tests through scripts/test.sh)")
+        pytest.fail("nfs-ganesha is not installed: scripts/setup.sh installs it (run tests through scripts/test.sh)")
     node.netlink.ensure_bridge(TEST_BRIDGE)
     _remove_namespace()
     _ip("netns", "add", NS)
