@@ -55,6 +55,7 @@ def housekeeping() -> dict:
     from api.approvals import reconcile
     from api.image_upload import reap_interrupted
     from api.submit_resize import auto_confirm
+    from flows.reaper import reap_lost_runs
 
     settings = Settings.from_env()
     svc = bootstrap.api_services(settings)
@@ -62,12 +63,14 @@ def housekeeping() -> dict:
     reaped = reap_interrupted(svc, settings.upload_stale_s)
     reports = _deliver_due_reports(settings)
     approvals = reconcile(svc)
-    for label, ids in (("auto-confirmed the resize of", confirmed), ("killed interrupted uploads of", reaped),
-                       ("approval timed out for", approvals["expired"]),
+    lost = reap_lost_runs(settings, svc.redis)
+    for label, ids in (("lost its flow runner, ended failed:", lost), ("auto-confirmed the resize of", confirmed),
+                       ("killed interrupted uploads of", reaped), ("approval timed out for", approvals["expired"]),
                        ("cancelled in the Prefect UI while awaiting approval:", approvals["cancelled"])):
         if ids:
             log.info("%s %s", label, ", ".join(ids))
-    return {"ok": True, "confirmed": confirmed, "reaped": reaped, "reports": reports, "approvals": approvals}
+    return {"ok": True, "confirmed": confirmed, "reaped": reaped, "reports": reports, "approvals": approvals,
+            "lost": lost}
 
 
 def _deliver_due_reports(settings: Settings) -> dict[str, str]:

@@ -153,11 +153,31 @@ def _payload(job: Job, result: Result) -> dict:
     raise StepFailed(f"{job.id} crashed: {last[-1] if last else 'unknown error'}", code="internal_error")
 
 
+def operation_job_id(operation_id: str, attempt: int) -> str:
+    return f"op_{operation_id}_{attempt}"
+
+
+def operation_job_lost(redis: Redis, operation_id: str, attempt: int) -> bool:
+    """Whether the job running this attempt of the operation was started by a worker that
+    is gone (no fresh liveness key) or ended without recording the operation's end. No
+    job at all is not a loss: the operation runs outside the queue (a test, a script)."""
+    try:
+        job = Job.fetch(operation_job_id(operation_id, attempt), connection=redis, serializer=JSONSerializer)
+        status = job.get_status()
+    except NoSuchJobError:
+        return False
+    except RedisError as exc:
+        raise QueueError(f"redis: {exc}") from exc
+    if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+        return False
+    return status != JobStatus.STARTED or bool(job.worker_name) and not is_alive(redis, job.worker_name)
+
+
 def enqueue_operation(redis: Redis, operation_id: str, attempt: int = 0) -> None:
     """Hands an operation to a flow runner on the `flows` queue."""
     try:
         queue(redis, "flows").enqueue(
-            "infra.jobs.run_operation", args=(operation_id,), job_id=f"op_{operation_id}_{attempt}",
+            "infra.jobs.run_operation", args=(operation_id,), job_id=operation_job_id(operation_id, attempt),
             job_timeout=3600, result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL,
         )
     except RedisError as exc:
