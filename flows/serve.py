@@ -9,6 +9,7 @@ from prefect import serve
 from prefect.deployments.runner import EntrypointType
 
 from flows.deployments import DEPLOYMENTS
+from flows.deployments_storage import STORAGE_DEPLOYMENTS
 
 DEPLOYMENT_NAME = "hostflow"
 
@@ -17,7 +18,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     # by module path: a file path would put flows/ first on sys.path, where flows/dns.py hides dnspython
     serve(*(f.to_deployment(name=DEPLOYMENT_NAME, tags=["hostflow"], entrypoint_type=EntrypointType.MODULE_PATH)
-            for f in DEPLOYMENTS), limit=20)
+            for f in (*DEPLOYMENTS, *STORAGE_DEPLOYMENTS)), limit=20)
 
 
 if __name__ == "__main__":

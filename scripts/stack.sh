@@ -309,7 +309,7 @@ ready_api() { curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_API_URL/healthz"; }
 skip_deployments() { module_missing flows.serve; }
 start_deployments() { PREFECT_RUNNER_POLL_FREQUENCY=1 spawn_py deployments "$VENV/bin/python" -m flows.serve; }
 ready_deployments() {
-  curl -sf --max-time 3 "$HOSTFLOW_PREFECT_API_URL/deployments/name/detach-volume/hostflow" 2>/dev/null |
+  curl -sf --max-time 3 "$HOSTFLOW_PREFECT_API_URL/deployments/name/detach-share/hostflow" 2>/dev/null |
     grep -Eq '"paused": ?false'
 }
 
