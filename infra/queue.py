@@ -19,6 +19,7 @@ from infra.errors import HostflowError, StepFailed, WorkerLost
 
 JOB_FUNCTION = "infra.jobs.run_function"
 RESULT_TTL = 7 * 24 * 3600
+PLAN_RESULT_TTL = 60  # a dry run reads its plan at once; a week of them would fill Redis
 ALIVE_PREFIX = "hostflow:alive:"
 ALIVE_TTL = 5
 NO_WORKER_GRACE = 10
@@ -74,8 +75,9 @@ class RqDispatcher:
     def _enqueue(self, queue_name: str, job_id: str, function: str, request: dict, mode: str) -> Job:
         q = queue(self.redis, queue_name)
         try:
+            ttl = PLAN_RESULT_TTL if mode == "plan" else RESULT_TTL
             return q.enqueue(JOB_FUNCTION, args=(function, request, mode), job_id=job_id, unique=True,
-                             job_timeout=int(self.step_timeout), result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL)
+                             job_timeout=int(self.step_timeout), result_ttl=ttl, failure_ttl=ttl)
         except DuplicateJobError:
             return Job.fetch(job_id, connection=self.redis, serializer=JSONSerializer)
 
