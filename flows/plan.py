@@ -46,17 +46,25 @@ class Planner:
         return {"dry_run": True, "operation": kind, "volume": ctx["volume_id"], "steps": self._plan(steps, ctx)}
 
     def _plan(self, steps: list[Step], ctx: dict) -> list[dict]:
-        plan_id = uuid.uuid4()
+        """Control steps are planned here; each node's, all in one job on its queue."""
+        node_plans = self._node_plans([s for s in steps if s.node(ctx) != "control"], ctx) \
+            if ctx.get("hypervisor") else {}
         out = []
         for step in steps:
             if step.node(ctx) == "control":
                 plan = FUNCTIONS[step.function].plan(self.control, step.request(ctx)).to_dict()
                 out.append({"name": step.name, "node": "control", **plan})
-            elif not ctx.get("hypervisor"):
-                out.append({"name": step.name, "node": None, "action": "skipped", "detail": "no hypervisor"})
+            elif step.name in node_plans:
+                out.append({"name": step.name, "node": step.node(ctx), **node_plans[step.name]})
             else:
-                queue = step.node(ctx)
-                result = self.dispatcher.run(queue, f"plan_{plan_id}_{step.name}", step.function,
-                                             step.request(ctx), reuse=False, mode="plan")
-                out.append({"name": step.name, "node": queue, **result["plan"]})
+                out.append({"name": step.name, "node": None, "action": "skipped", "detail": "no hypervisor"})
         return out
+
+    def _node_plans(self, steps: list[Step], ctx: dict) -> dict[str, dict]:
+        plans: dict[str, dict] = {}
+        for queue in dict.fromkeys(s.node(ctx) for s in steps):
+            batch = [s for s in steps if s.node(ctx) == queue]
+            request = {"steps": [{"function": s.function, "request": s.request(ctx)} for s in batch]}
+            result = self.dispatcher.run(queue, f"plan_{uuid.uuid4()}", "plans", request, reuse=False, mode="plans")
+            plans.update(zip([s.name for s in batch], result["plans"], strict=True))
+        return plans

@@ -18,6 +18,8 @@ log = logging.getLogger("hostflow.jobs")
 
 
 def run_function(name: str, request: dict, mode: str = "do") -> dict:
+    if mode == "plans":
+        return _plans(request["steps"])
     entry = FUNCTIONS[name]
     settings = Settings.from_env()
     if entry.context == "node":
@@ -36,6 +38,19 @@ def run_function(name: str, request: dict, mode: str = "do") -> dict:
     finally:
         if entry.context == "node":
             ctx.compute.close()
+
+
+def _plans(steps: list[dict]) -> dict:
+    """A dry run's plans of several node functions, in one job and one node context: a
+    round trip through the queue costs more than most plans."""
+    ctx = bootstrap.node_context(Settings.from_env())
+    try:
+        plans = [FUNCTIONS[s["function"]].plan(ctx, s["request"]).to_dict() for s in steps]
+    except HostflowError as exc:
+        return {"ok": False, "error": exc.to_dict()}
+    finally:
+        ctx.compute.close()
+    return {"ok": True, "plans": plans}
 
 
 def progress_into(job):

@@ -75,7 +75,7 @@ class RqDispatcher:
     def _enqueue(self, queue_name: str, job_id: str, function: str, request: dict, mode: str) -> Job:
         q = queue(self.redis, queue_name)
         try:
-            ttl = PLAN_RESULT_TTL if mode == "plan" else RESULT_TTL
+            ttl = PLAN_RESULT_TTL if mode in {"plan", "plans"} else RESULT_TTL
             return q.enqueue(JOB_FUNCTION, args=(function, request, mode), job_id=job_id, unique=True,
                              job_timeout=int(self.step_timeout), result_ttl=ttl, failure_ttl=ttl)
         except DuplicateJobError:
