@@ -1,5 +1,7 @@
 """The operator dashboard under /ui/: server-rendered pages behind the API's own tokens."""
 from api.ui import (  # noqa: F401  (they add their routes to bp)
+    backups,
+    dns,
     forms,
     host_actions,
     host_requests,
@@ -7,6 +9,7 @@ from api.ui import (  # noqa: F401  (they add their routes to bp)
     operation_actions,
     pages,
     resize,
+    shares,
 )
 from api.ui.blueprint import bp
 

@@ -66,37 +66,31 @@ def _own_volume(svc, volume_id: str) -> dict | None:
 
 @bp.post("/hosts/<host_id>/attach")
 def attach(host_id: str):
-    require_write()
-    svc = services()
-    host = svc.hosts.get(host_id)
-    volume = _own_volume(svc, request.form.get("volume_id", ""))
-    if volume is None:
-        return host_page(host_id, errors={"volume_id": "choose one of the available volumes"}, status=422)
-    try:
-        if not _confirmed():
-            plan = submit_attach(svc, host_id, volume["id"], None, SOURCE, g.identity["name"], dry_run=True)
-            return _confirm_page(host, "attach", f"Attach {volume['name']} to {host['name']}", plan,
-                                 {"volume_id": volume["id"]})
-        op = submit_attach(svc, host_id, volume["id"], _key(), SOURCE, g.identity["name"])
-    except Conflict as exc:
-        return host_page(host_id, errors={"volume_id": exc.message}, status=409)
-    return _done(op)
+    return _volume_action(host_id, submit_attach, "attach", "volume_id", "Attach {volume} to {host}")
 
 
 @bp.post("/hosts/<host_id>/detach")
 def detach(host_id: str):
+    return _volume_action(host_id, submit_detach, "detach", "detach", "Detach {volume} from {host}")
+
+
+def _volume_action(host_id: str, submit, action: str, field: str, title: str):
+    """Attach or detach: the volume must be the token's (and, to detach, on this host);
+    the plan first, then the operation once confirmed."""
     require_write()
     svc = services()
     host = svc.hosts.get(host_id)
     volume = _own_volume(svc, request.form.get("volume_id", ""))
-    if volume is None or volume["host_id"] != host_id:
-        return host_page(host_id, errors={"detach": "that volume is not attached to this host"}, status=422)
+    if volume is None or (action == "detach" and volume["host_id"] != host_id):
+        problem = "choose one of the available volumes" if action == "attach" else \
+            "that volume is not attached to this host"
+        return host_page(host_id, errors={field: problem}, status=422)
     try:
         if not _confirmed():
-            plan = submit_detach(svc, host_id, volume["id"], None, SOURCE, g.identity["name"], dry_run=True)
-            return _confirm_page(host, "detach", f"Detach {volume['name']} from {host['name']}", plan,
+            plan = submit(svc, host_id, volume["id"], None, SOURCE, g.identity["name"], dry_run=True)
+            return _confirm_page(host, action, title.format(volume=volume["name"], host=host["name"]), plan,
                                  {"volume_id": volume["id"]})
-        op = submit_detach(svc, host_id, volume["id"], _key(), SOURCE, g.identity["name"])
+        op = submit(svc, host_id, volume["id"], _key(), SOURCE, g.identity["name"])
     except Conflict as exc:
-        return host_page(host_id, errors={"detach": exc.message}, status=409)
+        return host_page(host_id, errors={field: exc.message}, status=409)
     return _done(op)

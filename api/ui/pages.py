@@ -46,6 +46,7 @@ def host(host_id: str, errors: dict | None = None, status: int = 200):
     page = render_template(
         "ui/host.html", host=record, volumes=svc.volumes.attached_to(host_id),
         attachable=queries.attachable_volumes(svc, g.identity, record),
+        shares=queries.host_shares(svc, host_id), share_options=queries.attachable_shares(svc, record),
         names=queries.dns_names(svc, host_id), operations=queries.host_operations(svc, host_id),
         console=queries.console_tail(svc, record), images=_image_names(svc), q=queries,
         errors=errors or {}, terminal=TERMINAL)

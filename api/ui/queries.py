@@ -12,6 +12,7 @@ from api.submit_dns import list_records
 from infra import console
 from infra.db.models import Operation
 from infra.db.operations import TERMINAL
+from infra.db.shares import ShareStore
 from infra.errors import NotFound
 
 CONSOLE_LINES = 40
@@ -81,10 +82,32 @@ def host_operations(svc, host_id: str) -> list[dict]:
 
 
 def volume_operations(svc, volume_id: str) -> list[dict]:
+    return _operations_where(svc, Operation.volume_id == volume_id)
+
+
+def backup_operations(svc, backup_id: str) -> list[dict]:
+    return _operations_where(svc, Operation.backup_id == backup_id)
+
+
+def _operations_where(svc, condition) -> list[dict]:
     with svc.operations.db.session() as s:
-        ids = s.scalars(select(Operation.id).where(Operation.volume_id == volume_id)
-                        .order_by(Operation.created_at.desc()).limit(50)).all()
+        ids = s.scalars(select(Operation.id).where(condition).order_by(Operation.created_at.desc()).limit(50)).all()
     return [svc.operations.get(i) for i in ids]
+
+
+def host_shares(svc, host_id: str) -> list[dict]:
+    return ShareStore(svc.hosts.db).for_host(host_id)
+
+
+def attachable_shares(svc, host: dict) -> list[dict]:
+    """The host's environment's shares it does not have yet."""
+    attached = {s["name"] for s in host_shares(svc, host["id"])}
+    return [s for s in ShareStore(svc.hosts.db).list(host["env"]) if s["name"] not in attached]
+
+
+def restore_targets(svc, identity: dict, backup: dict) -> list[dict]:
+    """Available volumes the backup fits on (restore overwrites them)."""
+    return [v for v in volumes(svc, identity) if v["state"] == "available" and v["size_gb"] >= backup["size_gb"]]
 
 
 def backups(svc, identity: dict) -> list[dict]:
@@ -95,6 +118,13 @@ def backups(svc, identity: dict) -> list[dict]:
 
 def dns_records(svc, identity: dict) -> list[dict]:
     return only_visible(identity, list_records(svc, None, False), project_by_id(svc.hosts, "host_id"))
+
+
+def dns_record(svc, identity: dict, ref: str) -> dict | None:
+    """The live record with this id, else the first at this name; None when there is none
+    the identity may see."""
+    rows = dns_records(svc, identity)
+    return next((r for r in rows if r["id"] == ref), None) or next((r for r in rows if r["fqdn"] == ref), None)
 
 
 def operation_visible(svc, identity: dict, op: dict) -> bool:

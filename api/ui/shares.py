@@ -1,0 +1,76 @@
+"""Attach and detach an environment's shares from the host page. The API has no dry run
+for these, so the confirm page shows the request; it is checked and submitted by the
+API's own submit functions."""
+from __future__ import annotations
+
+import uuid
+
+from flask import g, redirect, render_template, request, url_for
+
+from api.auth import services
+from api.submit_shares import submit_attach_share, submit_detach_share
+from api.ui.blueprint import bp, require_write
+from api.ui.pages import host as host_page
+from api.ui.queries import host_shares
+from infra.db.shares import ShareStore
+from infra.errors import Conflict, Invalid, NotFound
+
+SOURCE = "dashboard"
+ACTIONS = {
+    "attach": ("Attach share", submit_attach_share, "share"),
+    "detach": ("Detach share", submit_detach_share, "share-detach"),
+}
+
+
+def _share_request(host_id: str, action: str):
+    require_write()
+    title, submit, field = ACTIONS[action]
+    svc = services()
+    host = svc.hosts.get(host_id)
+    name = request.form.get("share", "").strip()
+    if not name:
+        return host_page(host_id, errors={field: "choose a share"}, status=422)
+    key = request.form.get("key") or None
+    try:
+        if request.form.get("action") != "confirm":
+            return _review(svc, host, action, title, name)
+        op = submit(svc, host_id, name, key, SOURCE, g.identity["name"])
+    except (Conflict, Invalid, NotFound) as exc:
+        return host_page(host_id, errors={field: exc.message}, status=422 if exc.status == 404 else exc.status)
+    return redirect(url_for("ui.operation", op_id=op["id"]), code=303)
+
+
+def _review(svc, host: dict, action: str, title: str, name: str):
+    """The confirm page, when the request would be accepted now (else the check's error)."""
+    share = _known_share(svc, name)
+    attached = {s["name"] for s in host_shares(svc, host["id"])}
+    if action == "attach" and share["env"] != host["env"]:
+        raise Invalid(f"share {name} belongs to environment {share['env']}, the host to {host['env']}",
+                      code="share_other_env")
+    if action == "attach" and name in attached:
+        raise Conflict(f"share {name} is already attached to this host", code="share_already_attached")
+    if action == "detach" and name not in attached:
+        raise Conflict(f"share {name} is not attached to this host", code="share_not_attached")
+    summary = {"Share": name, "Source": share["source"], "Mount point": share["mount_point"],
+               "Access": "read-only" if share["read_only"] else "read-write", "Host": host["name"]}
+    return render_template("ui/confirm.html", host=host, title=f"{title} {name}: {host['name']}", plan=None,
+                           summary=summary, destructive=action == "detach",
+                           form_url=url_for(f"ui.{action}_share", host_id=host["id"]),
+                           fields={"share": name, "key": str(uuid.uuid4())})
+
+
+def _known_share(svc, name: str) -> dict:
+    try:
+        return ShareStore(svc.hosts.db).get(name)
+    except NotFound as exc:
+        raise Invalid(exc.message, code="unknown_share") from exc
+
+
+@bp.post("/hosts/<host_id>/shares/attach")
+def attach_share(host_id: str):
+    return _share_request(host_id, "attach")
+
+
+@bp.post("/hosts/<host_id>/shares/detach")
+def detach_share(host_id: str):
+    return _share_request(host_id, "detach")
