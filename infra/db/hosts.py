@@ -12,27 +12,27 @@ class HostStore:
         self.db = db
 
     def get(self, host_id: str) -> dict:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             host = s.get(Host, host_id)
             if host is None:
                 raise NotFound(f"host {host_id} not found", code="host_not_found")
             return view(host)
 
     def list(self, include_deleted: bool = False) -> list[dict]:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             q = select(Host).order_by(Host.created_at)
             if not include_deleted:
                 q = q.where(Host.state != "deleted")
             return [view(h) for h in s.scalars(q)]
 
     def name_taken(self, name: str, env: str) -> bool:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return s.scalar(select(Host.id).where(Host.name == name, Host.env == env,
                                                   Host.state != "deleted").limit(1)) is not None
 
     def by_name(self, name: str, env: str) -> dict | None:
         """The live host of that name in that environment, else the last one deleted."""
-        with self.db.session() as s:
+        with self.db.reading() as s:
             hosts = s.scalars(select(Host).where(Host.name == name, Host.env == env)
                               .order_by(Host.created_at.desc())).all()
             live = [h for h in hosts if h.state != "deleted"]

@@ -16,7 +16,7 @@ class ImageStore:
     def get(self, ref: str) -> dict:
         """An image by id, or the newest active image of that name (a rebuilt image
         registers as a new record under the same name)."""
-        with self.db.session() as s:
+        with self.db.reading() as s:
             image = s.get(Image, ref)
             if image is None:
                 image = s.scalars(select(Image).where(Image.name == ref, Image.status == "active")
@@ -34,13 +34,13 @@ class ImageStore:
                               (Image.container_format, container_format)):
             if value is not None:
                 q = q.where(column == value)
-        with self.db.session() as s:
+        with self.db.reading() as s:
             images = [view(i) for i in s.scalars(q)]
         wanted = (properties or {}).items()
         return [i for i in images if all(i["properties"].get(k) == v for k, v in wanted)]
 
     def by_id(self, image_id: str) -> dict:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             image = s.get(Image, image_id)
             if image is None:
                 raise NotFound(f"image {image_id} not found", code="image_not_found")
@@ -65,18 +65,18 @@ class ImageStore:
     def in_use_by(self, image_id: str) -> list[str]:
         """Hosts not deleted whose root disk is this image, or boots with it as kernel or ramdisk."""
         booting = select(Image.id).where(or_(Image.kernel_id == image_id, Image.ramdisk_id == image_id))
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return list(s.scalars(select(Host.id).where(
                 Host.state != "deleted", or_(Host.image_id == image_id, Host.image_id.in_(booting)))))
 
     def location_shared(self, location: str, image_id: str) -> bool:
         """Content-addressed objects (register-image-dir) may back several records."""
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return s.scalar(select(Image.id).where(Image.location == location, Image.id != image_id,
                                                    Image.status != "deleted").limit(1)) is not None
 
     def find_by_hash(self, name: str, sha512: str) -> dict | None:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             image = s.scalars(select(Image).where(Image.name == name, Image.os_hash_value == sha512)
                               .order_by(Image.created_at.desc()).limit(1)).first()
             return view(image) if image else None

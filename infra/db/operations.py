@@ -66,43 +66,43 @@ class OperationStore:
         return existing
 
     def by_key(self, key: str) -> dict | None:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             op = s.scalar(select(Operation).where(Operation.idempotency_key == key))
             return self._full(s, op) if op else None
 
     def get(self, op_id: str) -> dict:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             op = s.get(Operation, op_id)
             if op is None:
                 raise NotFound(f"operation {op_id} not found")
             return self._full(s, op)
 
     def latest_for_host(self, host_id: str, kind: str) -> dict | None:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             op = s.scalar(select(Operation).where(Operation.host_id == host_id, Operation.kind == kind)
                           .order_by(Operation.created_at.desc()).limit(1))
             return self._full(s, op) if op else None
 
     def latest_for_volume(self, volume_id: str, kind: str) -> dict | None:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             op = s.scalar(select(Operation).where(Operation.volume_id == volume_id, Operation.kind == kind)
                           .order_by(Operation.created_at.desc()).limit(1))
             return self._full(s, op) if op else None
 
     def latest_for_backup(self, backup_id: str, kind: str) -> dict | None:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             op = s.scalar(select(Operation).where(Operation.backup_id == backup_id, Operation.kind == kind)
                           .order_by(Operation.created_at.desc()).limit(1))
             return self._full(s, op) if op else None
 
     def active_for_volume(self, volume_id: str) -> dict | None:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             op = s.scalar(select(Operation).where(Operation.volume_id == volume_id,
                                                   Operation.state.not_in(TERMINAL)).limit(1))
             return self._full(s, op) if op else None
 
     def active_for_host(self, host_id: str) -> dict | None:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             op = s.scalar(select(Operation).where(Operation.host_id == host_id,
                                                   Operation.state.not_in(TERMINAL)).limit(1))
             return self._full(s, op) if op else None
@@ -135,19 +135,19 @@ class OperationStore:
 
     def cancel_requested(self, op_id: str) -> str | None:
         """Who asked to cancel the operation, if anyone has."""
-        with self.db.session() as s:
+        with self.db.reading() as s:
             row = s.execute(select(Operation.cancel_requested_at, Operation.cancel_requested_by)
                             .where(Operation.id == op_id)).first()
             return (row[1] or "someone") if row and row[0] else None
 
     def awaiting_approval_past(self, deadline: datetime) -> list[str]:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return list(s.scalars(select(Operation.id).where(Operation.state == "awaiting_approval",
                                                              Operation.approval_deadline < deadline)))
 
     def followed_since(self, since: datetime) -> list[dict]:
         """Operations created since then that a Prefect deployment run follows."""
-        with self.db.session() as s:
+        with self.db.reading() as s:
             rows = s.scalars(select(Operation).where(Operation.deployment_run_id.is_not(None),
                                                      Operation.created_at >= since))
             return [_summary(op) for op in rows]
@@ -192,20 +192,20 @@ class OperationStore:
 
     def done_outcomes(self, op_id: str) -> dict[str, dict]:
         """Outcomes of the steps journalled as done (direction "do", succeeded)."""
-        with self.db.session() as s:
+        with self.db.reading() as s:
             rows = s.scalars(select(OperationStep).where(
                 OperationStep.operation_id == op_id, OperationStep.direction == "do",
                 OperationStep.state == "succeeded"))
             return {r.name: r.outcome or {} for r in rows}
 
     def step_state(self, op_id: str, name: str, direction: str) -> str | None:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return s.scalar(select(OperationStep.state).where(
                 OperationStep.operation_id == op_id, OperationStep.name == name,
                 OperationStep.direction == direction))
 
     def steps(self, op_id: str) -> list[dict]:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return [_step_view(r) for r in s.scalars(
                 select(OperationStep).where(OperationStep.operation_id == op_id).order_by(OperationStep.id))]
 
@@ -218,7 +218,7 @@ class OperationStore:
             where.append(Operation.state == state)
         if kind:
             where.append(Operation.kind == kind)
-        with self.db.session() as s:
+        with self.db.reading() as s:
             total = s.scalar(select(func.count()).select_from(Operation).where(*where))
             rows = s.scalars(select(Operation).where(*where).order_by(Operation.created_at.desc()).limit(limit))
             return [_summary(op) for op in rows], total

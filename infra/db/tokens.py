@@ -38,7 +38,7 @@ class TokenStore:
 
     def lookup(self, token: str) -> dict | None:
         """The identity of a live token; None for an unknown or revoked one."""
-        with self.db.session() as s:
+        with self.db.reading() as s:
             row = s.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token),
                                                   ApiToken.revoked_at.is_(None)))
             if row is None:
@@ -46,7 +46,7 @@ class TokenStore:
             return {"id": row.id, "name": row.name, "role": row.role, "projects": row.projects}
 
     def list(self) -> list[dict]:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return [view(r) for r in s.scalars(select(ApiToken).order_by(ApiToken.created_at))]
 
     def revoke(self, token_id: str) -> dict:
