@@ -1,7 +1,7 @@
 """API latency for a request that is validated, recorded and queued, nothing booted.
 
 `python -m bench.api_enqueue [--rates 50,100,200,300] [--seconds 5]` (stack up, openrc
-sourced): starts an API of its own (the same `api.app:create_app()` under gunicorn -w 2,
+sourced): starts an API of its own (the same `api.app:create_app()` under gunicorn -w 2 --threads 8,
 as scripts/stack.sh runs it) on a free loopback port, with a fresh SQLite database in a
 temporary state dir and its queue on a Redis database no worker reads (the stack's
 Redis, database 13). `POST /v1/hosts` there runs the whole API path of an allocation:
@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", default="50,100,200,300")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--workers", default="-w 2 --threads 8",
+                        help="gunicorn's worker options (the stack's by default)")
     args = parser.parse_args(argv)
     rates = [int(r) for r in args.rates.split(",")]
     with tempfile.TemporaryDirectory(prefix="hostflow-bench-") as state_dir:
@@ -82,13 +84,14 @@ def main(argv: list[str] | None = None) -> int:
         flush(env)
         token = prepare(env)
         url = f"http://127.0.0.1:{free_port()}"
-        server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b",
+        server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), *args.workers.split(), "-b",
                                    url.removeprefix("http://"), "api.app:create_app()"], env=env, cwd=REPO,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_healthy(url)
             time.sleep(1)
-            print(f"rates {rates}/s, {args.seconds:g} s each, against an isolated API at {url}", flush=True)
+            print(f"rates {rates}/s, {args.seconds:g} s each, against an isolated API at {url} "
+                  f"(gunicorn {args.workers})", flush=True)
             report_rates(rate_ladder(url, calls(token), rates, args.seconds, grace=10.0), rates)
         finally:
             server.terminate()

@@ -297,8 +297,10 @@ ready_named() {
 
 skip_api() { module_missing api.app; }
 start_api() {
-  # --timeout: an image upload (PUT /v1/images/{id}/file) holds its sync worker while it streams
-  spawn_py api "$VENV/bin/gunicorn" -w 2 --timeout 900 -b "$API_HOST:$API_PORT" --access-logfile - \
+  # --threads: a request waiting on I/O (a dry run's plan job, an image upload streaming,
+  # a commit) no longer holds a whole worker process; --timeout: an upload's thread streams
+  # for as long as it takes
+  spawn_py api "$VENV/bin/gunicorn" -w 2 --threads 8 --timeout 900 -b "$API_HOST:$API_PORT" --access-logfile - \
     'api.app:create_app()'
 }
 ready_api() { curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_API_URL/healthz"; }
