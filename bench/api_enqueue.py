@@ -1,7 +1,7 @@
 """API latency for a request that is validated, recorded and queued, nothing booted.
 
 `python -m bench.api_enqueue [--rates 50,100,200,300] [--seconds 5]` (stack up, openrc
-sourced): starts an API of its own (the same `api.app:create_app()` under gunicorn -w 2 --threads 8,
+sourced): starts an API of its own (the same `api.app:create_app()` under gunicorn -w 2 --threads 8 --keep-alive 0,
 as scripts/stack.sh runs it) on a free loopback port, with a fresh SQLite database in a
 temporary state dir and its queue on a Redis database no worker reads (the stack's
 Redis, database 13). `POST /v1/hosts` there runs the whole API path of an allocation:
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", default="50,100,200,300")
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--workers", default="-w 2 --threads 8",
+    parser.add_argument("--workers", default="-w 2 --threads 8 --keep-alive 0",
                         help="gunicorn's worker options (the stack's by default)")
     args = parser.parse_args(argv)
     rates = [int(r) for r in args.rates.split(",")]

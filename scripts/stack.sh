@@ -299,8 +299,10 @@ skip_api() { module_missing api.app; }
 start_api() {
   # --threads: a request waiting on I/O (a dry run's plan job, an image upload streaming,
   # a commit) no longer holds a whole worker process; --timeout: an upload's thread streams
-  # for as long as it takes
-  spawn_py api "$VENV/bin/gunicorn" -w 2 --threads 8 --timeout 900 -b "$API_HOST:$API_PORT" --access-logfile - \
+  # for as long as it takes; --keep-alive 0: each answer closes its connection, as the sync
+  # workers did (a kept-alive connection the server times out just as a client reuses it
+  # fails that client's request with RemoteDisconnected)
+  spawn_py api "$VENV/bin/gunicorn" -w 2 --threads 8 --keep-alive 0 --timeout 900 -b "$API_HOST:$API_PORT" --access-logfile - \
     'api.app:create_app()'
 }
 ready_api() { curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_API_URL/healthz"; }
