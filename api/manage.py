@@ -7,13 +7,13 @@ import os
 import sys
 from pathlib import Path
 
-from infra import bootstrap
 from infra.db import migrate
 from infra.db.images import ImageStore
 from infra.db.tokens import TokenStore
 from infra.image_inspection import ImageRejected, inspect_file
 from infra.image_source import sha512_of
 from infra.settings import Settings
+from operations import bootstrap
 
 
 def ensure_admin_token(settings: Settings, path: Path) -> None:

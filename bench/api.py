@@ -31,7 +31,7 @@ from rq.job import Job
 from rq.results import Result
 from rq.serializers import JSONSerializer
 
-from webhooks import slack
+from webhooks.chat import slack
 
 IMAGE = "hostflow-test"
 FLAVOR = {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}

@@ -22,11 +22,12 @@ import requests
 
 from functions import backups
 from functions.volumes import pool_name, visible_block
-from infra import bootstrap, console
+from infra import console
 from infra.block_io import BlockDevice
 from infra.domain_xml import domain_name
 from infra.libvirt_storage import PoolSpec
 from infra.settings import Settings
+from operations import bootstrap
 
 MIB = 1 << 20
 TARGET_RATIO = 0.8

@@ -22,10 +22,10 @@ import dns.update
 
 from functions.dns import ensure_record, remove_host_records
 from functions.node import Control
-from infra.bootstrap import dns_context
 from infra.db import migrate
 from infra.db.engine import Database
 from infra.settings import Settings
+from operations.bootstrap import dns_context
 
 ADAPTER_TARGET = 0.8  # the adapter adds only error translation to dnspython's update
 FUNCTION_TARGET = 0.25  # ensure_record: observe (ANY), claim, update, verify, settle

@@ -26,8 +26,8 @@ from pathlib import Path
 import requests
 from requests.adapters import HTTPAdapter
 
-from infra import bootstrap
 from infra.settings import Settings
+from operations import bootstrap
 
 MIB = 1 << 20
 TARGET_RATIO = 0.8

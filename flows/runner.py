@@ -6,7 +6,6 @@ import logging
 
 from flows.engine import FlowCancelled, FlowFailed, Runtime, runtime_var
 from flows.kinds import KINDS, Kind, Stores
-from infra import bootstrap
 from infra.db.backups import BackupStore
 from infra.db.hosts import HostStore
 from infra.db.images import ImageStore
@@ -15,6 +14,7 @@ from infra.db.volumes import VolumeStore
 from infra.errors import HostflowError
 from infra.queue import RqDispatcher, redis_from_url
 from infra.settings import Settings
+from operations import bootstrap
 from webhooks.notifier import report_end
 
 log = logging.getLogger("hostflow.runner")

@@ -1,6 +1,6 @@
 """What a hypervisor node's functions work with: its adapters and its paths.
 
-Built once per job by infra.bootstrap; functions only read from it."""
+Built once per job by operations.bootstrap; functions only read from it."""
 from __future__ import annotations
 
 import os

@@ -17,7 +17,7 @@ from rq.serializers import JSONSerializer
 
 from infra.errors import HostflowError, StepFailed, WorkerLost
 
-JOB_FUNCTION = "infra.jobs.run_function"
+JOB_FUNCTION = "workers.jobs.run_function"
 RESULT_TTL = 7 * 24 * 3600
 PLAN_RESULT_TTL = 60  # a dry run reads its plan at once; a week of them would fill Redis
 ALIVE_PREFIX = "hostflow:alive:"
@@ -179,7 +179,7 @@ def enqueue_operation(redis: Redis, operation_id: str, attempt: int = 0) -> None
     """Hands an operation to a flow runner on the `flows` queue."""
     try:
         queue(redis, "flows").enqueue(
-            "infra.jobs.run_operation", args=(operation_id,), job_id=operation_job_id(operation_id, attempt),
+            "workers.jobs.run_operation", args=(operation_id,), job_id=operation_job_id(operation_id, attempt),
             job_timeout=3600, result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL,
         )
     except RedisError as exc:

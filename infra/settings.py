@@ -89,7 +89,7 @@ class Settings:
     jira_url: str = ""  # Jira's base URL for comments; "": the one in the issue's own `self`
     jira_user: str = ""  # basic auth user:api-token for Jira's REST API
     jira_api_token: str = ""
-    jira_mapping: str = ""  # JSON, or a file holding it: webhooks/mapping.py; "": the built-in one
+    jira_mapping: str = ""  # JSON, or a file holding it: webhooks/tickets/mapping.py; "": the built-in one
     servicenow_url: str = ""  # the instance, e.g. https://acme.service-now.com
     servicenow_user: str = ""  # basic auth for the Table API
     servicenow_password: str = ""

@@ -10,7 +10,7 @@ bash scripts/setup.sh
 bash scripts/stack.sh up
 # shellcheck disable=SC1091
 source .hostflow/openrc
-PYTHONPATH="$REPO" .venv/bin/python -m api.cli demo
+PYTHONPATH="$REPO" .venv/bin/python -m cli.main demo
 echo
 echo "The stack is still up: e.g. 'hostflow hosts' (or .venv/bin/hostflow hosts; hostflow help)."
 echo "Stop it with: bash scripts/stack.sh down"

@@ -103,7 +103,7 @@ build_test_image() {
 install_cli() {
   local wrapper="$VENV/bin/hostflow" link="${HOSTFLOW_BIN_DIR:-/usr/local/bin}/hostflow" content
   # shellcheck disable=SC2016 # ${PYTHONPATH...} and "$@" are the wrapper's, not ours
-  content="$(printf '#!/bin/sh\n# Written by scripts/setup.sh: the hostflow CLI of %s\nPYTHONPATH="%s${PYTHONPATH:+:$PYTHONPATH}" exec "%s" -m api.cli "$@"\n' \
+  content="$(printf '#!/bin/sh\n# Written by scripts/setup.sh: the hostflow CLI of %s\nPYTHONPATH="%s${PYTHONPATH:+:$PYTHONPATH}" exec "%s" -m cli.main "$@"\n' \
     "$REPO" "$REPO" "$VENV/bin/python")"
   if [[ ! -f "$wrapper" || "$(<"$wrapper")" != "$content" ]]; then
     printf '%s\n' "$content" >"$wrapper"

@@ -307,11 +307,11 @@ start_api() {
 }
 ready_api() { curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_API_URL/healthz"; }
 
-# The Prefect deployments (flows.serve): ready once the last one it registers is
+# The Prefect deployments (workers.deployments.serve): ready once the last one it registers is
 # there and not paused (a stopped runner pauses its deployments). Runs started in
 # the UI are polled for every second and run in their own process.
-skip_deployments() { module_missing flows.serve; }
-start_deployments() { PREFECT_RUNNER_POLL_FREQUENCY=1 spawn_py deployments "$VENV/bin/python" -m flows.serve; }
+skip_deployments() { module_missing workers.deployments.serve; }
+start_deployments() { PREFECT_RUNNER_POLL_FREQUENCY=1 spawn_py deployments "$VENV/bin/python" -m workers.deployments.serve; }
 ready_deployments() {
   curl -sf --max-time 3 "$HOSTFLOW_PREFECT_API_URL/deployments/name/detach-share/hostflow" 2>/dev/null |
     grep -Eq '"paused": ?false'
@@ -319,8 +319,8 @@ ready_deployments() {
 
 # An RQ worker is ready once it has registered itself in Redis (the rq:workers
 # set; each worker's hash has its pid), i.e. after its imports (~4 s here).
-skip_worker() { module_missing infra.worker; }
-start_worker() { spawn_py "$1" "$VENV/bin/python" -m infra.worker "${@:2}"; }
+skip_worker() { module_missing workers.process; }
+start_worker() { spawn_py "$1" "$VENV/bin/python" -m workers.process "${@:2}"; }
 ready_worker() {
   local key keys=()
   mapfile -t keys < <(redis_cli --raw smembers rq:workers 2>/dev/null)

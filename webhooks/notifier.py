@@ -9,14 +9,15 @@ from datetime import datetime, timedelta
 from infra.db.models import utcnow
 from infra.db.notifications import NotificationStore
 from infra.http_report import DeliveryFailed
-from webhooks import chat, jira, servicenow
+from webhooks.chat import replies
 from webhooks.report import summary
+from webhooks.tickets import jira, servicenow
 
 log = logging.getLogger("hostflow.notifier")
-DELIVER_JOB = "infra.jobs.deliver_notification"
+DELIVER_JOB = "workers.jobs.deliver_notification"
 # target -> (the report's HTTP call, its credentials from settings)
 TARGETS = {"jira": (jira.comment, jira.auth), "servicenow": (servicenow.work_notes, servicenow.auth),
-           "slack": (chat.response, chat.auth), "mattermost": (chat.response, chat.auth)}
+           "slack": (replies.response, replies.auth), "mattermost": (replies.response, replies.auth)}
 
 
 def record_end(store: NotificationStore, op: dict, settings) -> dict | None:
@@ -56,11 +57,11 @@ def deliver(store: NotificationStore, notification_id: str, settings, send, now:
 
 
 def _expired(store: NotificationStore, note: dict, now: datetime) -> str | None:
-    if note["target"] not in chat.CHAT_TARGETS:
+    if note["target"] not in replies.CHAT_TARGETS:
         return None
     from infra.db.operations import OperationStore
 
-    return chat.expired(OperationStore(store.db).get(note["operation_id"])["reply_to"], now)
+    return replies.expired(OperationStore(store.db).get(note["operation_id"])["reply_to"], now)
 
 
 def deliver_due(store: NotificationStore, settings, send, now: datetime | None = None) -> dict[str, str]:
@@ -75,9 +76,9 @@ def backoff(attempts: int, settings) -> timedelta:
 def report_end(settings, op_id: str) -> None:
     """An operation from a ticket ended: its report is recorded, then queued for delivery.
     Should the queue fail, the housekeeping sweep finds it due and delivers it."""
-    from infra import bootstrap
     from infra.db.operations import OperationStore
     from infra.queue import queue, redis_from_url
+    from operations import bootstrap
 
     db = bootstrap.database(settings.database_url)
     note = record_end(NotificationStore(db), OperationStore(db).get(op_id), settings)

@@ -10,12 +10,12 @@ from flask import g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
 from api.auth import services
-from api.schemas import RestoreBackup
-from api.submit_backups import submit_restore
 from api.ui import queries
 from api.ui.blueprint import bp, require_write
 from infra.db.operations import TERMINAL
 from infra.errors import Conflict, Invalid, NoCapacity, NotFound
+from operations.backups import submit_restore
+from operations.requests import RestoreBackup
 
 SOURCE = "dashboard"
 FIELDS = ("volume_id", "name", "hypervisor")

@@ -8,10 +8,10 @@ import uuid
 from flask import abort, g, redirect, render_template, request, url_for
 
 from api.auth import services
-from api.submit_dns import submit_remove
 from api.ui import queries
 from api.ui.blueprint import bp, require_write
 from infra.errors import Conflict, NotFound
+from operations.dns import submit_remove
 
 SOURCE = "dashboard"
 HOST_KIND_NOTE = "a host's own name is removed when the host is reclaimed, not on its own"

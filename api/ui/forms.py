@@ -8,11 +8,11 @@ from flask import g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
 from api.auth import services
-from api.routes_hosts import validate_allocate
-from api.scoping import visible
-from api.submit import submit_allocate
+from api.routes.hosts import validate_allocate
 from api.ui.blueprint import bp, require_write
 from infra.errors import Conflict, Invalid
+from operations.hosts import submit_allocate
+from operations.scoping import visible
 
 SOURCE = "dashboard"
 ALLOCATE_FIELDS = ("name", "env", "image", "project", "vcpus", "ram_mb", "disk_gb")

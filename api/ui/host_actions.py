@@ -8,12 +8,12 @@ import uuid
 from flask import g, redirect, render_template, request, url_for
 
 from api.auth import services
-from api.scoping import visible
-from api.submit import submit_reclaim
-from api.submit_volumes import submit_attach, submit_detach
 from api.ui.blueprint import bp, require_write
 from api.ui.pages import host as host_page
 from infra.errors import Conflict, NotFound
+from operations.hosts import submit_reclaim
+from operations.scoping import visible
+from operations.volumes import submit_attach, submit_detach
 
 SOURCE = "dashboard"
 

@@ -11,12 +11,12 @@ from flask import abort, g, redirect, render_template, request, url_for
 from pydantic import BaseModel, ValidationError
 
 from api.auth import services
-from api.schemas import RebuildHost, RegisterName, SnapshotHost
-from api.submit_dns import submit_register
-from api.submit_snapshots import submit_rebuild, submit_snapshot
 from api.ui.blueprint import bp, require_write
 from api.ui.pages import host as host_page
 from infra.errors import Conflict, Invalid
+from operations.dns import submit_register
+from operations.requests import RebuildHost, RegisterName, SnapshotHost
+from operations.snapshots import submit_rebuild, submit_snapshot
 
 SOURCE = "dashboard"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
 
-from api.approvals import decide, may_approve
 from api.auth import services
-from api.cancel import cancel
 from api.ui.blueprint import bp, require_write
 from api.ui.pages import operation as operation_page
 from infra.db.operations import TERMINAL
 from infra.errors import Conflict
+from operations.approvals import decide, may_approve
+from operations.cancel import cancel
 
 NOTE_LIMIT = 1000
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import g, render_template, request
 
-from api.approvals import may_approve
 from api.auth import services
 from api.ui import queries
 from api.ui.blueprint import bp, may_write
 from infra.db.operations import TERMINAL
+from operations.approvals import may_approve
 
 HOST_FILTERS = ("q", "env", "project", "state")
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from api.scoping import only_visible, operation_project, project_by_id, visible, visible_projects
-from api.submit_dns import list_records
 from infra import console
 from infra.db.models import Operation
 from infra.db.operations import TERMINAL
 from infra.db.shares import ShareStore
 from infra.errors import NotFound
+from operations.dns import list_records
+from operations.scoping import only_visible, operation_project, project_by_id, visible, visible_projects
 
 CONSOLE_LINES = 40
 

@@ -9,11 +9,11 @@ from flask import g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
 from api.auth import services
-from api.schemas import ResizeHost, flavor_limits
-from api.submit_resize import submit_confirm, submit_resize, submit_revert
 from api.ui.blueprint import bp, require_write
 from api.ui.pages import host as host_page
 from infra.errors import Conflict, Invalid
+from operations.requests import ResizeHost, flavor_limits
+from operations.resize import submit_confirm, submit_resize, submit_revert
 
 SOURCE = "dashboard"
 FLAVOR_FIELDS = ("vcpus", "ram_mb", "disk_gb")

@@ -8,12 +8,12 @@ import uuid
 from flask import g, redirect, render_template, request, url_for
 
 from api.auth import services
-from api.submit_shares import submit_attach_share, submit_detach_share
 from api.ui.blueprint import bp, require_write
 from api.ui.pages import host as host_page
 from api.ui.queries import host_shares
 from infra.db.shares import ShareStore
 from infra.errors import Conflict, Invalid, NotFound
+from operations.shares import submit_attach_share, submit_detach_share
 
 SOURCE = "dashboard"
 ACTIONS = {

@@ -75,7 +75,7 @@ class NetworkStore:
             return view(row)
 
     def create(self, values: dict) -> dict:
-        """values: validated fields (api.network_schema); refuses a name, subnet or segment in use."""
+        """values: validated fields (operations.networks); refuses a name, subnet or segment in use."""
         values = {**values, "bridge": values.get("bridge") or bridge_name(values["name"])}
         try:
             with self.db.session() as s:

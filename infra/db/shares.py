@@ -34,7 +34,7 @@ class ShareStore:
             return view(row)
 
     def create(self, values: dict) -> dict:
-        """values: validated fields (api.schemas.CreateShare, source checked against the roots)."""
+        """values: validated fields (operations.requests.CreateShare, source checked against the roots)."""
         try:
             with self.db.session() as s:
                 if s.scalar(select(Share.id).where(Share.name == values["name"])):

@@ -22,7 +22,7 @@ from redis import Redis
 from werkzeug.serving import make_server
 
 from api.app import create_app
-from api.openapi import document
+from api.openapi.document import document
 from infra.db import migrate
 from infra.db.models import Backup, Host, Image, Operation, Share, Volume
 from infra.db.tokens import TokenStore

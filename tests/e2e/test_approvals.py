@@ -1,5 +1,5 @@
 """Approvals, cancellation and runs started from the Prefect UI, through the running stack:
-the API, the Prefect server with the deployments the stack serves (flows.serve), and
+the API, the Prefect server with the deployments the stack serves (workers.deployments.serve), and
 guests on the hypervisors. The stack's policy: allocations in env `prod` need approval."""
 import time
 import uuid

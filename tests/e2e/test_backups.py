@@ -10,7 +10,7 @@ import uuid
 import pytest
 import requests
 
-from infra.bootstrap import object_store
+from operations.bootstrap import object_store
 from tests.e2e.conftest import REPO, unique_name
 
 MIB = 1 << 20

@@ -12,7 +12,7 @@ import requests
 
 from tests.e2e.conftest import unique_name
 from tests.standins import StandIn
-from webhooks import slack
+from webhooks.chat import slack
 
 SLACK_USER, MATTERMOST_USER = "UE2EOPS", "e2e-ops"  # linked by scripts/stack.sh's HOSTFLOW_CHAT_USERS
 

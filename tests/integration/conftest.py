@@ -44,12 +44,12 @@ import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from functions.node import Node  # noqa: E402
-from infra.bootstrap import object_store  # noqa: E402
 from infra.image_source import ImageSource  # noqa: E402
 from infra.libvirt_compute import LibvirtCompute  # noqa: E402
 from infra.libvirt_storage import LibvirtStorage  # noqa: E402
 from infra.netlink import Netlink  # noqa: E402
 from infra.settings import Settings  # noqa: E402
+from operations.bootstrap import object_store  # noqa: E402
 
 TEST_STACK = "hostflow-test"
 TEST_BRIDGE = "hfbr-itest"

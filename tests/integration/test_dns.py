@@ -15,10 +15,10 @@ import pytest
 from functions.dns import ensure_record, remove_host_records, remove_record
 from functions.dns_names import ptr_name
 from functions.node import Control
-from infra.bootstrap import dns_context
 from infra.dns import DnsClient
 from infra.errors import Conflict, DnsError, DnsUnavailable
 from infra.settings import Settings
+from operations.bootstrap import dns_context
 
 
 @pytest.fixture(scope="module")

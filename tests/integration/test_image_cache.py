@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from functions import compute, disks, image_cache, images
-from infra import qemu_img, worker
+from infra import qemu_img
 from infra.errors import HostflowError
 from infra.image_source import ImageSource
 from infra.queue import JOB_FUNCTION, queue, redis_from_url
 from infra.settings import Settings
+from workers import process as worker
 
 MIB, DAY = 1 << 20, 86400
 CONVERTED = ["vmdk", "vdi", "vhd", "vhdx", "raw", "ami"]

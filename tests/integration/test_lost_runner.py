@@ -7,12 +7,12 @@ from urllib.parse import urlsplit
 import pytest
 from rq.job import JobStatus
 
-from flows.reaper import reap_lost_runs
 from flows.runner import stores
 from infra.db import migrate
 from infra.db.models import Host
 from infra.queue import mark_alive, operation_job_id, queue, redis_from_url
 from infra.settings import Settings
+from workers.reaper import reap_lost_runs
 
 REAPER_REDIS_DB = 14
 
@@ -46,7 +46,7 @@ def running(settings, key: str) -> str:
 
 
 def job(redis, op_id: str, status=None, worker: str = ""):
-    enqueued = queue(redis, "flows").enqueue("infra.jobs.run_operation", args=(op_id,),
+    enqueued = queue(redis, "flows").enqueue("workers.jobs.run_operation", args=(op_id,),
                                              job_id=operation_job_id(op_id, 0))
     if status:
         enqueued.set_status(status)

@@ -10,10 +10,10 @@ import pytest
 
 from functions import compute, disks, rebuild, snapshots
 from infra import domain_boot, qemu_img
-from infra.bootstrap import object_store
 from infra.domain_xml import domain_name
 from infra.image_source import sha512_of
 from infra.settings import Settings
+from operations.bootstrap import object_store
 from tests.integration.test_node_functions import bring_up, requests
 
 GIB = 1 << 30

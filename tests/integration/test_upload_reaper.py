@@ -8,11 +8,11 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import update
 
-from api.image_upload import reap_interrupted
-from infra.bootstrap import object_store
 from infra.db.images import ImageStore
 from infra.db.models import Image
 from infra.settings import Settings
+from operations.bootstrap import object_store
+from operations.image_upload import reap_interrupted
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def _pending(svc, image: dict) -> list:
 
 
 def test_a_stale_upload_is_killed_and_its_parts_aborted(svc, monkeypatch):
-    monkeypatch.setattr("api.image_upload.objects", lambda _svc: svc.objects)
+    monkeypatch.setattr("operations.image_upload.objects", lambda _svc: svc.objects)
     stale, fresh = _saving(svc, minutes_ago=90), _saving(svc, minutes_ago=1)
     assert reap_interrupted(svc, older_than_s=1800) == [stale["id"]]
     killed = svc.images.by_id(stale["id"])

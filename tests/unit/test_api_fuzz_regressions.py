@@ -3,7 +3,7 @@ answered 500, each now a 4xx JSON error with a stable code that changes nothing;
 the document left out."""
 import pytest
 
-from api.openapi import DRY_RUN, IDEMPOTENCY, document
+from api.openapi.document import DRY_RUN, IDEMPOTENCY, document
 from infra.db.models import Volume
 from infra.db.tokens import TokenStore
 

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from api import approvals, submit
 from api.app import create_app
 from flows.runner import run_operation
 from infra import prefect_runs
@@ -14,6 +13,8 @@ from infra.db.images import ImageStore
 from infra.db.tokens import TokenStore
 from infra.errors import StepFailed
 from infra.settings import Settings
+from operations import approvals
+from operations import hosts as submit
 from tests.unit.test_engine import OUTCOME_DATA
 from tests.unit.test_resize import add_host
 
@@ -275,7 +276,7 @@ def click(api, op_id, action="approve", user="UADMIN", secret=SLACK_SECRET, time
     import time
     from urllib.parse import urlencode
 
-    from webhooks.slack import signature
+    from webhooks.chat.slack import signature
     payload = {"type": "block_actions", "user": {"id": user, "username": user.lower()},
                "actions": [{"action_id": action, "value": op_id}], "response_url": "http://127.0.0.1:9/r"}
     body = urlencode({"payload": json.dumps(payload)}).encode()
@@ -311,7 +312,7 @@ def test_a_slack_click_badly_signed_or_stale_is_refused(slack_api, over):
 
 
 def test_the_buttons_name_the_operation():
-    from webhooks.slack_approval import approval_blocks
+    from webhooks.chat.buttons import approval_blocks
     blocks = approval_blocks({"id": "op1", "kind": "allocate_host", "approval": {"reason": "prod"}})
     assert [b["action_id"] for b in blocks[1]["elements"]] == ["approve", "reject"]
     assert {b["value"] for b in blocks[1]["elements"]} == {"op1"}

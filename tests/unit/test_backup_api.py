@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-import api.submit as submit
+import operations.hosts as submit
 from flows.runner import run_operation
 from infra.db.models import Backup, Volume
 from infra.errors import StepFailed

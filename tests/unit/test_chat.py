@@ -10,8 +10,8 @@ from api.app import create_app
 from infra.db import migrate
 from infra.errors import Unauthorized
 from infra.settings import Settings
-from webhooks import mattermost, slack
-from webhooks.chat import response
+from webhooks.chat import mattermost, slack
+from webhooks.chat.replies import response
 
 SECRET, TOKEN = "slack-secret", "mm-token"
 USERS = {"slack:UOPS": {"role": "operator", "projects": ["default"]},
@@ -131,9 +131,10 @@ def test_the_result_is_posted_in_channel_to_the_response_url():
 
 
 def test_a_slack_allocation_that_needs_approval_shows_the_channel_the_buttons(tmp_path, monkeypatch):
-    from api import approvals, submit
     from infra import prefect_runs
     from infra.db.images import ImageStore
+    from operations import approvals
+    from operations import hosts as submit
 
     settings = Settings.from_env({"HOSTFLOW_STATE_DIR": str(tmp_path), "HOSTFLOW_REDIS_URL": "redis://127.0.0.1:1/0",
                                   "HOSTFLOW_SLACK_SIGNING_SECRET": SECRET, "HOSTFLOW_CHAT_USERS": json.dumps(USERS),

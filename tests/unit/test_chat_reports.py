@@ -5,13 +5,13 @@ from datetime import timedelta
 
 import pytest
 
-from api.chat_progress import Progress
 from infra.db.models import utcnow
 from infra.db.notifications import NotificationStore
 from infra.db.operations import OperationStore
 from infra.settings import Settings
 from tests.unit.test_ticket_reports import Receiver
-from webhooks.chat import expires_at
+from webhooks.chat.progress import Progress
+from webhooks.chat.replies import expires_at
 from webhooks.notifier import deliver, deliver_due, record_end
 
 SETTINGS = Settings.from_env({})

@@ -10,19 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from api import chat_run, chat_writes
 from api.app import create_app
-from api.chat_client import ChatClient
-from api.scoping import Forbidden
 from infra.db import migrate
 from infra.db.hypervisors import HypervisorStore
 from infra.db.images import ImageStore
 from infra.db.models import Host, Operation, Volume
 from infra.settings import Settings
+from operations.scoping import Forbidden
 from tests.standins import StandIn
 from tests.unit.test_chat import SECRET, TOKEN, form, post_slack
 from tests.unit.test_dns_decide import FakeServer
-from webhooks.chat import chat_user
+from webhooks.chat import run as chat_run
+from webhooks.chat import writes as chat_writes
+from webhooks.chat.client import ChatClient
+from webhooks.chat.users import chat_user
 
 USERS = {"slack:UOPS": {"role": "operator", "projects": ["default"]},
          "slack:UVIEW": {"role": "viewer", "projects": ["default"]},
@@ -34,7 +35,7 @@ REQUESTER = "mia (slack:UOPS)"
 def queue(monkeypatch):
     """A fake queue: the operations handed to it, in order."""
     queued = []
-    monkeypatch.setattr("api.submit.enqueue_operation", lambda redis, op_id, attempt=0: queued.append(op_id))
+    monkeypatch.setattr("operations.hosts.enqueue_operation", lambda redis, op_id, attempt=0: queued.append(op_id))
     monkeypatch.setattr(chat_run, "POLL_S", 0.05)
     return queued
 

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-import api.cli as cli
-from api import cli_watch
-from api.cli_watch import LiveDisplay, LogDisplay
-from api.client import Client, read_config
+import cli.main as cli
+from cli import watch as cli_watch
+from cli.client import Client, read_config
+from cli.watch import LiveDisplay, LogDisplay
 
 WEB1 = {"id": "h-1", "name": "web1", "env": "test", "project": "default", "state": "active", "hypervisor": "hv2",
         "fqdn": "web1.test.cloud.internal", "addresses": [{"network": "vm", "address": "10.0.0.5"}],

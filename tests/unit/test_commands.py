@@ -1,7 +1,7 @@
-"""The command grammar (api.commands): what each form asks of the API, and what it refuses."""
+"""The command grammar (cli.grammar): what each form asks of the API, and what it refuses."""
 import pytest
 
-from api.commands import (
+from cli.grammar import (
     NOT_BUILT,
     Call,
     Command,

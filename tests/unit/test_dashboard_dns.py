@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-import api.submit as submit
+import operations.hosts as submit
 from infra.db.models import DnsRecord, Host
 from infra.db.tokens import TokenStore
 from tests.unit.test_dashboard_access import csrf_of, log_in

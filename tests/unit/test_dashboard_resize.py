@@ -4,7 +4,7 @@ waiting in verify_resize."""
 import pytest
 from sqlalchemy import update
 
-import api.submit as submit
+import operations.hosts as submit
 from infra.db.models import Host
 from tests.unit.test_dashboard_access import csrf_of, log_in
 from tests.unit.test_dashboard_forms import field_error

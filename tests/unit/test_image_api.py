@@ -43,7 +43,7 @@ class MemoryStore:
 @pytest.fixture
 def store(monkeypatch):
     memory = MemoryStore()
-    monkeypatch.setattr("api.image_upload.object_store", lambda settings: memory)
+    monkeypatch.setattr("operations.image_upload.object_store", lambda settings: memory)
     return memory
 
 

@@ -1,8 +1,8 @@
 """GET /v1/operations, and that every command of the grammar names an endpoint the API serves."""
 import pytest
 
-from api.command_run import fill_path
-from api.commands import parse
+from cli.grammar import parse
+from cli.runner import fill_path
 
 CTX = {"host": {"id": "h1"}, "volume": {"id": "v1"}}
 

@@ -2,7 +2,7 @@
 without it, the node with most free RAM, as before (and the request's fingerprint is unchanged)."""
 import pytest
 
-import api.submit as submit
+import operations.hosts as submit
 from flows import allocate_host
 from flows.kinds import KINDS
 from flows.runner import stores

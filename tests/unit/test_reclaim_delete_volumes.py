@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-import api.submit as submit
+import operations.hosts as submit
 from flows import reclaim_host
 from flows.runner import run_operation
 from infra.db.models import Host, Volume
@@ -174,7 +174,7 @@ def test_failure_in_the_delete_step_keeps_them_deleting_for_the_retry(api, queue
 
 
 def test_the_cli_flag_sends_the_option(capsys):
-    from api.cli import cmd_delete, parser
+    from cli.main import cmd_delete, parser
 
     calls = []
 

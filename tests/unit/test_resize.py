@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import api.submit as submit
-from api.submit_resize import auto_confirm
+import operations.hosts as submit
 from flows.runner import run_operation
 from functions.resize import decide_sizing, guest_sized
 from infra.db.hypervisors import HypervisorStore
 from infra.db.models import Host, Operation
 from infra.domain_xml import resized, sizing
 from infra.errors import NoCapacity, StepFailed
+from operations.resize import auto_confirm
 
 SIZED = {"vcpus": 1, "max_vcpus": 4, "ram_mb": 256, "max_ram_mb": 256, "balloon": True}
 XML = """<domain type='qemu'><name>hf-h1</name><memory unit='KiB'>262144</memory>

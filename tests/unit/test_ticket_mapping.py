@@ -6,8 +6,8 @@ import pytest
 from infra.errors import Invalid
 from infra.settings import Settings
 from tests.ticket_payloads import ALLOCATE_FIELDS, jira_issue, request_item
-from webhooks import jira, servicenow
-from webhooks.mapping import Mapping, MappingInvalid
+from webhooks.tickets import jira, servicenow
+from webhooks.tickets.mapping import Mapping, MappingInvalid
 
 
 def default_jira() -> Mapping:

@@ -2,7 +2,7 @@
 compare-and-swap (409 if something else has it), and the operation runs again."""
 import pytest
 
-import api.submit as submit
+import operations.hosts as submit
 from flows.runner import run_operation
 from infra.db.hypervisors import HypervisorStore
 from infra.errors import StepFailed

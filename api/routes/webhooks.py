@@ -1,0 +1,37 @@
+"""POST /v1/webhooks/generic: any tool that signs the raw body with HMAC-SHA256."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from api.auth import services, verify_signature
+from api.request_body import json_body
+from api.routes.hosts import validate_allocate
+from api.views import operation_ref
+from infra.errors import Invalid
+from operations.hosts import submit_allocate, submit_reclaim
+from operations.requests import GenericWebhook, ReclaimHost
+
+bp = Blueprint("webhooks", __name__)
+# Sources with an endpoint of their own: their secrets do not open this one.
+OWN_ENDPOINT = {"jira", "servicenow"}
+DELIVERY_HEADERS = ("Idempotency-Key", "X-Delivery-Id", "X-GitHub-Delivery", "X-Request-Id")
+
+
+@bp.post("/v1/webhooks/generic")
+def generic():
+    svc = services()
+    source = request.headers.get("X-Hostflow-Source", "generic").lower()
+    secret = None if source in OWN_ENDPOINT else svc.settings.webhook_secrets.get(source)
+    verify_signature(secret, request.get_data(cache=True),
+                     request.headers.get("X-Hub-Signature-256"))
+    hook = GenericWebhook.model_validate(json_body())
+    key = next((request.headers[h] for h in DELIVERY_HEADERS if request.headers.get(h)), None)
+    key = f"{source}:{key}" if key else None
+    if hook.operation == "allocate_host":
+        op, _ = submit_allocate(svc, validate_allocate(hook.params, svc.settings), key, source, source)
+    elif hook.operation == "reclaim_host":
+        params = ReclaimHost.model_validate(hook.params)
+        op, _ = submit_reclaim(svc, params.host_id, key, source, source, delete_volumes=params.delete_volumes)
+    else:
+        raise Invalid(f"unknown operation {hook.operation!r}", code="unknown_operation")
+    return jsonify({"operation": operation_ref(op), "host": {"id": op["host_id"]}}), 202

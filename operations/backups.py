@@ -1,0 +1,138 @@
+"""Backup operations: back up, restore, delete. Every record they take changes state
+by compare-and-swap in the transaction that records the operation."""
+from __future__ import annotations
+
+import uuid
+
+from functions.backups import manifest_key
+from infra.db.models import Backup, Volume
+from infra.db.take import all_of, take
+from infra.errors import Conflict, Invalid, NoCapacity
+from operations.volumes import _replay, _submit, _swap_in
+
+GIB = 1 << 30
+
+
+def _take_backup(backup_id: str, from_states: set[str], to_state: str):
+    return take(Backup, backup_id, from_states, to_state, "backup_busy")
+
+
+def submit_backup(svc, volume_id: str, body, key, source: str, requester: str) -> dict:
+    params = {"volume_id": volume_id, **body.model_dump()}
+    replay = _replay(svc, "backup_volume", key, params)
+    if replay:
+        return replay
+    volume = svc.volumes.get(volume_id)
+    parent = svc.backups.latest_available(volume_id) if body.incremental else None
+    if body.incremental and parent is None:
+        raise Conflict(f"volume {volume_id} has no available backup to build an incremental one on",
+                       code="no_parent_backup")
+    backup_id, op_id = str(uuid.uuid4()), str(uuid.uuid4())
+    settings = svc.settings
+
+    def add_backup(session) -> None:
+        session.add(Backup(id=backup_id, name=body.name or f"{volume['name']}-{backup_id[:8]}", volume_id=volume_id,
+                           parent_id=parent and parent["id"], state="creating", size_gb=volume["size_gb"],
+                           chunk_size=settings.backup_chunk_size, bucket=settings.backup_bucket,
+                           manifest=manifest_key(volume_id, backup_id), stats={}, created_operation_id=op_id))
+
+    take = _swap_in(volume_id, {"available", "in-use"}, "backing-up")
+    return _submit(svc, "backup_volume", key or f"backup:{volume_id}:{uuid.uuid4()}", params,
+                   all_of(take, add_backup), source, requester, volume_id, op_id=op_id, backup_id=backup_id)
+
+
+def submit_restore(svc, backup_id: str, body, key, source: str, requester: str) -> dict:
+    params = {"backup_id": backup_id, **body.model_dump()}
+    replay = _replay(svc, "restore_backup", key, params)
+    if replay:
+        return replay
+    backup = svc.backups.get(backup_id)
+    if backup["state"] != "available":
+        raise Conflict(f"backup {backup_id} is {backup['state']}", code="backup_busy",
+                       details={"state": backup["state"]})
+    key = key or f"restore:{backup_id}:{uuid.uuid4()}"
+    take_backup = _take_backup(backup_id, {"available"}, "restoring")
+    if body.volume_id:
+        target = _existing_target(svc, backup, body.volume_id)
+        take = _swap_in(target["id"], {"available"}, "restoring-backup")
+        return _submit(svc, "restore_backup", key, params, all_of(take_backup, take), source, requester,
+                       target["id"], backup_id=backup_id)
+    volume_id, add_volume = _new_target(svc, backup, body)
+    return _submit(svc, "restore_backup", key, {**params, "new_volume": True}, all_of(take_backup, add_volume),
+                   source, requester, volume_id, backup_id=backup_id)
+
+
+def _existing_target(svc, backup: dict, volume_id: str) -> dict:
+    target = svc.volumes.get(volume_id)
+    if target["state"] == "in-use":
+        raise Conflict(f"volume {volume_id} is attached to host {target['host_id']}; detach it before "
+                       "restoring onto it", code="volume_in_use", details={"host_id": target["host_id"]})
+    if target["size_gb"] < backup["size_gb"]:
+        raise Invalid(f"volume {volume_id} is {target['size_gb']} GiB, the backup {backup['size_gb']} GiB",
+                      code="volume_too_small")
+    return target
+
+
+def _new_target(svc, backup: dict, body):
+    source = svc.volumes.get(backup["volume_id"])
+    nodes = svc.planner.control.capacity.candidates(0, 0, backup["size_gb"])
+    if body.hypervisor:
+        nodes = [n for n in nodes if n == body.hypervisor]
+    nodes.sort(key=lambda n: n != source["hypervisor"])
+    if not nodes:
+        raise NoCapacity(f"{body.hypervisor or 'no hypervisor'} has room for a {backup['size_gb']} GiB volume "
+                         "(or it is not live)")
+    volume_id = str(uuid.uuid4())
+
+    def add_volume(session) -> None:
+        session.add(Volume(id=volume_id, name=body.name or f"{backup['name']}-restore", env=source["env"],
+                           project=source["project"], size_gb=backup["size_gb"], state="restoring-backup",
+                           hypervisor=nodes[0]))
+
+    return volume_id, add_volume
+
+
+def submit_delete_backup(svc, backup_id: str, key, source: str, requester: str) -> dict:
+    backup = svc.backups.get(backup_id)
+    if backup["state"] == "deleted":
+        last = svc.operations.latest_for_backup(backup_id, "delete_backup")
+        if last:
+            return last
+    dependents = svc.backups.dependents(backup_id)
+    if dependents:
+        raise Conflict(f"{dependents} incremental backup(s) depend on backup {backup_id}; delete them first",
+                       code="backup_has_dependents", details={"dependents": dependents})
+    key = key or f"delete-backup:{backup_id}:{uuid.uuid4()}"
+    return _submit(svc, "delete_backup", key, {"backup_id": backup_id},
+                   _take_backup(backup_id, {"available", "error"}, "deleting"), source, requester,
+                   backup["volume_id"], backup_id=backup_id)
+
+
+RETAKES = {
+    "backup_volume": lambda op: (_take_backup(op["backup_id"], {"error"}, "creating"),
+                                 _swap_in(op["volume_id"], {"available", "in-use"}, "backing-up")),
+    "restore_backup": lambda op: (_take_backup(op["backup_id"], {"available"}, "restoring"),
+                                  _swap_in(op["volume_id"], {"error"}, "restoring-backup")),
+    "delete_backup": lambda op: (_take_backup(op["backup_id"], {"error"}, "deleting"),),
+}
+
+
+def retake(svc, op: dict) -> None:
+    """A failed backup operation's records are taken again for its retry, in one
+    transaction (409 if something else has one of them meanwhile)."""
+    with svc.operations.db.session() as session:
+        all_of(*RETAKES[op["kind"]](op))(session)
+
+
+def release(svc, op: dict) -> None:
+    """An operation that never reached the queue leaves its records where its retry
+    takes them from (see RETAKES)."""
+    if op["kind"] == "backup_volume":
+        svc.backups.swap(op["backup_id"], {"creating"}, "error")
+        volume = svc.volumes.get(op["volume_id"])
+        svc.volumes.swap(volume["id"], {"backing-up"}, "in-use" if volume["host_id"] else "available")
+    elif op["kind"] == "restore_backup":
+        svc.volumes.swap(op["volume_id"], {"restoring-backup"}, "error")
+        svc.backups.swap(op["backup_id"], {"restoring"}, "available")
+    else:
+        svc.backups.swap(op["backup_id"], {"deleting"}, "error")

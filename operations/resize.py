@@ -1,0 +1,85 @@
+"""Resize, confirm and revert: recorded and queued like every host operation. The
+host's state changes in the transaction that records the operation."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from infra.db.models import Host
+from infra.db.take import take
+from infra.errors import Conflict, Invalid
+from operations.hosts import _enqueue, _key
+
+
+def _take_host(host_id: str, from_state: str, to_state: str):
+    code = "no_resize_pending" if from_state == "verify_resize" else "host_busy"
+    return take(Host, host_id, {from_state}, to_state, code)
+
+
+def _submit(svc, kind: str, host_id: str, key, params: dict, take, source: str, requester: str) -> dict:
+    op, created = svc.operations.create(kind, _key(key), params, host_id=host_id, source=source,
+                                        requester=requester, before_insert=take)
+    if created:
+        _enqueue(svc, op)
+    return op
+
+
+def submit_resize(svc, host_id: str, body, key, source: str, requester: str) -> dict:
+    host = svc.hosts.get(host_id)
+    current, wanted = host["flavor"], body.flavor.model_dump()
+    if key and svc.operations.by_key(key):
+        return svc.operations.create("resize_host", key, {"flavor": wanted, "from": current})[0]
+    if wanted == current:
+        raise Invalid(f"host {host_id} already has this flavor", code="same_flavor")
+    if wanted["disk_gb"] < current["disk_gb"]:
+        raise Invalid(f"flavor.disk_gb: disks only grow; host {host_id} has {current['disk_gb']} GiB",
+                      code="shrink_not_supported")
+    if svc.operations.active_for_host(host_id):
+        raise Conflict(f"host {host_id} is busy with another operation", code="host_busy")
+    return _submit(svc, "resize_host", host_id, key or f"resize:{host_id}:{uuid.uuid4()}",
+                   {"flavor": wanted, "from": current}, _take_host(host_id, "active", "resizing"), source, requester)
+
+
+def _pending(svc, host_id: str) -> dict:
+    host = svc.hosts.get(host_id)
+    resize = svc.operations.latest_for_host(host_id, "resize_host")
+    if host["state"] != "verify_resize" or resize is None:
+        raise Conflict(f"host {host_id} has no resize to confirm or revert (it is {host['state']})",
+                       code="no_resize_pending", details={"state": host["state"]})
+    return resize
+
+
+def submit_confirm(svc, host_id: str, source: str, requester: str) -> dict:
+    resize = _pending(svc, host_id)
+    return _submit(svc, "confirm_resize", host_id, f"confirm:{resize['id']}:{uuid.uuid4()}",
+                   {"resize_operation": resize["id"]}, _take_host(host_id, "verify_resize", "confirming"),
+                   source, requester)
+
+
+def submit_revert(svc, host_id: str, source: str, requester: str) -> dict:
+    """Back to the old vCPUs and memory; the disk keeps its grown size."""
+    resize = _pending(svc, host_id)
+    now, old = resize["params"]["flavor"], resize["params"]["from"]
+    back = {**old, "disk_gb": now["disk_gb"]}
+    return _submit(svc, "revert_resize", host_id, f"revert:{resize['id']}:{uuid.uuid4()}",
+                   {"flavor": back, "from": now, "resize_operation": resize["id"]},
+                   _take_host(host_id, "verify_resize", "reverting"), source, requester)
+
+
+def auto_confirm(svc, older_than_s: int) -> list[str]:
+    """Confirms every resize left in verify_resize for longer than older_than_s (as Nova's
+    resize_confirm_window). Returns the hosts confirmed."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
+    confirmed = []
+    for host in svc.hosts.list():
+        if host["state"] != "verify_resize":
+            continue
+        resize = svc.operations.latest_for_host(host["id"], "resize_host")
+        finished = resize and resize["finished"] and datetime.fromisoformat(resize["finished"])
+        if finished and finished <= cutoff:
+            try:
+                submit_confirm(svc, host["id"], "auto-confirm", "hostflow")
+                confirmed.append(host["id"])
+            except Conflict:
+                continue
+    return confirmed

@@ -1,0 +1,64 @@
+"""Attaching and detaching shares: checked against the records (4xx, nothing changed),
+then recorded and queued like every operation."""
+from __future__ import annotations
+
+import uuid
+
+from infra.db.shares import ShareStore
+from infra.errors import Conflict, Invalid, NotFound
+from operations.hosts import _enqueue, _key
+from operations.volumes import _replay
+
+
+def _share(store: ShareStore, name: str, status_404: bool) -> dict:
+    try:
+        return store.get(name)
+    except NotFound as exc:
+        if status_404:
+            raise
+        raise Invalid(exc.message, code="unknown_share") from exc
+
+
+def _check_host(svc, host: dict) -> None:
+    if host["state"] != "active" or svc.operations.active_for_host(host["id"]):
+        raise Conflict(f"host {host['id']} is {host['state']} or busy with another operation", code="host_busy")
+
+
+def _submit(svc, kind: str, key, params: dict, source: str, requester: str) -> dict:
+    op, created = svc.operations.create(kind, _key(key), params, host_id=params["host_id"], source=source,
+                                        requester=requester)
+    if created:
+        _enqueue(svc, op)
+    return op
+
+
+def submit_attach_share(svc, host_id: str, name: str, key, source: str, requester: str) -> dict:
+    """An unknown share named in the body: 422 unknown_share."""
+    params = {"host_id": host_id, "share": name}
+    replay = _replay(svc, "attach_share", key, params)
+    if replay:
+        return replay
+    store = ShareStore(svc.hosts.db)
+    host, share = svc.hosts.get(host_id), _share(store, name, status_404=False)
+    if share["env"] != host["env"]:
+        raise Invalid(f"share {name} belongs to environment {share['env']}, host {host_id} to {host['env']}",
+                      code="share_other_env")
+    if any(s["name"] == name for s in store.for_host(host_id)):
+        raise Conflict(f"share {name} is already attached to host {host_id}", code="share_already_attached")
+    _check_host(svc, host)
+    return _submit(svc, "attach_share", key or f"attach-share:{host_id}:{uuid.uuid4()}", params, source, requester)
+
+
+def submit_detach_share(svc, host_id: str, name: str, key, source: str, requester: str) -> dict:
+    """An unknown share named in the path: 404 unknown_share."""
+    params = {"host_id": host_id, "share": name}
+    replay = _replay(svc, "detach_share", key, params)
+    if replay:
+        return replay
+    store = ShareStore(svc.hosts.db)
+    host = svc.hosts.get(host_id)
+    _share(store, name, status_404=True)
+    if not any(s["name"] == name for s in store.for_host(host_id)):
+        raise Conflict(f"share {name} is not attached to host {host_id}", code="share_not_attached")
+    _check_host(svc, host)
+    return _submit(svc, "detach_share", key or f"detach-share:{host_id}:{uuid.uuid4()}", params, source, requester)

@@ -1,0 +1,122 @@
+"""Snapshot a host into a new image; rebuild a host from an image. The host is taken
+(`active` -> `snapshotting` / `rebuilding`, compare-and-swap) and the snapshot's image
+record added in the transaction that records the operation."""
+from __future__ import annotations
+
+import uuid
+
+from infra.db.image_lifecycle import ImageLifecycle, snapshot_record
+from infra.db.models import Host
+from infra.db.take import take
+from infra.errors import Conflict, Invalid, NotFound
+from operations.volumes import _submit
+
+GIB = 1 << 30
+ROOT_DISK_FORMATS = {"qcow2", "raw", "ami", "vmdk", "vdi", "vhd", "vhdx"}
+BUSY_STATES = {"snapshot_host": "snapshotting", "rebuild_host": "rebuilding"}
+
+
+def _take_host(host_id: str, to_state: str):
+    return take(Host, host_id, {"active"}, to_state, "host_busy")
+
+
+def _require_idle(svc, host: dict) -> None:
+    active = svc.operations.active_for_host(host["id"])
+    if host["state"] != "active" or active:
+        details = {"state": host["state"], **({"operation": active["id"]} if active else {})}
+        raise Conflict(f"host {host['id']} is {host['state']}" + (f" with a {active['kind']} operation in progress"
+                                                                  if active else ""),
+                       code="host_busy", details=details)
+
+
+def _replay(svc, kind: str, key: str | None, **request) -> dict | None:
+    """The operation recorded under this key for the same request (422 for another); None
+    if the key is new. The params also hold ids chosen at submission, so the comparison is
+    on the request's own fields."""
+    existing = svc.operations.by_key(key) if key else None
+    if existing is None:
+        return None
+    if existing["kind"] != kind or any(existing["params"].get(k) != v for k, v in request.items()):
+        raise Invalid("Idempotency-Key was already used with a different request", code="idempotency_key_reused")
+    return existing
+
+
+def submit_snapshot(svc, host_id: str, body, key, source: str, requester: str) -> dict:
+    replay = _replay(svc, "snapshot_host", key, host_id=host_id, name=body.name)
+    if replay:
+        return replay
+    host = svc.hosts.get(host_id)
+    _require_idle(svc, host)
+    source_image = _image_or_none(svc, host["image"])
+    image_id = str(uuid.uuid4())
+
+    def take(session) -> None:
+        _take_host(host_id, "snapshotting")(session)
+        session.add(snapshot_record(image_id, body.name, host, source_image))
+
+    params = {"host_id": host_id, "name": body.name, "image_id": image_id}
+    return _submit(svc, "snapshot_host", key or f"snapshot:{host_id}:{uuid.uuid4()}", params, take, source,
+                   requester, None, host_id=host_id)
+
+
+def _image_or_none(svc, image_id: str) -> dict | None:
+    try:
+        return svc.images.get(image_id)
+    except NotFound:
+        return None
+
+
+def submit_rebuild(svc, host_id: str, body, key, source: str, requester: str) -> dict:
+    replay = _replay(svc, "rebuild_host", key, host_id=host_id, image=body.image)
+    if replay:
+        return replay
+    host = svc.hosts.get(host_id)
+    try:
+        image = svc.images.get(body.image)
+    except NotFound as exc:
+        raise Invalid(exc.message, code="unknown_image") from exc
+    check_rebuild_image(image, ImageLifecycle(svc.images.db).requirements(image["id"]), host["flavor"])
+    _require_idle(svc, host)
+    params = {"host_id": host_id, "image": body.image, "image_id": image["id"]}
+    return _submit(svc, "rebuild_host", key or f"rebuild:{host_id}:{uuid.uuid4()}", params,
+                   _take_host(host_id, "rebuilding"), source, requester, None, host_id=host_id)
+
+
+def check_rebuild_image(image: dict, needs: dict, flavor: dict) -> None:
+    """An image the host can boot from with its flavor, or a 4xx saying why not."""
+    if image["status"] != "active":
+        raise Conflict(f"image {image['id']} is {image['status']}; only an active image can be rebuilt from",
+                       code="image_not_active", details={"status": image["status"]})
+    if image["disk_format"] not in ROOT_DISK_FORMATS:
+        raise Invalid(f"image {image['id']} is a {image['disk_format']} image, not a root disk",
+                      code="image_not_bootable")
+    disk_gb = max(needs["min_disk_gb"], -(-(needs["virtual_size"] or 0) // GIB))
+    if disk_gb > flavor["disk_gb"]:
+        raise Invalid(f"image {image['id']} needs a {disk_gb} GiB disk, the host's flavor has {flavor['disk_gb']} GiB",
+                      code="flavor_disk_too_small", details={"min_disk_gb": disk_gb})
+    if needs["min_ram_mb"] > flavor["ram_mb"]:
+        raise Invalid(f"image {image['id']} needs {needs['min_ram_mb']} MiB of memory, the host's flavor has "
+                      f"{flavor['ram_mb']} MiB", code="flavor_ram_too_small",
+                      details={"min_ram_mb": needs["min_ram_mb"]})
+
+
+# A rebuild that could not be put back left its host `error`: its retry finishes it.
+RETRY_FROM = {"snapshot_host": {"active", "snapshotting"}, "rebuild_host": {"active", "rebuilding", "error"}}
+
+
+def retake(svc, op: dict) -> None:
+    """A failed snapshot or rebuild is retried with its host taken again (409 if another
+    operation has it meanwhile); a killed snapshot image is queued again."""
+    busy = BUSY_STATES[op["kind"]]
+    with svc.operations.db.session() as session:
+        take(Host, op["host_id"], RETRY_FROM[op["kind"]], busy, "host_busy")(session)
+    if op["kind"] == "snapshot_host":
+        ImageLifecycle(svc.images.db).swap(op["params"]["image_id"], {"killed"}, "queued", status_reason=None)
+
+
+def release(svc, op: dict) -> None:
+    """An operation that never reached the queue gives its host back; its image is killed."""
+    svc.hosts.update(op["host_id"], state="active")
+    if op["kind"] == "snapshot_host":
+        ImageLifecycle(svc.images.db).swap(op["params"]["image_id"], {"queued"}, "killed",
+                                           status_reason="the queue was unavailable; retry the operation")

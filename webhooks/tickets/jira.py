@@ -1,0 +1,87 @@
+"""Jira: an issue webhook in (signed `X-Hub-Signature: sha256=<hex>`), a comment on
+the issue out (REST `POST /rest/api/2/issue/{key}/comment`)."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from infra.errors import Invalid
+from webhooks.ticket import Report, Ticket
+from webhooks.tickets.mapping import Mapping, lookup
+
+SIGNATURE_HEADER = "X-Hub-Signature"
+DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
+DEFAULT_MAPPING = {
+    "rules": [
+        {"match": {"issue.fields.issuetype.name": "Host Request", "transition_to": "Approved"},
+         "operation": "allocate_host"},
+        {"match": {"issue.fields.issuetype.name": "Host Reclaim", "transition_to": "Approved"},
+         "operation": "reclaim_host"},
+    ],
+    "fields": {"name": "issue.fields.customfield_10010", "env": "issue.fields.customfield_10011",
+               "image": "issue.fields.customfield_10012", "vcpus": "issue.fields.customfield_10013",
+               "ram_mb": "issue.fields.customfield_10014", "disk_gb": "issue.fields.customfield_10015",
+               "project": "issue.fields.customfield_10016", "names": "issue.fields.customfield_10017"},
+    "defaults": {},
+}
+
+
+def mapping(settings) -> Mapping:
+    return Mapping.parse(settings.jira_mapping, DEFAULT_MAPPING)
+
+
+def ticket(payload: dict, delivery_id: str | None, rules: Mapping) -> Ticket | None:
+    """The operation an issue event asks for; None when the mapping says it asks for none."""
+    key = lookup(payload, "issue.key")
+    if not key:
+        raise Invalid("not a Jira issue event: issue.key is missing", code="missing_fields",
+                      details={"missing": [{"field": "issue.key", "path": "issue.key"}]})
+    view = {**payload, "transition_to": moved_to(payload)}
+    kind = rules.operation(view)
+    if kind is None:
+        return None
+    return Ticket(source="jira", kind=kind, params=rules.request(kind, view),
+                  key=f"jira:{delivery_id}" if delivery_id else f"jira:{key}:{kind}",
+                  requester=requester(payload.get("user") or {}),
+                  reply_to={"target": "jira", "issue": key, "base_url": base_url(lookup(payload, "issue.self"))})
+
+
+def moved_to(payload: dict) -> str | None:
+    """The status the issue moved to: from the changelog (Jira Cloud and Server), a
+    workflow post-function's transition, or, for a new issue, its status."""
+    items = _obj(payload.get("changelog")).get("items")
+    for item in items if isinstance(items, list) else []:
+        if _obj(item).get("field") == "status":
+            return item.get("toString")
+    transition = _obj(payload.get("transition"))
+    if transition:
+        return transition.get("to_status") or transition.get("transitionName")
+    if payload.get("webhookEvent") == "jira:issue_created":
+        return lookup(payload, "issue.fields.status.name")
+    return None
+
+
+def _obj(value) -> dict:
+    """A part of the payload that should be an object; anything else counts as absent."""
+    return value if isinstance(value, dict) else {}
+
+
+def requester(user: dict) -> str:
+    user = _obj(user)
+    ident = user.get("accountId") or user.get("name") or user.get("key") or "unknown"
+    return f"{user['displayName']} ({ident})" if user.get("displayName") else ident
+
+
+def base_url(issue_self: str | None) -> str | None:
+    """https://acme.atlassian.net/rest/api/2/issue/10001 -> https://acme.atlassian.net"""
+    ok = isinstance(issue_self, str) and "/rest/api/" in issue_self
+    return issue_self.split("/rest/api/", 1)[0] if ok else None
+
+
+def comment(reply_to: dict, text: str, settings) -> Report:
+    """The setting wins over the issue's own URL, so a proxy or a stand-in can take it."""
+    base = (settings.jira_url or reply_to.get("base_url") or "").rstrip("/")
+    return Report("POST", f"{base}/rest/api/2/issue/{quote(reply_to['issue'])}/comment", {"body": text})
+
+
+def auth(settings) -> tuple[str, str] | None:
+    return (settings.jira_user, settings.jira_api_token) if settings.jira_user else None

@@ -1,0 +1,153 @@
+"""RQ worker for one role: the flow runner, the control plane, or a hypervisor node.
+
+`python -m workers.process --role hv --node hv1` serves queue hv.hv1: it makes the
+node's storage root and default network, registers the node's capacity through the control
+queue (nodes hold no database credentials), then heartbeats the same way, and queues
+a cleanup of its image cache every HOSTFLOW_IMAGE_CACHE_CLEAN_INTERVAL seconds."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import threading
+import time
+from datetime import UTC, datetime
+
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from infra.queue import JOB_FUNCTION, mark_alive, queue, redis_from_url
+from infra.settings import Settings
+
+log = logging.getLogger("hostflow.worker")
+HEARTBEAT_EVERY = 10
+
+
+def queue_names(role: str, node: str) -> list[str]:
+    return {"flows": ["flows"], "control": ["control"], "hv": [f"hv.{node}"]}[role]
+
+
+def prepare_node(settings: Settings) -> dict:
+    from operations.bootstrap import node_context
+
+    node = node_context(settings)
+    node.make_dir(node.root / "instances")
+    node.make_dir(node.root / "images")
+    ensure_default_network(node, settings)
+    info = node.compute.node_info()
+    node.compute.close()
+    disk = _disk_gb(settings.storage_root)
+    return {"vcpus": info["vcpus"], "ram_mb": info["ram_mb"], "disk_gb": disk}
+
+
+def ensure_default_network(node, settings: Settings) -> None:
+    """The default network at once, from settings; every network's record follows in an
+    ensure_networks job that registration queues (nodes hold no database credentials)."""
+    from functions.networks import ensure_networks
+    from infra.db.networks import default_network
+
+    outcome = ensure_networks(node, {"networks": [default_network(settings)]})
+    log.info("default network: changed=%s %s", outcome.changed, outcome.note)
+
+
+def _disk_gb(path) -> int:
+    import shutil
+
+    return shutil.disk_usage(path).total >> 30
+
+
+def _heartbeat(redis, settings: Settings, stop: threading.Event) -> None:
+    control = queue(redis, "control")
+    while not stop.wait(HEARTBEAT_EVERY):
+        try:
+            control.enqueue("workers.jobs.hypervisor_heartbeat", args=(settings.node, _now()), result_ttl=60,
+                            ttl=HEARTBEAT_EVERY * 3)
+        except Exception:  # noqa: BLE001 - a missed beat must not kill the worker
+            log.exception("heartbeat failed")
+
+
+def _clean_image_cache(redis, settings: Settings, stop: threading.Event) -> None:
+    """Queued on the node's own queue, so it runs between the node's steps, never beside one;
+    the job logs what it freed."""
+    hv, every = queue(redis, f"hv.{settings.node}"), settings.image_cache_clean_interval
+    while True:
+        try:
+            hv.enqueue(JOB_FUNCTION, args=("clean_image_cache", {"max_age_s": settings.image_cache_max_age}),
+                       job_id=f"clean_image_cache_{settings.node}_{int(time.time())}", ttl=every,
+                       result_ttl=every, job_timeout=600)
+        except Exception:  # noqa: BLE001 - redis may be restarting; try again next interval
+            log.exception("image cache cleanup could not be queued")
+        if stop.wait(every):
+            return
+
+
+def _housekeeping(redis, settings: Settings, stop: threading.Event) -> None:
+    """Queues the control plane's sweeps (resizes past their confirm window, uploads
+    interrupted mid-way) once a minute, or sooner when the window is shorter."""
+    control, every = queue(redis, "control"), max(1, min(60, settings.resize_auto_confirm_s))
+    while not stop.wait(every):
+        try:
+            control.enqueue("workers.jobs.housekeeping", result_ttl=every, ttl=every)
+        except Exception:  # noqa: BLE001 - redis may be restarting; try again next interval
+            log.exception("housekeeping could not be queued")
+
+
+def _keep_alive(redis, name: str, queues: list[str], stop: threading.Event) -> None:
+    while True:
+        try:
+            mark_alive(redis, name, queues)
+        except Exception:  # noqa: BLE001 - redis may be restarting; try again next second
+            log.warning("liveness mark failed")
+        if stop.wait(1):
+            return
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def preload() -> None:
+    """Imports job modules once, before any job: a cold import costs ~1 s."""
+    import flows.runner  # noqa: F401
+    import workers.jobs  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--role", choices=["flows", "control", "hv"], required=True)
+    parser.add_argument("--node", default="")
+    parser.add_argument("--burst", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = Settings.from_env()
+    if args.role == "hv":
+        settings = settings.with_node(args.node)
+        os.environ["HOSTFLOW_NODE"] = args.node
+        os.environ["HOSTFLOW_STORAGE_ROOT"] = str(settings.storage_root)
+    redis = redis_from_url(settings.redis_url)
+    preload()
+    stop = threading.Event()
+    if args.role == "hv":
+        info = prepare_node(settings)
+        ratios = {"cpu": settings.cpu_allocation_ratio, "ram": settings.ram_allocation_ratio,
+                  "disk": settings.disk_allocation_ratio}
+        queue(redis, "control").enqueue("workers.jobs.register_hypervisor",
+                                        args=(settings.node, f"hv.{settings.node}", info, ratios), result_ttl=600)
+        threading.Thread(target=_heartbeat, args=(redis, settings, stop), daemon=True).start()
+        if settings.image_cache_clean_interval > 0:
+            threading.Thread(target=_clean_image_cache, args=(redis, settings, stop), daemon=True).start()
+    if args.role == "control":
+        threading.Thread(target=_housekeeping, args=(redis, settings, stop), daemon=True).start()
+    name = f"{args.role}-{args.node or 'main'}-{os.getpid()}"
+    queues = queue_names(args.role, args.node)
+    threading.Thread(target=_keep_alive, args=(redis, name, queues, stop), daemon=True).start()
+    worker = SimpleWorker([queue(redis, q) for q in queues], connection=redis,
+                          serializer=JSONSerializer, name=name, worker_ttl=settings.worker_ttl)
+    try:
+        worker.work(burst=args.burst, with_scheduler=False, logging_level="INFO")
+    finally:
+        stop.set()
+
+
+if __name__ == "__main__":
+    main()
