@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from infra.db import migrate
+from infra.db.engine import database
 from infra.db.images import ImageStore
 from infra.db.tokens import TokenStore
 from infra.image_inspection import ImageRejected, inspect_file
@@ -18,9 +19,9 @@ from operations import bootstrap
 
 def ensure_admin_token(settings: Settings, path: Path) -> None:
     if path.exists() and path.read_text().strip():
-        if TokenStore(bootstrap.database(settings.database_url)).lookup(path.read_text().strip()):
+        if TokenStore(database(settings.database_url)).lookup(path.read_text().strip()):
             return
-    token = TokenStore(bootstrap.database(settings.database_url)).create("admin", "admin")
+    token = TokenStore(database(settings.database_url)).create("admin", "admin")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -33,7 +34,7 @@ def register_image_dir(settings: Settings, directory: Path) -> dict:
     an object store configured, the bytes are uploaded (multipart) and the images
     point at their objects; without one, at the local files."""
     manifest = json.loads((directory / "manifest.json").read_text())
-    store = ImageStore(bootstrap.database(settings.database_url))
+    store = ImageStore(database(settings.database_url))
     uploader = Uploader(bootstrap.object_store(settings), settings.image_bucket, settings.max_image_virtual_gb << 30)
     files = manifest["files"]
     formats = {"aki": "aki", "ari": "ari", "ami": files["ami"]["disk_format"]}
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "ensure-admin-token":
         ensure_admin_token(settings, args.file)
     elif args.cmd == "create-token":
-        print(TokenStore(bootstrap.database(settings.database_url)).create(args.name, args.role, args.project))
+        print(TokenStore(database(settings.database_url)).create(args.name, args.role, args.project))
     elif args.cmd == "register-image-dir":
         try:
             register_image_dir(settings, args.directory)

@@ -5,7 +5,7 @@ from prefect import flow
 
 from flows.engine import Step, on_control, on_hypervisor, run_recorded
 from functions import share_config
-from functions.dns_names import is_address, ptr_name
+from infra.dns_names import is_address, ptr_name
 
 
 def _host(ctx: dict) -> dict:

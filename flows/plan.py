@@ -5,6 +5,7 @@ import uuid
 
 from flows import allocate_host, reclaim_host, volumes
 from flows.engine import Step
+from flows.kinds.hosts import allocate_context, reclaim_context
 from functions.registry import FUNCTIONS
 from infra.db.ipam import mac_for
 
@@ -16,8 +17,6 @@ class Planner:
         self.control, self.dispatcher, self.settings, self.images = control, dispatcher, settings, images
 
     def allocate(self, body) -> dict:
-        from flows.kinds import allocate_context
-
         host = {"id": f"dry-run-{uuid.uuid4()}", "name": body.name, "project": body.project, "env": body.env,
                 "fqdn": f"{body.name}.{body.env}.{self.settings.dns_zone}", "flavor": body.flavor.model_dump(),
                 "ssh_keys": body.ssh_keys, "image": body.image}
@@ -33,8 +32,6 @@ class Planner:
         return {"dry_run": True, "operation": "allocate_host", "steps": self._plan(allocate_host.steps_for(ctx), ctx)}
 
     def reclaim(self, host: dict, volume_ids: list[str] | None = None) -> dict:
-        from flows.kinds import reclaim_context
-
         ctx = reclaim_context({"id": "dry-run"}, host, volume_ids)
         steps = reclaim_host.steps_for(ctx)
         return {"dry_run": True, "operation": "reclaim_host", "host": host["id"], "steps": self._plan(steps, ctx)}

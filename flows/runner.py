@@ -3,10 +3,12 @@ the system of record, runs the Prefect flow, and records how it ended."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flows.engine import FlowCancelled, FlowFailed, Runtime, runtime_var
 from flows.kinds import KINDS, Kind, Stores
 from infra.db.backups import BackupStore
+from infra.db.engine import database
 from infra.db.hosts import HostStore
 from infra.db.images import ImageStore
 from infra.db.operations import OperationStore
@@ -14,19 +16,19 @@ from infra.db.volumes import VolumeStore
 from infra.errors import HostflowError
 from infra.queue import RqDispatcher, redis_from_url
 from infra.settings import Settings
-from operations import bootstrap
-from webhooks.notifier import report_end
 
 log = logging.getLogger("hostflow.runner")
 
 
 def stores(settings: Settings) -> Stores:
-    db = bootstrap.database(settings.database_url)
+    db = database(settings.database_url)
     return Stores(OperationStore(db), HostStore(db), ImageStore(db), VolumeStore(db), BackupStore(db))
 
 
 def run_operation(operation_id: str, settings: Settings | None = None, dispatcher=None,
-                  prefect: bool = True) -> dict:
+                  prefect: bool = True, on_end: Callable[[str], None] | None = None) -> dict:
+    """on_end(operation_id): called once the end of an operation with a reply_to is
+    recorded (the report back to its ticket or chat)."""
     settings = settings or Settings.from_env()
     st = stores(settings)
     op = st.ops.get(operation_id)
@@ -34,7 +36,7 @@ def run_operation(operation_id: str, settings: Settings | None = None, dispatche
         return {"skipped": op["state"]}
     dispatcher = dispatcher or RqDispatcher(redis_from_url(settings.redis_url), settings.step_timeout)
     kind = KINDS[op["kind"]]
-    recorder = Recorder(st, kind, op, on_end=lambda op_id: report_end(settings, op_id))
+    recorder = Recorder(st, kind, op, on_end=on_end)
     token = runtime_var.set(Runtime(dispatcher, st.ops, prefect, finish=recorder.finish))
     try:
         ctx = kind.context(op, st, settings)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from functions.dns_names import is_address, is_fqdn, normalise, zone_of
 from functions.node import Control
 from functions.outcome import Outcome, Plan
+from infra.dns_names import is_address, is_fqdn, normalise, zone_of
 from infra.errors import Conflict, DnsError, DnsUnavailable, Invalid
 
 NOT_DATA = {"RRSIG", "NSEC", "NSEC3"}  # DNSSEC's own records sit beside any data

@@ -23,7 +23,7 @@ import dns.tsig
 import dns.tsigkeyring
 import dns.update
 
-from functions.dns_names import normalise, zone_of
+from infra.dns_names import normalise, zone_of
 from infra.errors import DnsError, DnsUnavailable
 
 TSIG_ERRORS = {

@@ -130,11 +130,22 @@ def reconcile(svc, now: datetime | None = None) -> dict[str, list[str]]:
         except prefect_runs.PrefectUnavailable:
             continue
         if state == "CANCELLED" and op["state"] == "awaiting_approval":
-            from operations.cancel import cancel  # it builds on this module
-
             cancel(svc, op["id"], "prefect-ui")
             done["cancelled"].append(op["id"])
         elif state == "PAUSED" and op["state"] != "awaiting_approval":
             _resume(svc, op["deployment_run_id"], op["approval"]["decision"] if op["approval"] else "approved", "")
             done["resumed"].append(op["id"])
     return done
+
+
+def cancel(svc, op_id: str, by: str) -> dict:
+    op = svc.operations.get(op_id)
+    if op["state"] == "awaiting_approval":
+        try:
+            return decide(svc, op_id, "cancelled", by, "cancelled while awaiting approval")
+        except Conflict:
+            op = svc.operations.get(op_id)
+    if not svc.operations.request_cancel(op_id, by):
+        raise Conflict(f"operation {op_id} has ended ({op['state']}); there is nothing to cancel",
+                       code="not_cancellable", details={"state": op["state"]})
+    return svc.operations.get(op_id)

@@ -8,7 +8,8 @@ from functions.backups import manifest_key
 from infra.db.models import Backup, Volume
 from infra.db.take import all_of, take
 from infra.errors import Conflict, Invalid, NoCapacity
-from operations.volumes import _replay, _submit, _swap_in
+from operations.record import replay, submit
+from operations.volumes import swap_in
 
 GIB = 1 << 30
 
@@ -19,9 +20,9 @@ def _take_backup(backup_id: str, from_states: set[str], to_state: str):
 
 def submit_backup(svc, volume_id: str, body, key, source: str, requester: str) -> dict:
     params = {"volume_id": volume_id, **body.model_dump()}
-    replay = _replay(svc, "backup_volume", key, params)
-    if replay:
-        return replay
+    existing = replay(svc, "backup_volume", key, params)
+    if existing:
+        return existing
     volume = svc.volumes.get(volume_id)
     parent = svc.backups.latest_available(volume_id) if body.incremental else None
     if body.incremental and parent is None:
@@ -36,16 +37,17 @@ def submit_backup(svc, volume_id: str, body, key, source: str, requester: str) -
                            chunk_size=settings.backup_chunk_size, bucket=settings.backup_bucket,
                            manifest=manifest_key(volume_id, backup_id), stats={}, created_operation_id=op_id))
 
-    take = _swap_in(volume_id, {"available", "in-use"}, "backing-up")
-    return _submit(svc, "backup_volume", key or f"backup:{volume_id}:{uuid.uuid4()}", params,
-                   all_of(take, add_backup), source, requester, volume_id, op_id=op_id, backup_id=backup_id)
+    take = swap_in(volume_id, {"available", "in-use"}, "backing-up")
+    return submit(svc, "backup_volume", key or f"backup:{volume_id}:{uuid.uuid4()}", params, source, requester,
+                  before_insert=all_of(take, add_backup), release=release, volume_id=volume_id, op_id=op_id,
+                  backup_id=backup_id)
 
 
 def submit_restore(svc, backup_id: str, body, key, source: str, requester: str) -> dict:
     params = {"backup_id": backup_id, **body.model_dump()}
-    replay = _replay(svc, "restore_backup", key, params)
-    if replay:
-        return replay
+    existing = replay(svc, "restore_backup", key, params)
+    if existing:
+        return existing
     backup = svc.backups.get(backup_id)
     if backup["state"] != "available":
         raise Conflict(f"backup {backup_id} is {backup['state']}", code="backup_busy",
@@ -54,12 +56,13 @@ def submit_restore(svc, backup_id: str, body, key, source: str, requester: str) 
     take_backup = _take_backup(backup_id, {"available"}, "restoring")
     if body.volume_id:
         target = _existing_target(svc, backup, body.volume_id)
-        take = _swap_in(target["id"], {"available"}, "restoring-backup")
-        return _submit(svc, "restore_backup", key, params, all_of(take_backup, take), source, requester,
-                       target["id"], backup_id=backup_id)
+        take = swap_in(target["id"], {"available"}, "restoring-backup")
+        return submit(svc, "restore_backup", key, params, source, requester, before_insert=all_of(take_backup, take),
+                      release=release, volume_id=target["id"], backup_id=backup_id)
     volume_id, add_volume = _new_target(svc, backup, body)
-    return _submit(svc, "restore_backup", key, {**params, "new_volume": True}, all_of(take_backup, add_volume),
-                   source, requester, volume_id, backup_id=backup_id)
+    return submit(svc, "restore_backup", key, {**params, "new_volume": True}, source, requester,
+                  before_insert=all_of(take_backup, add_volume), release=release, volume_id=volume_id,
+                  backup_id=backup_id)
 
 
 def _existing_target(svc, backup: dict, volume_id: str) -> dict:
@@ -103,16 +106,17 @@ def submit_delete_backup(svc, backup_id: str, key, source: str, requester: str) 
         raise Conflict(f"{dependents} incremental backup(s) depend on backup {backup_id}; delete them first",
                        code="backup_has_dependents", details={"dependents": dependents})
     key = key or f"delete-backup:{backup_id}:{uuid.uuid4()}"
-    return _submit(svc, "delete_backup", key, {"backup_id": backup_id},
-                   _take_backup(backup_id, {"available", "error"}, "deleting"), source, requester,
-                   backup["volume_id"], backup_id=backup_id)
+    return submit(svc, "delete_backup", key, {"backup_id": backup_id}, source, requester,
+                  before_insert=_take_backup(backup_id, {"available", "error"}, "deleting"), release=release,
+                  volume_id=backup["volume_id"], backup_id=backup_id)
 
 
+KINDS = ("backup_volume", "restore_backup", "delete_backup")
 RETAKES = {
     "backup_volume": lambda op: (_take_backup(op["backup_id"], {"error"}, "creating"),
-                                 _swap_in(op["volume_id"], {"available", "in-use"}, "backing-up")),
+                                 swap_in(op["volume_id"], {"available", "in-use"}, "backing-up")),
     "restore_backup": lambda op: (_take_backup(op["backup_id"], {"available"}, "restoring"),
-                                  _swap_in(op["volume_id"], {"error"}, "restoring-backup")),
+                                  swap_in(op["volume_id"], {"error"}, "restoring-backup")),
     "delete_backup": lambda op: (_take_backup(op["backup_id"], {"error"}, "deleting"),),
 }
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from functions.node import Control, Node
 from infra.db.capacity import CapacityStore
-from infra.db.engine import Database
+from infra.db.engine import Database, database
 from infra.db.ipam import IpamStore
 from infra.image_source import ImageSource
 from infra.libvirt_compute import LibvirtCompute
@@ -65,11 +65,6 @@ def _object_store(endpoint: str, access_key: str, secret_key: str, region: str, 
     return ObjectStore(endpoint, access_key, secret_key, region, part_size)
 
 
-@lru_cache(maxsize=4)
-def database(url: str) -> Database:
-    return Database(url)
-
-
 def control_context(settings: Settings) -> Control:
     db = database(settings.database_url)
     return Control(
@@ -82,9 +77,9 @@ def control_context(settings: Settings) -> Control:
 
 def dns_context(settings: Settings, db: Database) -> dict:
     """The control plane's DNS: the server's client (TSIG-signed updates) and the ownership records."""
-    from functions.dns_names import reverse_zone
     from infra.db.dns_records import DnsRecordStore
     from infra.dns import DnsClient
+    from infra.dns_names import reverse_zone
 
     zones = (settings.dns_zone, reverse_zone(settings.vm_subnet))
     client = DnsClient(settings.dns_server, settings.dns_port, zones, settings.dns_key_name,

@@ -8,10 +8,9 @@ import uuid
 
 from flows.kinds.dns import target
 from functions import dns
-from functions.dns_names import normalise, zone_of
+from infra.dns_names import normalise, zone_of
 from infra.errors import Conflict, DnsUnavailable, Invalid, NotFound
-from operations.snapshots import _replay
-from operations.volumes import _submit
+from operations.record import replay_request, submit
 
 NAMED_STATES = {"active", "verify_resize", "resizing", "snapshotting", "rebuilding", "error"}
 
@@ -19,7 +18,7 @@ NAMED_STATES = {"active", "verify_resize", "resizing", "snapshotting", "rebuildi
 def submit_register(svc, host_id: str, body, key, source: str, requester: str) -> dict:
     fqdn = normalise(body.fqdn)
     request = {"host_id": host_id, "fqdn": fqdn, "type": body.type, "ttl": body.ttl, "force": body.force}
-    replay = _replay(svc, "register_domain_name", key, **request)
+    replay = replay_request(svc, "register_domain_name", key, **request)
     if replay:
         return replay
     control = svc.planner.control
@@ -31,8 +30,8 @@ def submit_register(svc, host_id: str, body, key, source: str, requester: str) -
         raise Conflict(f"host {host_id} has no address yet", code="host_busy", details={"state": host["state"]})
     want = dns.Want.of(control, {**request, "value": value, "kind": "business"})
     _refuse_conflicts(control, want)
-    return _submit(svc, "register_domain_name", key or f"register-name:{host_id}:{uuid.uuid4()}", request, None,
-                   source, requester, None, host_id=host_id)
+    return submit(svc, "register_domain_name", key or f"register-name:{host_id}:{uuid.uuid4()}", request, source,
+                  requester, host_id=host_id)
 
 
 def _named_host(svc, host_id: str) -> dict:
@@ -52,15 +51,15 @@ def _refuse_conflicts(control, want: dns.Want) -> None:
 def submit_remove(svc, host_id: str, fqdn: str, key, source: str, requester: str) -> dict:
     fqdn = normalise(fqdn)
     request = {"host_id": host_id, "fqdn": fqdn}
-    replay = _replay(svc, "remove_domain_name", key, **request)
+    replay = replay_request(svc, "remove_domain_name", key, **request)
     if replay:
         return replay
     svc.hosts.get(host_id)
     owned = [r for r in svc.planner.control.dns_records.at_name(fqdn, host_id) if r["kind"] == "business"]
     if not owned:
         raise NotFound(f"host {host_id} has no name {fqdn}", code="name_not_found")
-    return _submit(svc, "remove_domain_name", key or f"remove-name:{host_id}:{uuid.uuid4()}", request, None,
-                   source, requester, None, host_id=host_id)
+    return submit(svc, "remove_domain_name", key or f"remove-name:{host_id}:{uuid.uuid4()}", request, source,
+                  requester, host_id=host_id)
 
 
 def list_records(svc, host_id: str | None, include_deleted: bool) -> list[dict]:

@@ -152,3 +152,18 @@ class RegisterName(Strict):
     type: Literal["CNAME", "A"] = Field(description="CNAME -> the host's fqdn; A -> its vm address")
     ttl: StrictInt | None = Field(default=None, ge=60, le=86400)
     force: StrictBool = Field(default=False, description="take over a name pointing elsewhere")
+
+
+def validate_allocate(raw: dict, settings) -> AllocateHost:
+    body = AllocateHost.model_validate(raw)
+    refuse_out_of_range(flavor_limits(body.flavor, settings))
+    return body
+
+
+Project = Annotated[str, StringConstraints(strict=True, pattern=DNS_LABEL, max_length=63)]
+
+
+class CreateToken(Strict):
+    name: StrictStr = Field(min_length=1, max_length=120)
+    role: Literal["admin", "operator", "viewer"]
+    projects: list[Project] = Field(default_factory=list, max_length=64)

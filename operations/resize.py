@@ -8,20 +8,12 @@ from datetime import UTC, datetime, timedelta
 from infra.db.models import Host
 from infra.db.take import take
 from infra.errors import Conflict, Invalid
-from operations.hosts import _enqueue, _key
+from operations.record import submit
 
 
 def _take_host(host_id: str, from_state: str, to_state: str):
     code = "no_resize_pending" if from_state == "verify_resize" else "host_busy"
     return take(Host, host_id, {from_state}, to_state, code)
-
-
-def _submit(svc, kind: str, host_id: str, key, params: dict, take, source: str, requester: str) -> dict:
-    op, created = svc.operations.create(kind, _key(key), params, host_id=host_id, source=source,
-                                        requester=requester, before_insert=take)
-    if created:
-        _enqueue(svc, op)
-    return op
 
 
 def submit_resize(svc, host_id: str, body, key, source: str, requester: str) -> dict:
@@ -36,8 +28,8 @@ def submit_resize(svc, host_id: str, body, key, source: str, requester: str) -> 
                       code="shrink_not_supported")
     if svc.operations.active_for_host(host_id):
         raise Conflict(f"host {host_id} is busy with another operation", code="host_busy")
-    return _submit(svc, "resize_host", host_id, key or f"resize:{host_id}:{uuid.uuid4()}",
-                   {"flavor": wanted, "from": current}, _take_host(host_id, "active", "resizing"), source, requester)
+    return submit(svc, "resize_host", key or f"resize:{host_id}:{uuid.uuid4()}", {"flavor": wanted, "from": current},
+                  source, requester, before_insert=_take_host(host_id, "active", "resizing"), host_id=host_id)
 
 
 def _pending(svc, host_id: str) -> dict:
@@ -51,9 +43,8 @@ def _pending(svc, host_id: str) -> dict:
 
 def submit_confirm(svc, host_id: str, source: str, requester: str) -> dict:
     resize = _pending(svc, host_id)
-    return _submit(svc, "confirm_resize", host_id, f"confirm:{resize['id']}:{uuid.uuid4()}",
-                   {"resize_operation": resize["id"]}, _take_host(host_id, "verify_resize", "confirming"),
-                   source, requester)
+    return submit(svc, "confirm_resize", f"confirm:{resize['id']}:{uuid.uuid4()}", {"resize_operation": resize["id"]},
+                  source, requester, before_insert=_take_host(host_id, "verify_resize", "confirming"), host_id=host_id)
 
 
 def submit_revert(svc, host_id: str, source: str, requester: str) -> dict:
@@ -61,9 +52,9 @@ def submit_revert(svc, host_id: str, source: str, requester: str) -> dict:
     resize = _pending(svc, host_id)
     now, old = resize["params"]["flavor"], resize["params"]["from"]
     back = {**old, "disk_gb": now["disk_gb"]}
-    return _submit(svc, "revert_resize", host_id, f"revert:{resize['id']}:{uuid.uuid4()}",
-                   {"flavor": back, "from": now, "resize_operation": resize["id"]},
-                   _take_host(host_id, "verify_resize", "reverting"), source, requester)
+    return submit(svc, "revert_resize", f"revert:{resize['id']}:{uuid.uuid4()}",
+                  {"flavor": back, "from": now, "resize_operation": resize["id"]}, source, requester,
+                  before_insert=_take_host(host_id, "verify_resize", "reverting"), host_id=host_id)
 
 
 def auto_confirm(svc, older_than_s: int) -> list[str]:

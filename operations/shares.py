@@ -6,8 +6,7 @@ import uuid
 
 from infra.db.shares import ShareStore
 from infra.errors import Conflict, Invalid, NotFound
-from operations.hosts import _enqueue, _key
-from operations.volumes import _replay
+from operations.record import replay, submit
 
 
 def _share(store: ShareStore, name: str, status_404: bool) -> dict:
@@ -24,20 +23,12 @@ def _check_host(svc, host: dict) -> None:
         raise Conflict(f"host {host['id']} is {host['state']} or busy with another operation", code="host_busy")
 
 
-def _submit(svc, kind: str, key, params: dict, source: str, requester: str) -> dict:
-    op, created = svc.operations.create(kind, _key(key), params, host_id=params["host_id"], source=source,
-                                        requester=requester)
-    if created:
-        _enqueue(svc, op)
-    return op
-
-
 def submit_attach_share(svc, host_id: str, name: str, key, source: str, requester: str) -> dict:
     """An unknown share named in the body: 422 unknown_share."""
     params = {"host_id": host_id, "share": name}
-    replay = _replay(svc, "attach_share", key, params)
-    if replay:
-        return replay
+    existing = replay(svc, "attach_share", key, params)
+    if existing:
+        return existing
     store = ShareStore(svc.hosts.db)
     host, share = svc.hosts.get(host_id), _share(store, name, status_404=False)
     if share["env"] != host["env"]:
@@ -46,19 +37,21 @@ def submit_attach_share(svc, host_id: str, name: str, key, source: str, requeste
     if any(s["name"] == name for s in store.for_host(host_id)):
         raise Conflict(f"share {name} is already attached to host {host_id}", code="share_already_attached")
     _check_host(svc, host)
-    return _submit(svc, "attach_share", key or f"attach-share:{host_id}:{uuid.uuid4()}", params, source, requester)
+    return submit(svc, "attach_share", key or f"attach-share:{host_id}:{uuid.uuid4()}", params, source, requester,
+                  host_id=host_id)
 
 
 def submit_detach_share(svc, host_id: str, name: str, key, source: str, requester: str) -> dict:
     """An unknown share named in the path: 404 unknown_share."""
     params = {"host_id": host_id, "share": name}
-    replay = _replay(svc, "detach_share", key, params)
-    if replay:
-        return replay
+    existing = replay(svc, "detach_share", key, params)
+    if existing:
+        return existing
     store = ShareStore(svc.hosts.db)
     host = svc.hosts.get(host_id)
     _share(store, name, status_404=True)
     if not any(s["name"] == name for s in store.for_host(host_id)):
         raise Conflict(f"share {name} is not attached to host {host_id}", code="share_not_attached")
     _check_host(svc, host)
-    return _submit(svc, "detach_share", key or f"detach-share:{host_id}:{uuid.uuid4()}", params, source, requester)
+    return submit(svc, "detach_share", key or f"detach-share:{host_id}:{uuid.uuid4()}", params, source, requester,
+                  host_id=host_id)

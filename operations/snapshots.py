@@ -9,7 +9,7 @@ from infra.db.image_lifecycle import ImageLifecycle, snapshot_record
 from infra.db.models import Host
 from infra.db.take import take
 from infra.errors import Conflict, Invalid, NotFound
-from operations.volumes import _submit
+from operations.record import replay_request, submit
 
 GIB = 1 << 30
 ROOT_DISK_FORMATS = {"qcow2", "raw", "ami", "vmdk", "vdi", "vhd", "vhdx"}
@@ -29,20 +29,8 @@ def _require_idle(svc, host: dict) -> None:
                        code="host_busy", details=details)
 
 
-def _replay(svc, kind: str, key: str | None, **request) -> dict | None:
-    """The operation recorded under this key for the same request (422 for another); None
-    if the key is new. The params also hold ids chosen at submission, so the comparison is
-    on the request's own fields."""
-    existing = svc.operations.by_key(key) if key else None
-    if existing is None:
-        return None
-    if existing["kind"] != kind or any(existing["params"].get(k) != v for k, v in request.items()):
-        raise Invalid("Idempotency-Key was already used with a different request", code="idempotency_key_reused")
-    return existing
-
-
 def submit_snapshot(svc, host_id: str, body, key, source: str, requester: str) -> dict:
-    replay = _replay(svc, "snapshot_host", key, host_id=host_id, name=body.name)
+    replay = replay_request(svc, "snapshot_host", key, host_id=host_id, name=body.name)
     if replay:
         return replay
     host = svc.hosts.get(host_id)
@@ -55,8 +43,8 @@ def submit_snapshot(svc, host_id: str, body, key, source: str, requester: str) -
         session.add(snapshot_record(image_id, body.name, host, source_image))
 
     params = {"host_id": host_id, "name": body.name, "image_id": image_id}
-    return _submit(svc, "snapshot_host", key or f"snapshot:{host_id}:{uuid.uuid4()}", params, take, source,
-                   requester, None, host_id=host_id)
+    return submit(svc, "snapshot_host", key or f"snapshot:{host_id}:{uuid.uuid4()}", params, source, requester,
+                  before_insert=take, release=release, host_id=host_id)
 
 
 def _image_or_none(svc, image_id: str) -> dict | None:
@@ -67,7 +55,7 @@ def _image_or_none(svc, image_id: str) -> dict | None:
 
 
 def submit_rebuild(svc, host_id: str, body, key, source: str, requester: str) -> dict:
-    replay = _replay(svc, "rebuild_host", key, host_id=host_id, image=body.image)
+    replay = replay_request(svc, "rebuild_host", key, host_id=host_id, image=body.image)
     if replay:
         return replay
     host = svc.hosts.get(host_id)
@@ -78,8 +66,8 @@ def submit_rebuild(svc, host_id: str, body, key, source: str, requester: str) ->
     check_rebuild_image(image, ImageLifecycle(svc.images.db).requirements(image["id"]), host["flavor"])
     _require_idle(svc, host)
     params = {"host_id": host_id, "image": body.image, "image_id": image["id"]}
-    return _submit(svc, "rebuild_host", key or f"rebuild:{host_id}:{uuid.uuid4()}", params,
-                   _take_host(host_id, "rebuilding"), source, requester, None, host_id=host_id)
+    return submit(svc, "rebuild_host", key or f"rebuild:{host_id}:{uuid.uuid4()}", params, source, requester,
+                  before_insert=_take_host(host_id, "rebuilding"), release=release, host_id=host_id)
 
 
 def check_rebuild_image(image: dict, needs: dict, flavor: dict) -> None:

@@ -8,32 +8,28 @@ import uuid
 from infra.db.models import Volume
 from infra.db.take import take
 from infra.errors import Conflict, Invalid, NoCapacity
-from operations.hosts import _enqueue, _key
+from operations.record import replay, submit
 
 
 def _volume_code(state: str) -> str:
     return {"in-use": "volume_in_use", "deleted": "volume_deleted"}.get(state, "volume_busy")
 
 
-def _swap_in(volume_id: str, from_states: set[str], to_state: str, **fields):
+# A failed create or delete leaves its volume `error`; its retry takes it back.
+VOLUME_STATES = {"create_volume": "creating", "delete_volume": "deleting"}
+
+
+def retake(svc, op: dict) -> None:
+    svc.volumes.take(op["volume_id"], {"error"}, VOLUME_STATES[op["kind"]])
+
+
+def release(svc, op: dict) -> None:
+    """An operation that never reached the queue leaves its volume `error`, where its retry takes it from."""
+    svc.volumes.swap(op["volume_id"], {VOLUME_STATES[op["kind"]]}, "error")
+
+
+def swap_in(volume_id: str, from_states: set[str], to_state: str, **fields):
     return take(Volume, volume_id, from_states, to_state, _volume_code, **fields)
-
-
-def _submit(svc, kind: str, key, params: dict, before_insert, source, requester, volume_id, host_id=None,
-            op_id=None, backup_id=None):
-    op, created = svc.operations.create(kind, _key(key), params, host_id=host_id, volume_id=volume_id,
-                                        source=source, requester=requester, before_insert=before_insert,
-                                        op_id=op_id, backup_id=backup_id)
-    if created:
-        _enqueue(svc, op)
-    return op
-
-
-def _replay(svc, kind: str, key: str | None, params: dict) -> dict | None:
-    """The operation already recorded under this key (422 if the request differs), or None."""
-    if key and svc.operations.by_key(key):
-        return svc.operations.create(kind, key, params)[0]
-    return None
 
 
 def _plan(svc, kind: str, volume: dict, host_id: str | None = None) -> dict:
@@ -44,9 +40,9 @@ def _plan(svc, kind: str, volume: dict, host_id: str | None = None) -> dict:
 
 def submit_create_volume(svc, body, key, source: str, requester: str, dry_run: bool = False) -> dict:
     params = body.model_dump()
-    replay = _replay(svc, "create_volume", key, params)
-    if replay:
-        return replay
+    existing = replay(svc, "create_volume", key, params)
+    if existing:
+        return existing
     nodes = svc.planner.control.capacity.candidates(0, 0, body.size_gb)
     if body.hypervisor:
         nodes = [n for n in nodes if n == body.hypervisor]
@@ -61,7 +57,8 @@ def submit_create_volume(svc, body, key, source: str, requester: str, dry_run: b
         session.add(Volume(id=volume_id, name=body.name, env=body.env, project=body.project, size_gb=body.size_gb,
                            state="creating", hypervisor=nodes[0], created_operation_id=op_id))
 
-    return _submit(svc, "create_volume", key, params, add_volume, source, requester, volume_id, op_id=op_id)
+    return submit(svc, "create_volume", key, params, source, requester, before_insert=add_volume, release=release,
+                  volume_id=volume_id, op_id=op_id)
 
 
 def submit_delete_volume(svc, volume_id: str, key, source: str, requester: str, dry_run: bool = False) -> dict:
@@ -76,16 +73,17 @@ def submit_delete_volume(svc, volume_id: str, key, source: str, requester: str, 
     if dry_run:
         return _plan(svc, "delete_volume", volume)
     key = key or f"delete-volume:{volume_id}:{uuid.uuid4()}"
-    return _submit(svc, "delete_volume", key, {"volume_id": volume_id},
-                   _swap_in(volume_id, {"available", "error"}, "deleting"), source, requester, volume_id)
+    return submit(svc, "delete_volume", key, {"volume_id": volume_id}, source, requester,
+                  before_insert=swap_in(volume_id, {"available", "error"}, "deleting"), release=release,
+                  volume_id=volume_id)
 
 
 def submit_attach(svc, host_id: str, volume_id: str, key, source: str, requester: str,
                   dry_run: bool = False) -> dict:
     params = {"host_id": host_id, "volume_id": volume_id}
-    replay = _replay(svc, "attach_volume", key, params)
-    if replay:
-        return replay
+    existing = replay(svc, "attach_volume", key, params)
+    if existing:
+        return existing
     host, volume = svc.hosts.get(host_id), svc.volumes.get(volume_id)
     if host["state"] != "active" or svc.operations.active_for_host(host_id):
         raise Conflict(f"host {host_id} is {host['state']} or busy with another operation", code="host_busy")
@@ -97,24 +95,24 @@ def submit_attach(svc, host_id: str, volume_id: str, key, source: str, requester
         if volume["state"] != "available":
             raise Conflict(f"volume {volume_id} is {volume['state']}", code="volume_busy")
         return _plan(svc, "attach_volume", volume, host_id)
-    return _submit(svc, "attach_volume", key, params, _swap_in(volume_id, {"available"}, "reserved"),
-                   source, requester, volume_id, host_id=host_id)
+    return submit(svc, "attach_volume", key, params, source, requester,
+                  before_insert=swap_in(volume_id, {"available"}, "reserved"), volume_id=volume_id, host_id=host_id)
 
 
 def submit_detach(svc, host_id: str, volume_id: str, key, source: str, requester: str,
                   dry_run: bool = False) -> dict:
     params = {"host_id": host_id, "volume_id": volume_id}
-    replay = _replay(svc, "detach_volume", key, params)
-    if replay:
-        return replay
+    existing = replay(svc, "detach_volume", key, params)
+    if existing:
+        return existing
     volume = svc.volumes.get(volume_id)
     if volume["host_id"] != host_id:
         raise Conflict(f"volume {volume_id} is not attached to host {host_id}", code="volume_not_attached")
     if dry_run:
         return _plan(svc, "detach_volume", volume, host_id)
     key = key or f"detach:{volume_id}:{uuid.uuid4()}"
-    return _submit(svc, "detach_volume", key, params, _swap_in(volume_id, {"in-use"}, "detaching"),
-                   source, requester, volume_id, host_id=host_id)
+    return submit(svc, "detach_volume", key, params, source, requester,
+                  before_insert=swap_in(volume_id, {"in-use"}, "detaching"), volume_id=volume_id, host_id=host_id)
 
 
 def submit_extend(svc, volume_id: str, size_gb: int, key, source: str, requester: str,
@@ -131,6 +129,6 @@ def submit_extend(svc, volume_id: str, size_gb: int, key, source: str, requester
         return svc.planner.volume("extend_volume", ctx)
     params = {"volume_id": volume_id, "size_gb": size_gb, "from_state": volume["state"]}
     key = key or f"extend:{volume_id}:{uuid.uuid4()}"
-    return _submit(svc, "extend_volume", key, params,
-                   _swap_in(volume_id, {volume["state"]}, "extending"), source, requester, volume_id,
-                   host_id=volume["host_id"])
+    return submit(svc, "extend_volume", key, params, source, requester,
+                  before_insert=swap_in(volume_id, {volume["state"]}, "extending"), volume_id=volume_id,
+                  host_id=volume["host_id"])

@@ -32,7 +32,7 @@ from pathlib import Path
 from config_files import write_if_changed as write_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from functions.dns_names import reverse_zone  # noqa: E402 - the repository's own helper
+from infra.dns_names import reverse_zone  # noqa: E402 - the repository's own helper
 
 
 def env(name: str, default: str) -> str:

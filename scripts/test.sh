@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: set up the machine, start the test PostgreSQL and the local
-# stack, then run pytest from the repository root with the stack's settings.
+# The test command: set up the machine, check the import contracts (lint-imports)
+# and ruff, start the test PostgreSQL and the local stack, then run pytest from the
+# repository root with the stack's settings.
 #
 #   scripts/test.sh [pytest arguments...]
 #
@@ -31,6 +32,9 @@ if [[ "$STACK_DOWN" == 1 ]]; then
 fi
 
 bash scripts/setup.sh
+# The layers and the lint first: a broken contract fails in seconds, before any service starts.
+.venv/bin/lint-imports
+.venv/bin/ruff check .
 bash scripts/postgres.sh up
 bash scripts/stack.sh up
 

@@ -14,7 +14,7 @@ from webhooks.report import summary
 from webhooks.tickets import jira, servicenow
 
 log = logging.getLogger("hostflow.notifier")
-DELIVER_JOB = "workers.jobs.deliver_notification"
+DELIVER_JOB = "workers.housekeeping.deliver_notification"
 # target -> (the report's HTTP call, its credentials from settings)
 TARGETS = {"jira": (jira.comment, jira.auth), "servicenow": (servicenow.work_notes, servicenow.auth),
            "slack": (replies.response, replies.auth), "mattermost": (replies.response, replies.auth)}
@@ -76,11 +76,11 @@ def backoff(attempts: int, settings) -> timedelta:
 def report_end(settings, op_id: str) -> None:
     """An operation from a ticket ended: its report is recorded, then queued for delivery.
     Should the queue fail, the housekeeping sweep finds it due and delivers it."""
+    from infra.db.engine import database
     from infra.db.operations import OperationStore
     from infra.queue import queue, redis_from_url
-    from operations import bootstrap
 
-    db = bootstrap.database(settings.database_url)
+    db = database(settings.database_url)
     note = record_end(NotificationStore(db), OperationStore(db).get(op_id), settings)
     if note is None:
         return

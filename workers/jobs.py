@@ -1,16 +1,14 @@
-"""What RQ workers execute. Known errors come back as data so the flow can
-journal their code; anything else fails the job and is reported as internal."""
+"""What RQ workers execute: a function on a node or the control plane, and an
+operation's flow. Known errors come back as data so the flow can journal their code;
+anything else fails the job and is reported as internal."""
 from __future__ import annotations
 
 import logging
-import time
-from datetime import UTC, datetime
 
 from rq import get_current_job
 
 from functions.registry import FUNCTIONS
 from infra.errors import HostflowError
-from infra.queue import JOB_FUNCTION
 from infra.settings import Settings
 from operations import bootstrap
 
@@ -65,84 +63,10 @@ def progress_into(job):
     return report
 
 
-def housekeeping() -> dict:
-    """The control plane's periodic sweeps."""
-    from operations.approvals import reconcile
-    from operations.image_upload import reap_interrupted
-    from operations.resize import auto_confirm
-    from workers.reaper import reap_lost_runs
-
-    settings = Settings.from_env()
-    svc = bootstrap.api_services(settings)
-    confirmed = auto_confirm(svc, settings.resize_auto_confirm_s) if settings.resize_auto_confirm_s > 0 else []
-    reaped = reap_interrupted(svc, settings.upload_stale_s)
-    reports = _deliver_due_reports(settings)
-    approvals = reconcile(svc)
-    lost = reap_lost_runs(settings, svc.redis)
-    for label, ids in (("lost its flow runner, ended failed:", lost), ("auto-confirmed the resize of", confirmed),
-                       ("killed interrupted uploads of", reaped), ("approval timed out for", approvals["expired"]),
-                       ("cancelled in the Prefect UI while awaiting approval:", approvals["cancelled"])):
-        if ids:
-            log.info("%s %s", label, ", ".join(ids))
-    return {"ok": True, "confirmed": confirmed, "reaped": reaped, "reports": reports, "approvals": approvals,
-            "lost": lost}
-
-
-def _deliver_due_reports(settings: Settings) -> dict[str, str]:
-    from infra.db.notifications import NotificationStore
-    from infra.http_report import send
-    from webhooks.notifier import deliver_due
-
-    return deliver_due(NotificationStore(bootstrap.database(settings.database_url)), settings, send)
-
-
-def deliver_notification(notification_id: str) -> dict:
-    """One attempt at a report-back; a failure is tried again by the housekeeping sweep."""
-    from infra.db.notifications import NotificationStore
-    from infra.http_report import send
-    from webhooks.notifier import deliver
-
-    settings = Settings.from_env()
-    store = NotificationStore(bootstrap.database(settings.database_url))
-    return {"ok": True, "state": deliver(store, notification_id, settings, send)}
-
-
-def register_hypervisor(name: str, queue: str, node_info: dict, ratios: dict) -> dict:
-    from infra.db.hypervisors import HypervisorStore
-
-    settings = Settings.from_env()
-    HypervisorStore(bootstrap.database(settings.database_url)).register(name, queue, node_info, ratios)
-    converge_node_networks(settings, name, queue)
-    return {"ok": True}
-
-
-def converge_node_networks(settings: Settings, name: str, queue_name: str) -> None:
-    """Queues ensure_networks with every network record (and prune) on the node's queue."""
-    from infra.db.networks import DEFAULT, NetworkStore, default_network
-    from infra.queue import queue, redis_from_url
-
-    networks = NetworkStore(bootstrap.database(settings.database_url)).list()
-    if DEFAULT not in {n["name"] for n in networks}:
-        networks.append({**default_network(settings), "uplink": None})
-    request = {"networks": [{k: v for k, v in n.items() if k != "created_at"} for n in networks], "prune": True}
-    queue(redis_from_url(settings.redis_url), queue_name).enqueue(
-        JOB_FUNCTION, args=("ensure_networks", request), job_id=f"ensure_networks_{name}_{int(time.time())}",
-        result_ttl=600, job_timeout=120)
-
-
-def hypervisor_heartbeat(name: str, at: str) -> dict:
-    from infra.db.hypervisors import HypervisorStore
-
-    settings = Settings.from_env()
-    HypervisorStore(bootstrap.database(settings.database_url)).beat(name, datetime.fromisoformat(at))
-    return {"ok": True}
-
-
 def run_operation(operation_id: str) -> dict:
+    """The flows queue's job. Imported here: a hypervisor worker never loads Prefect."""
     from flows.runner import run_operation as run
+    from webhooks.notifier import report_end
 
-    return run(operation_id)
-
-
-def utcnow_iso() -> str:
-    return datetime.now(UTC).isoformat()
+    settings = Settings.from_env()
+    return run(operation_id, settings, on_end=lambda op_id: report_end(settings, op_id))

@@ -60,7 +60,7 @@ def _heartbeat(redis, settings: Settings, stop: threading.Event) -> None:
     control = queue(redis, "control")
     while not stop.wait(HEARTBEAT_EVERY):
         try:
-            control.enqueue("workers.jobs.hypervisor_heartbeat", args=(settings.node, _now()), result_ttl=60,
+            control.enqueue("workers.housekeeping.hypervisor_heartbeat", args=(settings.node, _now()), result_ttl=60,
                             ttl=HEARTBEAT_EVERY * 3)
         except Exception:  # noqa: BLE001 - a missed beat must not kill the worker
             log.exception("heartbeat failed")
@@ -87,7 +87,7 @@ def _housekeeping(redis, settings: Settings, stop: threading.Event) -> None:
     control, every = queue(redis, "control"), max(1, min(60, settings.resize_auto_confirm_s))
     while not stop.wait(every):
         try:
-            control.enqueue("workers.jobs.housekeeping", result_ttl=every, ttl=every)
+            control.enqueue("workers.housekeeping.housekeeping", result_ttl=every, ttl=every)
         except Exception:  # noqa: BLE001 - redis may be restarting; try again next interval
             log.exception("housekeeping could not be queued")
 
@@ -109,6 +109,7 @@ def _now() -> str:
 def preload() -> None:
     """Imports job modules once, before any job: a cold import costs ~1 s."""
     import flows.runner  # noqa: F401
+    import workers.housekeeping  # noqa: F401
     import workers.jobs  # noqa: F401
 
 
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
         info = prepare_node(settings)
         ratios = {"cpu": settings.cpu_allocation_ratio, "ram": settings.ram_allocation_ratio,
                   "disk": settings.disk_allocation_ratio}
-        queue(redis, "control").enqueue("workers.jobs.register_hypervisor",
+        queue(redis, "control").enqueue("workers.housekeeping.register_hypervisor",
                                         args=(settings.node, f"hv.{settings.node}", info, ratios), result_ttl=600)
         threading.Thread(target=_heartbeat, args=(redis, settings, stop), daemon=True).start()
         if settings.image_cache_clean_interval > 0:

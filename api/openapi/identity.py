@@ -1,7 +1,7 @@
 """OpenAPI entries of the identity calls: tokens and the audit trail."""
 from __future__ import annotations
 
-from api.routes.tokens import CreateToken
+from operations.requests import CreateToken
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 

@@ -6,7 +6,7 @@ from api.auth import require, services
 from api.request_body import json_body
 from api.views import operation_ref
 from operations.hosts import submit_allocate, submit_reclaim
-from operations.requests import AllocateHost, ReclaimOptions, flavor_limits, refuse_out_of_range
+from operations.requests import ReclaimOptions, validate_allocate
 from operations.scoping import only_visible
 
 bp = Blueprint("hosts", __name__)
@@ -25,12 +25,6 @@ def reclaim_options() -> ReclaimOptions:
     body = json_body() if request.get_data(cache=True).strip() else {}
     options = ReclaimOptions.model_validate(body)
     return options.model_copy(update={"delete_volumes": options.delete_volumes or _flag("delete_volumes")})
-
-
-def validate_allocate(raw: dict, settings) -> AllocateHost:
-    body = AllocateHost.model_validate(raw)
-    refuse_out_of_range(flavor_limits(body.flavor, settings))
-    return body
 
 
 @bp.post("/v1/hosts")

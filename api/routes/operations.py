@@ -6,9 +6,8 @@ from api.auth import require, services
 from api.request_body import optional_json_body, query_int
 from api.views import operation_full, operation_ref
 from infra.errors import Invalid
-from operations.approvals import NotAnApprover, decide, may_approve
-from operations.cancel import cancel
-from operations.hosts import retry
+from operations.approvals import NotAnApprover, cancel, decide, may_approve
+from operations.retry import retry
 from operations.scoping import visible_projects
 
 bp = Blueprint("operations", __name__)

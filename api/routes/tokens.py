@@ -1,25 +1,13 @@
 """API tokens, managed by an admin. A token's secret is in the creation answer only."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
 from flask import Blueprint, jsonify
-from pydantic import Field, StrictStr, StringConstraints
 
 from api.auth import require, services
 from api.request_body import json_body
-from operations.requests import DNS_LABEL, Strict
+from operations.requests import CreateToken
 
 bp = Blueprint("tokens", __name__)
-
-Project = Annotated[str, StringConstraints(strict=True, pattern=DNS_LABEL, max_length=63)]
-
-
-class CreateToken(Strict):
-    name: StrictStr = Field(min_length=1, max_length=120)
-    role: Literal["admin", "operator", "viewer"]
-    projects: list[Project] = Field(default_factory=list, max_length=64)
-
 
 @bp.post("/v1/tokens")
 @require(write=True, admin=True)

@@ -5,11 +5,10 @@ from flask import Blueprint, jsonify, request
 
 from api.auth import services, verify_signature
 from api.request_body import json_body
-from api.routes.hosts import validate_allocate
 from api.views import operation_ref
 from infra.errors import Invalid
 from operations.hosts import submit_allocate, submit_reclaim
-from operations.requests import GenericWebhook, ReclaimHost
+from operations.requests import GenericWebhook, ReclaimHost, validate_allocate
 
 bp = Blueprint("webhooks", __name__)
 # Sources with an endpoint of their own: their secrets do not open this one.

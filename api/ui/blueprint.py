@@ -11,7 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from api.auth import services
-from api.ui.identity import identity_for_hash
+from infra.db.tokens import identity_for_hash
 from infra.errors import HostflowError
 from operations.scoping import check_request
 

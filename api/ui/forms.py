@@ -8,10 +8,10 @@ from flask import g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
 from api.auth import services
-from api.routes.hosts import validate_allocate
 from api.ui.blueprint import bp, require_write
 from infra.errors import Conflict, Invalid
 from operations.hosts import submit_allocate
+from operations.requests import validate_allocate
 from operations.scoping import visible
 
 SOURCE = "dashboard"

@@ -10,8 +10,7 @@ from api.ui.blueprint import bp, require_write
 from api.ui.pages import operation as operation_page
 from infra.db.operations import TERMINAL
 from infra.errors import Conflict
-from operations.approvals import decide, may_approve
-from operations.cancel import cancel
+from operations.approvals import cancel, decide, may_approve
 
 NOTE_LIMIT = 1000
 

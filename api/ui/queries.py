@@ -5,10 +5,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
-
 from infra import console
-from infra.db.models import Operation
 from infra.db.operations import TERMINAL
 from infra.db.shares import ShareStore
 from infra.errors import NotFound
@@ -75,24 +72,15 @@ def running_operations(svc, identity: dict) -> list[dict]:
 
 
 def host_operations(svc, host_id: str) -> list[dict]:
-    with svc.operations.db.session() as s:
-        ids = s.scalars(select(Operation.id).where(Operation.host_id == host_id)
-                        .order_by(Operation.created_at.desc()).limit(50)).all()
-    return [svc.operations.get(i) for i in ids]
+    return svc.operations.newest_about(host_id=host_id)
 
 
 def volume_operations(svc, volume_id: str) -> list[dict]:
-    return _operations_where(svc, Operation.volume_id == volume_id)
+    return svc.operations.newest_about(volume_id=volume_id)
 
 
 def backup_operations(svc, backup_id: str) -> list[dict]:
-    return _operations_where(svc, Operation.backup_id == backup_id)
-
-
-def _operations_where(svc, condition) -> list[dict]:
-    with svc.operations.db.session() as s:
-        ids = s.scalars(select(Operation.id).where(condition).order_by(Operation.created_at.desc()).limit(50)).all()
-    return [svc.operations.get(i) for i in ids]
+    return svc.operations.newest_about(backup_id=backup_id)
 
 
 def host_shares(svc, host_id: str) -> list[dict]:

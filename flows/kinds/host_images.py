@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flows import rebuild, snapshot
 from flows.kinds.base import Kind, Stores
+from flows.kinds.hosts import allocate_context
 from functions.snapshots import image_key
 from infra.db.image_lifecycle import ImageLifecycle
 from infra.settings import Settings
@@ -46,8 +47,6 @@ def _reason(st: Stores, op_id: str) -> str:
 
 
 def _rebuild_ctx(op: dict, st: Stores, settings: Settings) -> dict:
-    from flows.kinds import allocate_context  # flows.kinds builds on this module
-
     host = st.hosts.get(op["host_id"])
     image_id = op["params"]["image_id"]
     boot = allocate_context(op, {**host, "image": image_id}, st.images, settings)

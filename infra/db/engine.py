@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import lru_cache
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -70,3 +71,9 @@ class Database:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+
+
+@lru_cache(maxsize=4)
+def database(url: str) -> Database:
+    """One Database (engines and their pools) per URL in a process."""
+    return Database(url)

@@ -77,6 +77,14 @@ class OperationStore:
                 raise NotFound(f"operation {op_id} not found")
             return self._full(s, op)
 
+    def newest_about(self, limit: int = 50, **ref: str) -> list[dict]:
+        """The newest operations on one host, volume or backup: ref is host_id=, volume_id= or backup_id=."""
+        (column, value), = ref.items()
+        with self.db.reading() as s:
+            ids = s.scalars(select(Operation.id).where(getattr(Operation, column) == value)
+                            .order_by(Operation.created_at.desc()).limit(limit)).all()
+        return [self.get(i) for i in ids]
+
     def latest_for_host(self, host_id: str, kind: str) -> dict | None:
         with self.db.reading() as s:
             op = s.scalar(select(Operation).where(Operation.host_id == host_id, Operation.kind == kind)

@@ -63,3 +63,13 @@ class TokenStore:
 def view(t: ApiToken) -> dict:
     return {"id": t.id, "name": t.name, "role": t.role, "projects": t.projects,
             "created": iso(t.created_at), "revoked": iso(t.revoked_at)}
+
+
+def identity_for_hash(db: Database, token_hash: str | None) -> dict | None:
+    """The identity of a live token by its SHA-256 (what a dashboard session keeps,
+    looked up on every request so a revoked token logs the session out)."""
+    if not token_hash:
+        return None
+    with db.session() as s:
+        row = s.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None)))
+        return None if row is None else {"id": row.id, "name": row.name, "role": row.role, "projects": row.projects}

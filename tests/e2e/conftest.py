@@ -98,8 +98,8 @@ def leftovers(settings: Settings, libvirt: LibvirtCompute, host_id: str) -> dict
     """Everything that would show a host was not fully removed."""
     from sqlalchemy import select
 
+    from infra.db.engine import database
     from infra.db.models import CapacityClaim, IpAllocation
-    from operations.bootstrap import database
 
     db = database(settings.database_url)
     with db.session() as s:

@@ -15,7 +15,7 @@ import dns.tsigkeyring
 import dns.update
 import pytest
 
-from functions.dns_names import ptr_name
+from infra.dns_names import ptr_name
 from tests.e2e.conftest import REPO, unique_name
 
 

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-import operations.hosts
+import operations.record
 from flows import allocate_host
 from flows.runner import run_operation
 from infra.errors import StepFailed
@@ -38,7 +38,7 @@ def services(settings):
 
 def record_allocation(services, monkeypatch) -> dict:
     """Records an allocate operation as the API does, without handing it to the flows worker."""
-    monkeypatch.setattr(operations.hosts, "enqueue_operation", lambda *a, **k: None)
+    monkeypatch.setattr(operations.record, "enqueue_operation", lambda *a, **k: None)
     body = AllocateHost(name=unique_name("fault"), env="test", image="hostflow-test",
                         flavor={"vcpus": 1, "ram_mb": 256, "disk_gb": 1})
     op, _ = submit_allocate(services, body, None, "test", "test")
@@ -140,7 +140,7 @@ def _fail_once(services, settings, op: dict, function: str) -> dict:
 
 
 def test_failed_create_and_delete_volume_are_retried_to_the_end(api, settings, services, monkeypatch):
-    monkeypatch.setattr("operations.hosts.enqueue_operation", lambda *a, **k: None)  # recorded, run here
+    monkeypatch.setattr("operations.record.enqueue_operation", lambda *a, **k: None)  # recorded, run here
     body = CreateVolume(name=unique_name("fault"), size_gb=1, env="test")
     create = _fail_once(services, settings, submit_create_volume(services, body, None, "test", "test"),
                         "ensure_volume")

@@ -10,8 +10,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from infra.db.engine import database
 from infra.db.models import Host
-from operations.bootstrap import database, object_store
+from operations.bootstrap import object_store
 from tests import image_files as files
 from tests.e2e.conftest import unique_name
 

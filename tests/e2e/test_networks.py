@@ -36,9 +36,9 @@ def host(api, storage_network):
 
 
 def test_a_viewer_cannot_create_networks(api):
+    from infra.db.engine import database
     from infra.db.tokens import TokenStore
     from infra.settings import Settings
-    from operations.bootstrap import database
 
     token = TokenStore(database(Settings.from_env().database_url)).create(f"e2e-viewer-{uuid.uuid4().hex[:6]}",
                                                                           "viewer")

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-import operations.hosts
+import operations.record
 from flows.runner import run_operation
 from infra import console, domain_boot, qemu_img
 from infra.image_source import sha512_of
@@ -151,7 +151,7 @@ class FailAtStep(FailAt):
 
 def test_failed_snapshot_kills_its_image_and_leaves_no_object_or_file(
         services, settings, host, snapshot, made_images, monkeypatch):
-    monkeypatch.setattr(operations.hosts, "enqueue_operation", lambda *a, **k: None)  # recorded, run here
+    monkeypatch.setattr(operations.record, "enqueue_operation", lambda *a, **k: None)  # recorded, run here
     op = submit_snapshot(services, host.host["id"], SnapshotHost(name=unique_name("e2e-snap")), None, "test", "test")
     image_id = op["params"]["image_id"]
     made_images.append(services.images.get(image_id))
@@ -172,7 +172,7 @@ def test_rebuild_whose_guest_never_comes_up_runs_the_host_on_its_old_disk(
         services, settings, host, snapshot, marker_b, monkeypatch):
     before = {"boot": host.boot(), "backing": qemu_img.info(host.disk, "qcow2")["backing-filename"],
               "record": services.hosts.get(host.host["id"])}
-    monkeypatch.setattr(operations.hosts, "enqueue_operation", lambda *a, **k: None)  # recorded, run here
+    monkeypatch.setattr(operations.record, "enqueue_operation", lambda *a, **k: None)  # recorded, run here
     op = submit_rebuild(services, host.host["id"], RebuildHost(image=snapshot["image"]["id"]), None, "test", "test")
     dispatcher = FailAt(RqDispatcher(services.redis, settings.step_timeout), "wait_guest_up")
     run_operation(op["id"], settings, dispatcher=dispatcher)

@@ -13,9 +13,9 @@ import dns.update
 import pytest
 
 from functions.dns import ensure_record, remove_host_records, remove_record
-from functions.dns_names import ptr_name
 from functions.node import Control
 from infra.dns import DnsClient
+from infra.dns_names import ptr_name
 from infra.errors import Conflict, DnsError, DnsUnavailable
 from infra.settings import Settings
 from operations.bootstrap import dns_context

@@ -14,7 +14,7 @@ from infra.db.tokens import TokenStore
 from infra.errors import StepFailed
 from infra.settings import Settings
 from operations import approvals
-from operations import hosts as submit
+from operations import record as submit
 from tests.unit.test_engine import OUTCOME_DATA
 from tests.unit.test_resize import add_host
 

@@ -3,11 +3,11 @@ import json
 
 import pytest
 
-import operations.hosts as submit
 from flows.runner import run_operation
 from infra.db.models import Backup, Volume
 from infra.errors import StepFailed
 from infra.queue import QueueError
+from operations import record as submit
 
 
 def add_volume(client, vid="v1", state="available", size_gb=1, host_id=None):

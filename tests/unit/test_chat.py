@@ -134,7 +134,7 @@ def test_a_slack_allocation_that_needs_approval_shows_the_channel_the_buttons(tm
     from infra import prefect_runs
     from infra.db.images import ImageStore
     from operations import approvals
-    from operations import hosts as submit
+    from operations import record as submit
 
     settings = Settings.from_env({"HOSTFLOW_STATE_DIR": str(tmp_path), "HOSTFLOW_REDIS_URL": "redis://127.0.0.1:1/0",
                                   "HOSTFLOW_SLACK_SIGNING_SECRET": SECRET, "HOSTFLOW_CHAT_USERS": json.dumps(USERS),

@@ -35,7 +35,7 @@ REQUESTER = "mia (slack:UOPS)"
 def queue(monkeypatch):
     """A fake queue: the operations handed to it, in order."""
     queued = []
-    monkeypatch.setattr("operations.hosts.enqueue_operation", lambda redis, op_id, attempt=0: queued.append(op_id))
+    monkeypatch.setattr("operations.record.enqueue_operation", lambda redis, op_id, attempt=0: queued.append(op_id))
     monkeypatch.setattr(chat_run, "POLL_S", 0.05)
     return queued
 

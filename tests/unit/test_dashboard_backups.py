@@ -3,9 +3,9 @@ Restore (onto a new volume or an available one) reviewed first, then submitted l
 API's, each refusal next to its field and nothing recorded."""
 import pytest
 
-import operations.hosts as submit
 from infra.db.models import Backup, Volume
 from infra.db.tokens import TokenStore
+from operations import record as submit
 from tests.unit.test_dashboard_access import csrf_of, log_in
 from tests.unit.test_dashboard_forms import field_error
 

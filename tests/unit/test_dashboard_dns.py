@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-import operations.hosts as submit
 from infra.db.models import DnsRecord, Host
 from infra.db.tokens import TokenStore
+from operations import record as submit
 from tests.unit.test_dashboard_access import csrf_of, log_in
 
 

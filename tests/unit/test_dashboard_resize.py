@@ -4,8 +4,8 @@ waiting in verify_resize."""
 import pytest
 from sqlalchemy import update
 
-import operations.hosts as submit
 from infra.db.models import Host
+from operations import record as submit
 from tests.unit.test_dashboard_access import csrf_of, log_in
 from tests.unit.test_dashboard_forms import field_error
 

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-import operations.hosts as submit
 from infra.db.models import Host, HostShare, Share
+from operations import record as submit
 from tests.unit.test_dashboard_access import csrf_of, log_in
 from tests.unit.test_dashboard_forms import field_error
 

@@ -14,7 +14,7 @@ NAMES = "/v1/hosts/h1/names"
 @pytest.fixture
 def client(api, monkeypatch):
     """A host with an address, a fake authoritative server; operations recorded, not queued."""
-    monkeypatch.setattr("operations.hosts.enqueue_operation", lambda *a, **k: None)
+    monkeypatch.setattr("operations.record.enqueue_operation", lambda *a, **k: None)
     api.svc.planner.control.dns = FakeServer()
     with api.svc.operations.db.session() as s:
         s.add(Host(id="h1", name="web1", env="test", fqdn="web1.test.cloud.internal", state="active",

@@ -2,9 +2,9 @@
 import pytest
 
 from functions import dns
-from functions.dns_names import is_fqdn, normalise, ptr_name, reverse_zone, zone_of
 from functions.node import Control
 from infra.dns import RRset
+from infra.dns_names import is_fqdn, normalise, ptr_name, reverse_zone, zone_of
 from infra.errors import Conflict, DnsUnavailable, Invalid
 
 HOST, OTHER = "h1", "h2"

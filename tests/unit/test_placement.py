@@ -2,7 +2,6 @@
 without it, the node with most free RAM, as before (and the request's fingerprint is unchanged)."""
 import pytest
 
-import operations.hosts as submit
 from flows import allocate_host
 from flows.kinds import KINDS
 from flows.runner import stores
@@ -11,6 +10,7 @@ from functions.node import Control
 from infra.db.capacity import CapacityStore
 from infra.db.hypervisors import HypervisorStore
 from infra.errors import NoCapacity
+from operations import record as submit
 
 RATIOS = {"cpu": 1.0, "ram": 1.0, "disk": 1.0}
 BODY = {"name": "web1", "env": "test", "image": "img", "flavor": {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}}

@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-import operations.hosts as submit
 from flows import reclaim_host
 from flows.runner import run_operation
 from infra.db.models import Host, Volume
 from infra.errors import StepFailed
+from operations import record as submit
 
 RECLAIM_STEPS = ["ensure_stopped", "ensure_undefined", "delete_instance_files", "remove_host_names",
                  "remove_share_exports", "release_ip", "release_capacity"]

@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import operations.hosts as submit
 from flows.runner import run_operation
 from functions.resize import decide_sizing, guest_sized
 from infra.db.hypervisors import HypervisorStore
 from infra.db.models import Host, Operation
 from infra.domain_xml import resized, sizing
 from infra.errors import NoCapacity, StepFailed
+from operations import record as submit
 from operations.resize import auto_confirm
 
 SIZED = {"vcpus": 1, "max_vcpus": 4, "ram_mb": 256, "max_ram_mb": 256, "balloon": True}

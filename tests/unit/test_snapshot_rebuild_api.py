@@ -12,7 +12,7 @@ from infra.db.models import Host, Image, Operation
 @pytest.fixture
 def queued(monkeypatch):
     """Operations are recorded but not handed to a queue."""
-    monkeypatch.setattr("operations.hosts.enqueue_operation", lambda *a, **k: None)
+    monkeypatch.setattr("operations.record.enqueue_operation", lambda *a, **k: None)
 
 
 def add_host(client, state="active", disk_gb=1, ram_mb=256, image_id=None):

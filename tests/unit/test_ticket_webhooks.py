@@ -21,7 +21,7 @@ def make_client(tmp_path, monkeypatch, **env):
                                   "HOSTFLOW_WEBHOOK_SECRET_SERVICENOW": "snow:pa55", **env})
     migrate.upgrade(settings.database_url)
     queued = []
-    monkeypatch.setattr("operations.hosts.enqueue_operation", lambda redis, op_id, attempt=0: queued.append(op_id))
+    monkeypatch.setattr("operations.record.enqueue_operation", lambda redis, op_id, attempt=0: queued.append(op_id))
     app = create_app(settings)
     svc = app.extensions["hostflow"]
     ImageStore(svc.operations.db).add(name="hostflow-test", disk_format="qcow2", status="active",

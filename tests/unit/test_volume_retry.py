@@ -2,11 +2,11 @@
 compare-and-swap (409 if something else has it), and the operation runs again."""
 import pytest
 
-import operations.hosts as submit
 from flows.runner import run_operation
 from infra.db.hypervisors import HypervisorStore
 from infra.errors import StepFailed
 from infra.queue import QueueError
+from operations import record as submit
 
 NODE = {"vcpus": 8, "ram_mb": 8192, "disk_gb": 100}
 RATIOS = {"cpu": 1.0, "ram": 1.0, "disk": 1.0}

@@ -4,7 +4,6 @@ they record carries the chat's reply_to (in the transaction that records it), so
 end is posted back to the command's response_url."""
 from __future__ import annotations
 
-from api.routes.hosts import validate_allocate
 from operations.dns import submit_register
 from operations.hosts import submit_allocate, submit_reclaim
 from operations.requests import (
@@ -17,6 +16,7 @@ from operations.requests import (
     flavor_limits,
     refuse_out_of_range,
     size_limit,
+    validate_allocate,
 )
 from operations.resize import submit_confirm, submit_resize, submit_revert
 from operations.snapshots import submit_rebuild, submit_snapshot

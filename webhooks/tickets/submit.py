@@ -1,10 +1,9 @@
 """A ticket's request becomes an operation like any other, remembering where to report its end."""
 from __future__ import annotations
 
-from api.routes.hosts import validate_allocate
 from infra.errors import NotFound
 from operations.hosts import submit_allocate, submit_reclaim
-from operations.requests import ReclaimOptions
+from operations.requests import ReclaimOptions, validate_allocate
 from webhooks.ticket import Ticket
 
 

@@ -20,15 +20,14 @@ from prefect.runtime import flow_run
 from prefect.states import Cancelled, Failed
 from pydantic import BaseModel, Field
 
-from api.routes.hosts import validate_allocate
 from infra.db.operations import TERMINAL
 from infra.errors import Conflict, HostflowError, NotFound
 from infra.settings import Settings
-from operations.approvals import decide
+from operations.approvals import cancel, decide
 from operations.bootstrap import api_services
-from operations.cancel import cancel
 from operations.dns import submit_register
-from operations.hosts import deferred_start, start, submit_allocate, submit_reclaim
+from operations.hosts import submit_allocate, submit_reclaim
+from operations.record import deferred_start
 from operations.requests import (
     AllocateHost,
     AttachVolume,
@@ -40,8 +39,10 @@ from operations.requests import (
     flavor_limits,
     refuse_out_of_range,
     size_limit,
+    validate_allocate,
 )
 from operations.resize import submit_resize
+from operations.retry import start
 from operations.snapshots import submit_rebuild, submit_snapshot
 from operations.volumes import submit_attach, submit_create_volume, submit_detach
 

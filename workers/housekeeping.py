@@ -1,0 +1,77 @@
+"""The control plane's jobs: periodic sweeps (housekeeping), report deliveries, and the
+registration and heartbeats of hypervisor nodes (nodes hold no database credentials:
+they queue these on the control queue)."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+
+from infra.db.engine import database
+from infra.db.hypervisors import HypervisorStore
+from infra.db.networks import DEFAULT, NetworkStore, default_network
+from infra.db.notifications import NotificationStore
+from infra.http_report import send
+from infra.queue import JOB_FUNCTION, queue, redis_from_url
+from infra.settings import Settings
+from operations import bootstrap
+from operations.approvals import reconcile
+from operations.image_upload import reap_interrupted
+from operations.resize import auto_confirm
+from webhooks.notifier import deliver, deliver_due
+from workers.reaper import reap_lost_runs
+
+log = logging.getLogger("hostflow.housekeeping")
+
+
+def housekeeping() -> dict:
+    """The control plane's periodic sweeps."""
+    settings = Settings.from_env()
+    svc = bootstrap.api_services(settings)
+    confirmed = auto_confirm(svc, settings.resize_auto_confirm_s) if settings.resize_auto_confirm_s > 0 else []
+    reaped = reap_interrupted(svc, settings.upload_stale_s)
+    reports = _deliver_due_reports(settings)
+    approvals = reconcile(svc)
+    lost = reap_lost_runs(settings, svc.redis)
+    for label, ids in (("lost its flow runner, ended failed:", lost), ("auto-confirmed the resize of", confirmed),
+                       ("killed interrupted uploads of", reaped), ("approval timed out for", approvals["expired"]),
+                       ("cancelled in the Prefect UI while awaiting approval:", approvals["cancelled"])):
+        if ids:
+            log.info("%s %s", label, ", ".join(ids))
+    return {"ok": True, "confirmed": confirmed, "reaped": reaped, "reports": reports, "approvals": approvals,
+            "lost": lost}
+
+
+def _deliver_due_reports(settings: Settings) -> dict[str, str]:
+    return deliver_due(NotificationStore(database(settings.database_url)), settings, send)
+
+
+def deliver_notification(notification_id: str) -> dict:
+    """One attempt at a report-back; a failure is tried again by the housekeeping sweep."""
+    settings = Settings.from_env()
+    store = NotificationStore(database(settings.database_url))
+    return {"ok": True, "state": deliver(store, notification_id, settings, send)}
+
+
+def register_hypervisor(name: str, queue_name: str, node_info: dict, ratios: dict) -> dict:
+    settings = Settings.from_env()
+    HypervisorStore(database(settings.database_url)).register(name, queue_name, node_info, ratios)
+    converge_node_networks(settings, name, queue_name)
+    return {"ok": True}
+
+
+def converge_node_networks(settings: Settings, name: str, queue_name: str) -> None:
+    """Queues ensure_networks with every network record (and prune) on the node's queue."""
+    networks = NetworkStore(database(settings.database_url)).list()
+    if DEFAULT not in {n["name"] for n in networks}:
+        networks.append({**default_network(settings), "uplink": None})
+    request = {"networks": [{k: v for k, v in n.items() if k != "created_at"} for n in networks], "prune": True}
+    queue(redis_from_url(settings.redis_url), queue_name).enqueue(
+        JOB_FUNCTION, args=("ensure_networks", request), job_id=f"ensure_networks_{name}_{int(time.time())}",
+        result_ttl=600, job_timeout=120)
+
+
+def hypervisor_heartbeat(name: str, at: str) -> dict:
+    settings = Settings.from_env()
+    HypervisorStore(database(settings.database_url)).beat(name, datetime.fromisoformat(at))
+    return {"ok": True}
