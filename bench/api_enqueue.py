@@ -7,7 +7,7 @@ temporary state dir and its queue on a Redis database no worker reads (the stack
 Redis, database 13). `POST /v1/hosts` there runs the whole API path of an allocation:
 authentication, validation, the image and name checks, the operation and host records in
 one transaction, the enqueue on `flows`; nothing takes the job, so no guest boots. The
-baseline is `GET /healthz` of the same server. Target (issue 6): p99 <= 25 ms at 200/s."""
+baseline is `GET /healthz` of the same server. Target: p99 <= 25 ms at 200/s."""
 from __future__ import annotations
 
 import argparse

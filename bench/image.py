@@ -1,4 +1,4 @@
-"""Benchmark: the image service (issue 4's three figures).
+"""Benchmark: the image service (upload rate, first boot from a new image, rebuild against allocate).
 
     source .hostflow/openrc
     PYTHONPATH=. .venv/bin/python -m bench.image [--runs 3] [--size-mib 256]

@@ -178,10 +178,10 @@ def test_volume_names_are_dns_labels(host, expected):
 
 
 def test_a_command_not_built_says_so_and_shows_no_usage(monkeypatch):
-    monkeypatch.setitem(NOT_BUILT, "approve", "approvals come with the approval policy (issue 6)")
+    monkeypatch.setitem(NOT_BUILT, "approve", "approvals come with the approval policy")
     with pytest.raises(NotBuilt) as refused:
         parse("approve 1234")
-    assert str(refused.value) == "`approve` is not built yet: approvals come with the approval policy (issue 6)"
+    assert str(refused.value) == "`approve` is not built yet: approvals come with the approval policy"
 
 
 def test_every_verb_of_the_issue_is_built():
