@@ -172,12 +172,12 @@ SERVICES=(
   "admin-token      once     -                         -"
   "register-images  once     -                         -"
   "api              bg       gunicorn                  60"
-  "worker-flows     bg-par   infra[.]worker|rq:worker  60"
-  "worker-flows2    bg-par   infra[.]worker|rq:worker  60"
-  "worker-control   bg-par   infra[.]worker|rq:worker  60"
-  "worker-hv1       bg-par   infra[.]worker|rq:worker  60"
-  "worker-hv2       bg-par   infra[.]worker|rq:worker  60"
-  "deployments      bg       flows[.]serve             90"
+  "worker-flows     bg-par   workers[.]process|rq:worker  60"
+  "worker-flows2    bg-par   workers[.]process|rq:worker  60"
+  "worker-control   bg-par   workers[.]process|rq:worker  60"
+  "worker-hv1       bg-par   workers[.]process|rq:worker  60"
+  "worker-hv2       bg-par   workers[.]process|rq:worker  60"
+  "deployments      bg       workers[.]deployments[.]serve  90"
 )
 
 # Whether libvirtd answers. "virsh version" would do, but on this machine it
