@@ -8,8 +8,9 @@ from functools import wraps
 
 from flask import current_app, g, request
 
+from api.scoping import check_request
 from infra.errors import Unauthorized
-from operations.scoping import Forbidden, check_request
+from operations.scoping import Forbidden
 
 __all__ = ["Forbidden", "require", "services", "verify_credentials", "verify_signature"]
 

@@ -1,14 +1,13 @@
 """The command grammar, one parser for the chat bots and the `hostflow` CLI.
 
-Pure: words in, a `Command` out (the API calls to make), or a `UsageError` that
-carries the usage help. Nothing here talks to the API. Hosts are named by the
-operator; whoever runs the command resolves the name to the host through
-`GET /v1/hosts` (`cli.runner`), so the calls hold `{host.id}` placeholders
-and `Ref`s for what only that answer knows."""
+Pure: words in, a `Command` out (what the operator asked for), or a `UsageError` that
+carries the usage help. It imports nothing of hostflow, which is why chat may use it:
+the CLI turns a command into API calls (`cli.calls`), chat into service calls. Hosts
+are named by the operator; whoever runs the command resolves the name to the host."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 DEFAULT_ENV = "test"
@@ -33,32 +32,23 @@ class Defaults:
     disk_gb: int = DEFAULT_DISK_GB
 
 
-@dataclass(frozen=True)
-class Ref:
-    """A value the command's runner fills in: `host.id`, `host.flavor.disk_gb`, `volume.id`."""
-
-    path: str
-
-
-@dataclass(frozen=True)
-class Call:
-    method: str
-    path: str
-    body: dict | None = None
-    await_success: bool = False  # the next call starts only once this call's operation succeeded
+READS = frozenset({"status", "hosts", "help"})
 
 
 @dataclass(frozen=True)
 class Command:
+    """What the operator asked for, as intent: each face makes its own calls from it (the
+    CLI's HTTP requests in `cli.calls`, chat's service calls in `webhooks.chat.actions`)."""
+
     verb: str
-    calls: tuple[Call, ...] = ()
-    host: str | None = None  # a host's name (or id), resolved through GET /v1/hosts
+    host: str | None = None  # a host's name (or id), resolved by whoever runs the command
     env: str | None = None  # narrows that resolution; filters `hosts`
     volume: str | None = None  # a volume's id or name among the host's volumes
+    args: dict = field(default_factory=dict)  # what the verb needs besides: a flavor, a size, a name
 
     @property
     def changes(self) -> bool:
-        return any(call.method != "GET" for call in self.calls)
+        return self.verb not in READS
 
 
 class UsageError(ValueError):
@@ -175,8 +165,8 @@ def _env(options: dict) -> str | None:
     return _name(options["env"], "env") if "env" in options else None
 
 
-def _on_host(verb: str, positional: list[str], options: dict, *calls: Call, volume: str | None = None) -> Command:
-    return Command(verb, calls, host=_host(positional[0]), env=_env(options), volume=volume)
+def _on_host(verb: str, positional: list[str], options: dict, volume: str | None = None, **args) -> Command:
+    return Command(verb, host=_host(positional[0]), env=_env(options), volume=volume, args=args)
 
 
 def parse_allocate(positional, options, defaults: Defaults) -> Command:
@@ -185,38 +175,32 @@ def parse_allocate(positional, options, defaults: Defaults) -> Command:
     disk = size_gb(options["disk"], "disk") if "disk" in options else defaults.disk_gb
     body = {"name": name, "env": _env(options) or defaults.env, "image": options.get("image", defaults.image),
             "flavor": {"vcpus": vcpus, "ram_mb": ram_mb, "disk_gb": disk}}
-    return Command("allocate", (Call("POST", "/v1/hosts", body),))
+    return Command("allocate", args=body)
 
 
 def parse_reclaim(positional, options, defaults) -> Command:
     _expect("reclaim", positional, ("<name>",), options, {"env"})
-    return _on_host("reclaim", positional, options, Call("DELETE", "/v1/hosts/{host.id}"))
+    return _on_host("reclaim", positional, options)
 
 
 def parse_resize(positional, options, defaults) -> Command:
+    """`disk_gb` None: the host keeps its disk size."""
     if len(positional) == 2 and positional[1].lower() in {"confirm", "revert"}:
         _expect("resize", positional, ("<name>", "confirm|revert"), options, {"env"})
-        call = Call("POST", f"/v1/hosts/{{host.id}}/resize/{positional[1].lower()}")
-        return _on_host("resize", positional, options, call)
+        return _on_host("resize", positional, options, answer=positional[1].lower())
     _expect("resize", positional, ("<name>", "<vcpus>c<ram>g"), options, {"disk", "env"})
     vcpus, ram_mb = flavor(positional[1])
-    disk = size_gb(options["disk"], "disk") if "disk" in options else Ref("host.flavor.disk_gb")
-    body = {"flavor": {"vcpus": vcpus, "ram_mb": ram_mb, "disk_gb": disk}}
-    return _on_host("resize", positional, options, Call("POST", "/v1/hosts/{host.id}/resize", body))
+    disk = size_gb(options["disk"], "disk") if "disk" in options else None
+    return _on_host("resize", positional, options, flavor={"vcpus": vcpus, "ram_mb": ram_mb, "disk_gb": disk})
 
 
 def parse_attach(positional, options, defaults) -> Command:
     if "volume" in options:
         _expect("attach", positional, ("<name>",), options, {"volume", "env"})
-        body = {"volume_id": _host(options["volume"])}
-        return _on_host("attach", positional, options, Call("POST", "/v1/hosts/{host.id}/volumes", body))
+        return _on_host("attach", positional, options, volume_id=_host(options["volume"]))
     _expect("attach", positional, ("<name>", "<size>g"), options, {"env"})
     host, size = _host(positional[0]), size_gb(positional[1], "size")
-    create = Call("POST", "/v1/volumes", {
-        "name": volume_name(host), "size_gb": size, "env": Ref("host.env"), "project": Ref("host.project"),
-        "hypervisor": Ref("host.hypervisor")}, await_success=True)
-    attach = Call("POST", "/v1/hosts/{host.id}/volumes", {"volume_id": Ref("volume.id")})
-    return _on_host("attach", positional, options, create, attach)
+    return _on_host("attach", positional, options, size_gb=size, name=volume_name(host))
 
 
 def volume_name(host: str) -> str:
@@ -227,28 +211,24 @@ def volume_name(host: str) -> str:
 
 def parse_detach(positional, options, defaults) -> Command:
     _expect("detach", positional, ("<name>", "<volume>"), options, {"env"})
-    call = Call("DELETE", "/v1/hosts/{host.id}/volumes/{volume.id}")
-    return _on_host("detach", positional, options, call, volume=_host(positional[1]))
+    return _on_host("detach", positional, options, volume=_host(positional[1]))
 
 
 def parse_rebuild(positional, options, defaults) -> Command:
     _expect("rebuild", positional, ("<name>", "<image-or-snapshot>"), options, {"env"})
-    body = {"image": positional[1]}
-    return _on_host("rebuild", positional, options, Call("POST", "/v1/hosts/{host.id}/rebuild", body))
+    return _on_host("rebuild", positional, options, image=positional[1])
 
 
 def parse_snapshot(positional, options, defaults) -> Command:
     _expect("snapshot", positional, ("<name>", "<snapshot-name>"), options, {"env"})
-    body = {"name": positional[1]}
-    return _on_host("snapshot", positional, options, Call("POST", "/v1/hosts/{host.id}/snapshot", body))
+    return _on_host("snapshot", positional, options, name=positional[1])
 
 
 def parse_dns(positional, options, defaults) -> Command:
     _expect("dns", positional, ("<name>", "<fqdn>"), options, {"env"})
     if not FQDN.match(positional[1]) or len(positional[1]) > 254:
         raise UsageError(f"{positional[1]!r} is not a fully qualified domain name, e.g. shop.test.cloud.internal")
-    body = {"fqdn": positional[1], "type": "CNAME"}
-    return _on_host("dns", positional, options, Call("POST", "/v1/hosts/{host.id}/names", body))
+    return _on_host("dns", positional, options, fqdn=positional[1])
 
 
 def parse_status(positional, options, defaults) -> Command:
@@ -256,12 +236,12 @@ def parse_status(positional, options, defaults) -> Command:
     op_id = positional[0]
     if not re.match(r"^[A-Za-z0-9-]{1,64}$", op_id):
         raise UsageError(f"{op_id!r} is not an operation id")
-    return Command("status", (Call("GET", f"/v1/operations/{op_id}"),))
+    return Command("status", args={"operation": op_id})
 
 
 def parse_hosts(positional, options, defaults) -> Command:
     _expect("hosts", positional, (), options, {"env"})
-    return Command("hosts", (Call("GET", "/v1/hosts"),), env=_env(options))
+    return Command("hosts", env=_env(options))
 
 
 def parse_help(positional, options, defaults) -> Command:

@@ -1,12 +1,13 @@
 """Runs a parsed `Command` against the API: resolves the host (and volume) it names,
-fills in the placeholders, makes its calls in order."""
+fills in the placeholders of its calls (`cli.calls`), makes them in order."""
 from __future__ import annotations
 
 import re
 import uuid
 from collections.abc import Callable
 
-from cli.grammar import Command, Ref
+from cli.calls import Ref, calls
+from cli.grammar import Command
 
 PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
 
@@ -73,7 +74,7 @@ def run(client, command: Command, wait: Callable[[str], dict]) -> list[dict]:
     end; a call marked `await_success` must end `succeeded` before the next starts."""
     ctx = context(client, command)
     answers = []
-    for call in command.calls:
+    for call in calls(command):
         headers = {"Idempotency-Key": str(uuid.uuid4())} if call.method != "GET" else None
         answer = client.call(call.method, fill_path(call.path, ctx), fill(call.body, ctx), headers=headers)
         answers.append(answer)

@@ -8,6 +8,7 @@ from functions.backups import manifest_key
 from infra.db.models import Backup, Volume
 from infra.db.take import all_of, take
 from infra.errors import Conflict, Invalid, NoCapacity
+from operations.origin import Origin
 from operations.record import replay, submit
 from operations.volumes import swap_in
 
@@ -18,9 +19,9 @@ def _take_backup(backup_id: str, from_states: set[str], to_state: str):
     return take(Backup, backup_id, from_states, to_state, "backup_busy")
 
 
-def submit_backup(svc, volume_id: str, body, key, source: str, requester: str) -> dict:
+def submit_backup(svc, volume_id: str, body, origin: Origin) -> dict:
     params = {"volume_id": volume_id, **body.model_dump()}
-    existing = replay(svc, "backup_volume", key, params)
+    existing = replay(svc, "backup_volume", origin.key, params)
     if existing:
         return existing
     volume = svc.volumes.get(volume_id)
@@ -38,29 +39,29 @@ def submit_backup(svc, volume_id: str, body, key, source: str, requester: str) -
                            manifest=manifest_key(volume_id, backup_id), stats={}, created_operation_id=op_id))
 
     take = swap_in(volume_id, {"available", "in-use"}, "backing-up")
-    return submit(svc, "backup_volume", key or f"backup:{volume_id}:{uuid.uuid4()}", params, source, requester,
+    return submit(svc, "backup_volume", origin.keyed(f"backup:{volume_id}:{uuid.uuid4()}"), params,
                   before_insert=all_of(take, add_backup), release=release, volume_id=volume_id, op_id=op_id,
                   backup_id=backup_id)
 
 
-def submit_restore(svc, backup_id: str, body, key, source: str, requester: str) -> dict:
+def submit_restore(svc, backup_id: str, body, origin: Origin) -> dict:
     params = {"backup_id": backup_id, **body.model_dump()}
-    existing = replay(svc, "restore_backup", key, params)
+    existing = replay(svc, "restore_backup", origin.key, params)
     if existing:
         return existing
     backup = svc.backups.get(backup_id)
     if backup["state"] != "available":
         raise Conflict(f"backup {backup_id} is {backup['state']}", code="backup_busy",
                        details={"state": backup["state"]})
-    key = key or f"restore:{backup_id}:{uuid.uuid4()}"
+    origin = origin.keyed(f"restore:{backup_id}:{uuid.uuid4()}")
     take_backup = _take_backup(backup_id, {"available"}, "restoring")
     if body.volume_id:
         target = _existing_target(svc, backup, body.volume_id)
         take = swap_in(target["id"], {"available"}, "restoring-backup")
-        return submit(svc, "restore_backup", key, params, source, requester, before_insert=all_of(take_backup, take),
+        return submit(svc, "restore_backup", origin, params, before_insert=all_of(take_backup, take),
                       release=release, volume_id=target["id"], backup_id=backup_id)
     volume_id, add_volume = _new_target(svc, backup, body)
-    return submit(svc, "restore_backup", key, {**params, "new_volume": True}, source, requester,
+    return submit(svc, "restore_backup", origin, {**params, "new_volume": True},
                   before_insert=all_of(take_backup, add_volume), release=release, volume_id=volume_id,
                   backup_id=backup_id)
 
@@ -95,7 +96,7 @@ def _new_target(svc, backup: dict, body):
     return volume_id, add_volume
 
 
-def submit_delete_backup(svc, backup_id: str, key, source: str, requester: str) -> dict:
+def submit_delete_backup(svc, backup_id: str, origin: Origin) -> dict:
     backup = svc.backups.get(backup_id)
     if backup["state"] == "deleted":
         last = svc.operations.latest_for_backup(backup_id, "delete_backup")
@@ -105,8 +106,8 @@ def submit_delete_backup(svc, backup_id: str, key, source: str, requester: str) 
     if dependents:
         raise Conflict(f"{dependents} incremental backup(s) depend on backup {backup_id}; delete them first",
                        code="backup_has_dependents", details={"dependents": dependents})
-    key = key or f"delete-backup:{backup_id}:{uuid.uuid4()}"
-    return submit(svc, "delete_backup", key, {"backup_id": backup_id}, source, requester,
+    origin = origin.keyed(f"delete-backup:{backup_id}:{uuid.uuid4()}")
+    return submit(svc, "delete_backup", origin, {"backup_id": backup_id},
                   before_insert=_take_backup(backup_id, {"available", "error"}, "deleting"), release=release,
                   volume_id=backup["volume_id"], backup_id=backup_id)
 

@@ -10,15 +10,16 @@ from flows.kinds.dns import target
 from functions import dns
 from infra.dns_names import normalise, zone_of
 from infra.errors import Conflict, DnsUnavailable, Invalid, NotFound
+from operations.origin import Origin
 from operations.record import replay_request, submit
 
 NAMED_STATES = {"active", "verify_resize", "resizing", "snapshotting", "rebuilding", "error"}
 
 
-def submit_register(svc, host_id: str, body, key, source: str, requester: str) -> dict:
+def submit_register(svc, host_id: str, body, origin: Origin) -> dict:
     fqdn = normalise(body.fqdn)
     request = {"host_id": host_id, "fqdn": fqdn, "type": body.type, "ttl": body.ttl, "force": body.force}
-    replay = replay_request(svc, "register_domain_name", key, **request)
+    replay = replay_request(svc, "register_domain_name", origin.key, **request)
     if replay:
         return replay
     control = svc.planner.control
@@ -30,8 +31,8 @@ def submit_register(svc, host_id: str, body, key, source: str, requester: str) -
         raise Conflict(f"host {host_id} has no address yet", code="host_busy", details={"state": host["state"]})
     want = dns.Want.of(control, {**request, "value": value, "kind": "business"})
     _refuse_conflicts(control, want)
-    return submit(svc, "register_domain_name", key or f"register-name:{host_id}:{uuid.uuid4()}", request, source,
-                  requester, host_id=host_id)
+    return submit(svc, "register_domain_name", origin.keyed(f"register-name:{host_id}:{uuid.uuid4()}"), request,
+                  host_id=host_id)
 
 
 def _named_host(svc, host_id: str) -> dict:
@@ -48,18 +49,18 @@ def _refuse_conflicts(control, want: dns.Want) -> None:
         dns.decide(want, {}, control.dns_records.find(want.fqdn, want.type))
 
 
-def submit_remove(svc, host_id: str, fqdn: str, key, source: str, requester: str) -> dict:
+def submit_remove(svc, host_id: str, fqdn: str, origin: Origin) -> dict:
     fqdn = normalise(fqdn)
     request = {"host_id": host_id, "fqdn": fqdn}
-    replay = replay_request(svc, "remove_domain_name", key, **request)
+    replay = replay_request(svc, "remove_domain_name", origin.key, **request)
     if replay:
         return replay
     svc.hosts.get(host_id)
     owned = [r for r in svc.planner.control.dns_records.at_name(fqdn, host_id) if r["kind"] == "business"]
     if not owned:
         raise NotFound(f"host {host_id} has no name {fqdn}", code="name_not_found")
-    return submit(svc, "remove_domain_name", key or f"remove-name:{host_id}:{uuid.uuid4()}", request, source,
-                  requester, host_id=host_id)
+    return submit(svc, "remove_domain_name", origin.keyed(f"remove-name:{host_id}:{uuid.uuid4()}"), request,
+                  host_id=host_id)
 
 
 def list_records(svc, host_id: str | None, include_deleted: bool) -> list[dict]:

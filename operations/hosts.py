@@ -8,17 +8,17 @@ from infra.db.models import Host
 from infra.db.volumes import take_attached
 from infra.dns_names import normalise, zone_of
 from infra.errors import Conflict, Invalid, NotFound
+from operations.origin import Origin
 from operations.record import enqueue, key_or_new
 
 
-def submit_allocate(svc, body, key: str | None, source: str, requester: str,
-                    reply_to: dict | None = None) -> tuple[dict, bool]:
+def submit_allocate(svc, body, origin: Origin) -> tuple[dict, bool]:
     params = body.model_dump(exclude_none=True)  # no hypervisor hint: the fingerprint it always had
     try:
         image = svc.images.get(body.image)
     except NotFound as exc:
         raise Invalid(exc.message, code="unknown_image") from exc
-    existing = svc.operations.by_key(key) if key else None
+    existing = svc.operations.by_key(origin.key) if origin.key else None
     if existing is None and image["status"] != "active":
         raise Conflict(f"image {image['id']} is {image['status']}, not active", code="image_not_active")
     if existing is None and svc.hosts.name_taken(body.name, body.env):
@@ -35,9 +35,9 @@ def submit_allocate(svc, body, key: str | None, source: str, requester: str,
             ssh_keys=body.ssh_keys, created_operation_id=op_id,
         ))
 
-    op, created = svc.operations.create("allocate_host", key_or_new(key), params, host_id=host_id, source=source,
-                                        requester=requester, before_insert=add_host, op_id=op_id,
-                                        reply_to=reply_to)
+    op, created = svc.operations.create("allocate_host", key_or_new(origin.key), params, host_id=host_id,
+                                        source=origin.source, requester=origin.requester,
+                                        before_insert=add_host, op_id=op_id, reply_to=origin.reply_to)
     if created:
         enqueue(svc, op)
     return op, created
@@ -57,8 +57,7 @@ def business_names(svc, body) -> list[str]:
     return names
 
 
-def submit_reclaim(svc, host_id: str, key: str | None, source: str, requester: str,
-                   delete_volumes: bool = False, reply_to: dict | None = None) -> tuple[dict, bool]:
+def submit_reclaim(svc, host_id: str, origin: Origin, delete_volumes: bool = False) -> tuple[dict, bool]:
     host = svc.hosts.get(host_id)
     if host["state"] == "deleted":
         last = svc.operations.latest_for_host(host_id, "reclaim_host")
@@ -71,10 +70,10 @@ def submit_reclaim(svc, host_id: str, key: str | None, source: str, requester: s
         raise Conflict(f"host {host_id} has a {active['kind']} operation in progress", code="host_busy",
                        details={"operation": active["id"]})
     params = {"host_id": host_id, **({"delete_volumes": True} if delete_volumes else {})}
-    key = key or f"reclaim:{host_id}:{uuid.uuid4()}"
     take = (lambda session: take_attached(session, host_id)) if delete_volumes else None
-    op, created = svc.operations.create("reclaim_host", key, params, host_id=host_id, source=source,
-                                        requester=requester, before_insert=take, reply_to=reply_to)
+    key = origin.key or f"reclaim:{host_id}:{uuid.uuid4()}"
+    op, created = svc.operations.create("reclaim_host", key, params, host_id=host_id, source=origin.source,
+                                        requester=origin.requester, before_insert=take, reply_to=origin.reply_to)
     if created:
         svc.hosts.update(host_id, state="deleting")
         enqueue(svc, op)

@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from infra.errors import Invalid
 from infra.queue import QueueError, enqueue_operation
 from operations import approvals
+from operations.origin import Origin
 
 Release = Callable[[object, dict], None]
 
@@ -22,11 +23,12 @@ def key_or_new(key: str | None) -> str:
     return key or f"auto:{uuid.uuid4()}"
 
 
-def submit(svc, kind: str, key: str | None, params: dict, source: str, requester: str, *, before_insert=None,
-           release: Release | None = None, **refs) -> dict:
-    """Records the operation (refs: host_id, volume_id, backup_id, op_id, reply_to) and
-    starts it if it is new; the operation either way."""
-    op, created = svc.operations.create(kind, key_or_new(key), params, source=source, requester=requester,
+def submit(svc, kind: str, origin: Origin, params: dict, *, before_insert=None, release: Release | None = None,
+           **refs) -> dict:
+    """Records the operation (refs: host_id, volume_id, backup_id, op_id) and starts it
+    if it is new; the operation either way."""
+    op, created = svc.operations.create(kind, key_or_new(origin.key), params, source=origin.source,
+                                        requester=origin.requester, reply_to=origin.reply_to,
                                         before_insert=before_insert, **refs)
     if created:
         enqueue(svc, op, release=release)

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from infra.db.models import Host
 from infra.db.take import take
 from infra.errors import Conflict, Invalid
+from operations.origin import Origin
 from operations.record import submit
+from operations.requests import flavor_limits, refuse_out_of_range
 
 
 def _take_host(host_id: str, from_state: str, to_state: str):
@@ -16,11 +18,12 @@ def _take_host(host_id: str, from_state: str, to_state: str):
     return take(Host, host_id, {from_state}, to_state, code)
 
 
-def submit_resize(svc, host_id: str, body, key, source: str, requester: str) -> dict:
+def submit_resize(svc, host_id: str, body, origin: Origin) -> dict:
+    refuse_out_of_range(flavor_limits(body.flavor, svc.settings))
     host = svc.hosts.get(host_id)
     current, wanted = host["flavor"], body.flavor.model_dump()
-    if key and svc.operations.by_key(key):
-        return svc.operations.create("resize_host", key, {"flavor": wanted, "from": current})[0]
+    if origin.key and svc.operations.by_key(origin.key):
+        return svc.operations.create("resize_host", origin.key, {"flavor": wanted, "from": current})[0]
     if wanted == current:
         raise Invalid(f"host {host_id} already has this flavor", code="same_flavor")
     if wanted["disk_gb"] < current["disk_gb"]:
@@ -28,8 +31,9 @@ def submit_resize(svc, host_id: str, body, key, source: str, requester: str) -> 
                       code="shrink_not_supported")
     if svc.operations.active_for_host(host_id):
         raise Conflict(f"host {host_id} is busy with another operation", code="host_busy")
-    return submit(svc, "resize_host", key or f"resize:{host_id}:{uuid.uuid4()}", {"flavor": wanted, "from": current},
-                  source, requester, before_insert=_take_host(host_id, "active", "resizing"), host_id=host_id)
+    return submit(svc, "resize_host", origin.keyed(f"resize:{host_id}:{uuid.uuid4()}"),
+                  {"flavor": wanted, "from": current},
+                  before_insert=_take_host(host_id, "active", "resizing"), host_id=host_id)
 
 
 def _pending(svc, host_id: str) -> dict:
@@ -41,19 +45,20 @@ def _pending(svc, host_id: str) -> dict:
     return resize
 
 
-def submit_confirm(svc, host_id: str, source: str, requester: str) -> dict:
+def submit_confirm(svc, host_id: str, origin: Origin) -> dict:
     resize = _pending(svc, host_id)
-    return submit(svc, "confirm_resize", f"confirm:{resize['id']}:{uuid.uuid4()}", {"resize_operation": resize["id"]},
-                  source, requester, before_insert=_take_host(host_id, "verify_resize", "confirming"), host_id=host_id)
+    return submit(svc, "confirm_resize", origin.keyed(f"confirm:{resize['id']}:{uuid.uuid4()}"),
+                  {"resize_operation": resize["id"]},
+                  before_insert=_take_host(host_id, "verify_resize", "confirming"), host_id=host_id)
 
 
-def submit_revert(svc, host_id: str, source: str, requester: str) -> dict:
+def submit_revert(svc, host_id: str, origin: Origin) -> dict:
     """Back to the old vCPUs and memory; the disk keeps its grown size."""
     resize = _pending(svc, host_id)
     now, old = resize["params"]["flavor"], resize["params"]["from"]
     back = {**old, "disk_gb": now["disk_gb"]}
-    return submit(svc, "revert_resize", f"revert:{resize['id']}:{uuid.uuid4()}",
-                  {"flavor": back, "from": now, "resize_operation": resize["id"]}, source, requester,
+    return submit(svc, "revert_resize", origin.keyed(f"revert:{resize['id']}:{uuid.uuid4()}"),
+                  {"flavor": back, "from": now, "resize_operation": resize["id"]},
                   before_insert=_take_host(host_id, "verify_resize", "reverting"), host_id=host_id)
 
 
@@ -69,7 +74,7 @@ def auto_confirm(svc, older_than_s: int) -> list[str]:
         finished = resize and resize["finished"] and datetime.fromisoformat(resize["finished"])
         if finished and finished <= cutoff:
             try:
-                submit_confirm(svc, host["id"], "auto-confirm", "hostflow")
+                submit_confirm(svc, host["id"], Origin("auto-confirm", "hostflow"))
                 confirmed.append(host["id"])
             except Conflict:
                 continue

@@ -3,23 +3,15 @@ hangs off them: names, shares, backups, operations) of its own projects. For any
 else it gets exactly the 404 an unknown id gets, so it cannot tell that it exists.
 `admin` and `viewer` tokens see every project (a viewer cannot write anyway).
 
-`check_request` runs inside `require()` for every authenticated route, so a new route
-that takes `host_id`, `volume_id`, `backup_id` or `op_id` is scoped without more code."""
+The API checks every authenticated request with `check_scope` (`api.scoping`), so a new
+route that takes `host_id`, `volume_id`, `backup_id` or `op_id` is scoped without more code."""
 from __future__ import annotations
-
-import json
-
-from flask import request
 
 from infra.errors import HostflowError, NotFound
 
 
 class Forbidden(HostflowError):
     code, status = "forbidden", 403
-
-
-# routes creating something in the project their body names (default "default")
-CREATES_IN_PROJECT = {"hosts.create_host", "volumes.create_volume"}
 
 
 def scoped(identity: dict) -> bool:
@@ -55,19 +47,16 @@ def project_by_id(store, key: str):
     return project_of
 
 
-def check_request(svc, identity: dict) -> None:
-    """404 for another project's host/volume/backup/operation named in the path or body;
-    403 for creating in another project."""
+def check_scope(svc, identity: dict, ids: dict, creates_in: str | None = None) -> None:
+    """404 for another project's host/volume/backup/operation named in `ids`; 403 for
+    creating in another project (`creates_in`)."""
     if not scoped(identity):
         return
-    ids = {**_body_ids(), **(request.view_args or {})}
     for key, (project_of, missing) in _resolvers(svc).items():
         if ids.get(key) and not visible(identity, project_of(ids[key])):
             raise missing(ids[key])
-    if request.endpoint in CREATES_IN_PROJECT:
-        project = _body().get("project", "default")
-        if not visible(identity, project):
-            raise Forbidden(f"this token may not create in project {project!r}", code="project_not_allowed")
+    if creates_in is not None and not visible(identity, creates_in):
+        raise Forbidden(f"this token may not create in project {creates_in!r}", code="project_not_allowed")
 
 
 def _resolvers(svc) -> dict:
@@ -92,17 +81,3 @@ def operation_project(svc, op: dict) -> str | None:
     if op.get("volume_id"):
         return svc.volumes.get(op["volume_id"])["project"]
     return None
-
-
-def _body() -> dict:
-    """The JSON object sent, or {} (a malformed body is the route's 400 to give)."""
-    try:
-        body = json.loads(request.get_data(cache=True) or b"{}")
-    except (ValueError, RecursionError):  # RecursionError: nesting deeper than json.loads follows
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _body_ids() -> dict:
-    """Ids a body names (attach's and restore's `volume_id`), when they are strings."""
-    return {k: v for k, v in _body().items() if k in {"host_id", "volume_id"} and isinstance(v, str)}

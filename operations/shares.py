@@ -6,6 +6,7 @@ import uuid
 
 from infra.db.shares import ShareStore
 from infra.errors import Conflict, Invalid, NotFound
+from operations.origin import Origin
 from operations.record import replay, submit
 
 
@@ -23,10 +24,10 @@ def _check_host(svc, host: dict) -> None:
         raise Conflict(f"host {host['id']} is {host['state']} or busy with another operation", code="host_busy")
 
 
-def submit_attach_share(svc, host_id: str, name: str, key, source: str, requester: str) -> dict:
+def submit_attach_share(svc, host_id: str, name: str, origin: Origin) -> dict:
     """An unknown share named in the body: 422 unknown_share."""
     params = {"host_id": host_id, "share": name}
-    existing = replay(svc, "attach_share", key, params)
+    existing = replay(svc, "attach_share", origin.key, params)
     if existing:
         return existing
     store = ShareStore(svc.hosts.db)
@@ -37,14 +38,14 @@ def submit_attach_share(svc, host_id: str, name: str, key, source: str, requeste
     if any(s["name"] == name for s in store.for_host(host_id)):
         raise Conflict(f"share {name} is already attached to host {host_id}", code="share_already_attached")
     _check_host(svc, host)
-    return submit(svc, "attach_share", key or f"attach-share:{host_id}:{uuid.uuid4()}", params, source, requester,
+    return submit(svc, "attach_share", origin.keyed(f"attach-share:{host_id}:{uuid.uuid4()}"), params,
                   host_id=host_id)
 
 
-def submit_detach_share(svc, host_id: str, name: str, key, source: str, requester: str) -> dict:
+def submit_detach_share(svc, host_id: str, name: str, origin: Origin) -> dict:
     """An unknown share named in the path: 404 unknown_share."""
     params = {"host_id": host_id, "share": name}
-    existing = replay(svc, "detach_share", key, params)
+    existing = replay(svc, "detach_share", origin.key, params)
     if existing:
         return existing
     store = ShareStore(svc.hosts.db)
@@ -53,5 +54,5 @@ def submit_detach_share(svc, host_id: str, name: str, key, source: str, requeste
     if not any(s["name"] == name for s in store.for_host(host_id)):
         raise Conflict(f"share {name} is not attached to host {host_id}", code="share_not_attached")
     _check_host(svc, host)
-    return submit(svc, "detach_share", key or f"detach-share:{host_id}:{uuid.uuid4()}", params, source, requester,
+    return submit(svc, "detach_share", origin.keyed(f"detach-share:{host_id}:{uuid.uuid4()}"), params,
                   host_id=host_id)

@@ -9,6 +9,7 @@ from infra.db.image_lifecycle import ImageLifecycle, snapshot_record
 from infra.db.models import Host
 from infra.db.take import take
 from infra.errors import Conflict, Invalid, NotFound
+from operations.origin import Origin
 from operations.record import replay_request, submit
 
 GIB = 1 << 30
@@ -29,8 +30,8 @@ def _require_idle(svc, host: dict) -> None:
                        code="host_busy", details=details)
 
 
-def submit_snapshot(svc, host_id: str, body, key, source: str, requester: str) -> dict:
-    replay = replay_request(svc, "snapshot_host", key, host_id=host_id, name=body.name)
+def submit_snapshot(svc, host_id: str, body, origin: Origin) -> dict:
+    replay = replay_request(svc, "snapshot_host", origin.key, host_id=host_id, name=body.name)
     if replay:
         return replay
     host = svc.hosts.get(host_id)
@@ -43,7 +44,7 @@ def submit_snapshot(svc, host_id: str, body, key, source: str, requester: str) -
         session.add(snapshot_record(image_id, body.name, host, source_image))
 
     params = {"host_id": host_id, "name": body.name, "image_id": image_id}
-    return submit(svc, "snapshot_host", key or f"snapshot:{host_id}:{uuid.uuid4()}", params, source, requester,
+    return submit(svc, "snapshot_host", origin.keyed(f"snapshot:{host_id}:{uuid.uuid4()}"), params,
                   before_insert=take, release=release, host_id=host_id)
 
 
@@ -54,8 +55,8 @@ def _image_or_none(svc, image_id: str) -> dict | None:
         return None
 
 
-def submit_rebuild(svc, host_id: str, body, key, source: str, requester: str) -> dict:
-    replay = replay_request(svc, "rebuild_host", key, host_id=host_id, image=body.image)
+def submit_rebuild(svc, host_id: str, body, origin: Origin) -> dict:
+    replay = replay_request(svc, "rebuild_host", origin.key, host_id=host_id, image=body.image)
     if replay:
         return replay
     host = svc.hosts.get(host_id)
@@ -66,7 +67,7 @@ def submit_rebuild(svc, host_id: str, body, key, source: str, requester: str) ->
     check_rebuild_image(image, ImageLifecycle(svc.images.db).requirements(image["id"]), host["flavor"])
     _require_idle(svc, host)
     params = {"host_id": host_id, "image": body.image, "image_id": image["id"]}
-    return submit(svc, "rebuild_host", key or f"rebuild:{host_id}:{uuid.uuid4()}", params, source, requester,
+    return submit(svc, "rebuild_host", origin.keyed(f"rebuild:{host_id}:{uuid.uuid4()}"), params,
                   before_insert=_take_host(host_id, "rebuilding"), release=release, host_id=host_id)
 
 

@@ -8,7 +8,9 @@ import uuid
 from infra.db.models import Volume
 from infra.db.take import take
 from infra.errors import Conflict, Invalid, NoCapacity
+from operations.origin import Origin
 from operations.record import replay, submit
+from operations.requests import refuse_out_of_range, size_limit
 
 
 def _volume_code(state: str) -> str:
@@ -38,9 +40,10 @@ def _plan(svc, kind: str, volume: dict, host_id: str | None = None) -> dict:
     return svc.planner.volume(kind, ctx)
 
 
-def submit_create_volume(svc, body, key, source: str, requester: str, dry_run: bool = False) -> dict:
+def submit_create_volume(svc, body, origin: Origin, dry_run: bool = False) -> dict:
+    refuse_out_of_range(size_limit(body.size_gb, svc.settings))
     params = body.model_dump()
-    existing = replay(svc, "create_volume", key, params)
+    existing = replay(svc, "create_volume", origin.key, params)
     if existing:
         return existing
     nodes = svc.planner.control.capacity.candidates(0, 0, body.size_gb)
@@ -57,11 +60,11 @@ def submit_create_volume(svc, body, key, source: str, requester: str, dry_run: b
         session.add(Volume(id=volume_id, name=body.name, env=body.env, project=body.project, size_gb=body.size_gb,
                            state="creating", hypervisor=nodes[0], created_operation_id=op_id))
 
-    return submit(svc, "create_volume", key, params, source, requester, before_insert=add_volume, release=release,
+    return submit(svc, "create_volume", origin, params, before_insert=add_volume, release=release,
                   volume_id=volume_id, op_id=op_id)
 
 
-def submit_delete_volume(svc, volume_id: str, key, source: str, requester: str, dry_run: bool = False) -> dict:
+def submit_delete_volume(svc, volume_id: str, origin: Origin, dry_run: bool = False) -> dict:
     volume = svc.volumes.get(volume_id)
     if volume["state"] == "deleted":
         last = svc.operations.latest_for_volume(volume_id, "delete_volume")
@@ -72,16 +75,15 @@ def submit_delete_volume(svc, volume_id: str, key, source: str, requester: str, 
                        code="volume_in_use", details={"host_id": volume["host_id"]})
     if dry_run:
         return _plan(svc, "delete_volume", volume)
-    key = key or f"delete-volume:{volume_id}:{uuid.uuid4()}"
-    return submit(svc, "delete_volume", key, {"volume_id": volume_id}, source, requester,
+    origin = origin.keyed(f"delete-volume:{volume_id}:{uuid.uuid4()}")
+    return submit(svc, "delete_volume", origin, {"volume_id": volume_id},
                   before_insert=swap_in(volume_id, {"available", "error"}, "deleting"), release=release,
                   volume_id=volume_id)
 
 
-def submit_attach(svc, host_id: str, volume_id: str, key, source: str, requester: str,
-                  dry_run: bool = False) -> dict:
+def submit_attach(svc, host_id: str, volume_id: str, origin: Origin, dry_run: bool = False) -> dict:
     params = {"host_id": host_id, "volume_id": volume_id}
-    existing = replay(svc, "attach_volume", key, params)
+    existing = replay(svc, "attach_volume", origin.key, params)
     if existing:
         return existing
     host, volume = svc.hosts.get(host_id), svc.volumes.get(volume_id)
@@ -95,14 +97,13 @@ def submit_attach(svc, host_id: str, volume_id: str, key, source: str, requester
         if volume["state"] != "available":
             raise Conflict(f"volume {volume_id} is {volume['state']}", code="volume_busy")
         return _plan(svc, "attach_volume", volume, host_id)
-    return submit(svc, "attach_volume", key, params, source, requester,
+    return submit(svc, "attach_volume", origin, params,
                   before_insert=swap_in(volume_id, {"available"}, "reserved"), volume_id=volume_id, host_id=host_id)
 
 
-def submit_detach(svc, host_id: str, volume_id: str, key, source: str, requester: str,
-                  dry_run: bool = False) -> dict:
+def submit_detach(svc, host_id: str, volume_id: str, origin: Origin, dry_run: bool = False) -> dict:
     params = {"host_id": host_id, "volume_id": volume_id}
-    existing = replay(svc, "detach_volume", key, params)
+    existing = replay(svc, "detach_volume", origin.key, params)
     if existing:
         return existing
     volume = svc.volumes.get(volume_id)
@@ -110,13 +111,13 @@ def submit_detach(svc, host_id: str, volume_id: str, key, source: str, requester
         raise Conflict(f"volume {volume_id} is not attached to host {host_id}", code="volume_not_attached")
     if dry_run:
         return _plan(svc, "detach_volume", volume, host_id)
-    key = key or f"detach:{volume_id}:{uuid.uuid4()}"
-    return submit(svc, "detach_volume", key, params, source, requester,
+    origin = origin.keyed(f"detach:{volume_id}:{uuid.uuid4()}")
+    return submit(svc, "detach_volume", origin, params,
                   before_insert=swap_in(volume_id, {"in-use"}, "detaching"), volume_id=volume_id, host_id=host_id)
 
 
-def submit_extend(svc, volume_id: str, size_gb: int, key, source: str, requester: str,
-                  dry_run: bool = False) -> dict:
+def submit_extend(svc, volume_id: str, size_gb: int, origin: Origin, dry_run: bool = False) -> dict:
+    refuse_out_of_range(size_limit(size_gb, svc.settings))
     volume = svc.volumes.get(volume_id)
     if size_gb <= volume["size_gb"]:
         raise Invalid(f"size_gb: volumes only grow; {volume_id} is already {volume['size_gb']} GiB",
@@ -128,7 +129,7 @@ def submit_extend(svc, volume_id: str, size_gb: int, key, source: str, requester
                "host_id": volume["host_id"]}
         return svc.planner.volume("extend_volume", ctx)
     params = {"volume_id": volume_id, "size_gb": size_gb, "from_state": volume["state"]}
-    key = key or f"extend:{volume_id}:{uuid.uuid4()}"
-    return submit(svc, "extend_volume", key, params, source, requester,
+    origin = origin.keyed(f"extend:{volume_id}:{uuid.uuid4()}")
+    return submit(svc, "extend_volume", origin, params,
                   before_insert=swap_in(volume_id, {volume["state"]}, "extending"), volume_id=volume_id,
                   host_id=volume["host_id"])

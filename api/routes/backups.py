@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from api.auth import require, services
+from api.origin import from_api
 from api.request_body import optional_json_body
 from api.views import operation_ref
 from operations.backups import submit_backup, submit_delete_backup, submit_restore
@@ -11,9 +12,6 @@ from operations.scoping import only_visible, project_by_id
 
 bp = Blueprint("backups", __name__)
 
-
-def _who() -> tuple[str | None, str, str]:
-    return request.headers.get("Idempotency-Key"), "api", g.identity["name"]
 
 
 def _accepted(op: dict):
@@ -25,7 +23,7 @@ def _accepted(op: dict):
 @require(write=True)
 def create_backup(volume_id: str):
     body = CreateBackup.model_validate(optional_json_body())
-    return _accepted(submit_backup(services(), volume_id, body, *_who()))
+    return _accepted(submit_backup(services(), volume_id, body, from_api()))
 
 
 @bp.get("/v1/backups")
@@ -47,10 +45,10 @@ def get_backup(backup_id: str):
 @require(write=True)
 def restore_backup(backup_id: str):
     body = RestoreBackup.model_validate(optional_json_body())
-    return _accepted(submit_restore(services(), backup_id, body, *_who()))
+    return _accepted(submit_restore(services(), backup_id, body, from_api()))
 
 
 @bp.delete("/v1/backups/<backup_id>")
 @require(write=True)
 def delete_backup(backup_id: str):
-    return _accepted(submit_delete_backup(services(), backup_id, *_who()))
+    return _accepted(submit_delete_backup(services(), backup_id, from_api()))

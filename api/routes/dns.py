@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from api.auth import require, services
+from api.origin import from_api
 from api.request_body import json_body
 from api.views import operation_ref
 from operations.dns import list_records, submit_register, submit_remove
@@ -11,9 +12,6 @@ from operations.scoping import only_visible, project_by_id
 
 bp = Blueprint("dns", __name__)
 
-
-def _who() -> tuple[str | None, str, str]:
-    return request.headers.get("Idempotency-Key"), "api", g.identity["name"]
 
 
 def _accepted(op: dict, host_id: str):
@@ -24,14 +22,14 @@ def _accepted(op: dict, host_id: str):
 @bp.post("/v1/hosts/<host_id>/names")
 @require(write=True)
 def register_name(host_id: str):
-    op = submit_register(services(), host_id, RegisterName.model_validate(json_body()), *_who())
+    op = submit_register(services(), host_id, RegisterName.model_validate(json_body()), from_api())
     return _accepted(op, host_id)
 
 
 @bp.delete("/v1/hosts/<host_id>/names/<fqdn>")
 @require(write=True)
 def remove_name(host_id: str, fqdn: str):
-    return _accepted(submit_remove(services(), host_id, fqdn, *_who()), host_id)
+    return _accepted(submit_remove(services(), host_id, fqdn, from_api()), host_id)
 
 
 @bp.get("/v1/dns/records")

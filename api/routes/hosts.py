@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from api.auth import require, services
+from api.origin import from_api
 from api.request_body import json_body
 from api.views import operation_ref
 from operations.hosts import submit_allocate, submit_reclaim
@@ -34,7 +35,7 @@ def create_host():
     body = validate_allocate(json_body(), svc.settings)
     if _dry_run():
         return jsonify(svc.planner.allocate(body)), 200
-    op, _ = submit_allocate(svc, body, request.headers.get("Idempotency-Key"), "api", g.identity["name"])
+    op, _ = submit_allocate(svc, body, from_api())
     resp = jsonify({"operation": operation_ref(op), "host": {"id": op["host_id"]}})
     return resp, 202, {"Location": operation_ref(op)["url"]}
 
@@ -61,6 +62,5 @@ def delete_host(host_id: str):
         doomed = [v["id"] for v in svc.volumes.attached_to(host_id) if v["state"] == "in-use"]
         plan = svc.planner.reclaim(svc.hosts.get(host_id), doomed if options.delete_volumes else None)
         return jsonify(plan), 200
-    op, _ = submit_reclaim(svc, host_id, request.headers.get("Idempotency-Key"), "api", g.identity["name"],
-                           delete_volumes=options.delete_volumes)
+    op, _ = submit_reclaim(svc, host_id, from_api(), delete_volumes=options.delete_volumes)
     return jsonify({"operation": operation_ref(op), "host": {"id": host_id}}), 202

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, jsonify
 
 from api.auth import require, services
+from api.origin import from_api
 from api.request_body import json_body
 from api.views import operation_ref
-from operations.requests import ResizeHost, flavor_limits, refuse_out_of_range
+from operations.requests import ResizeHost
 from operations.resize import submit_confirm, submit_resize, submit_revert
 
 bp = Blueprint("resize", __name__)
@@ -18,20 +19,17 @@ def _accepted(op: dict):
 @bp.post("/v1/hosts/<host_id>/resize")
 @require(write=True)
 def resize(host_id: str):
-    svc = services()
     body = ResizeHost.model_validate(json_body())
-    refuse_out_of_range(flavor_limits(body.flavor, svc.settings))
-    return _accepted(submit_resize(svc, host_id, body, request.headers.get("Idempotency-Key"), "api",
-                                  g.identity["name"]))
+    return _accepted(submit_resize(services(), host_id, body, from_api()))
 
 
 @bp.post("/v1/hosts/<host_id>/resize/confirm")
 @require(write=True)
 def confirm(host_id: str):
-    return _accepted(submit_confirm(services(), host_id, "api", g.identity["name"]))
+    return _accepted(submit_confirm(services(), host_id, from_api()))
 
 
 @bp.post("/v1/hosts/<host_id>/resize/revert")
 @require(write=True)
 def revert(host_id: str):
-    return _accepted(submit_revert(services(), host_id, "api", g.identity["name"]))
+    return _accepted(submit_revert(services(), host_id, from_api()))

@@ -2,9 +2,10 @@
 or through these calls (operations)."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from api.auth import require, services
+from api.origin import from_api
 from api.request_body import json_body
 from api.views import operation_ref
 from infra.db.shares import ShareStore
@@ -17,9 +18,6 @@ bp = Blueprint("shares", __name__)
 def _store() -> ShareStore:
     return ShareStore(services().hosts.db)
 
-
-def _who() -> tuple[str | None, str, str]:
-    return request.headers.get("Idempotency-Key"), "api", g.identity["name"]
 
 
 def _accepted(op: dict):
@@ -57,13 +55,13 @@ def host_shares(host_id: str):
 @require(write=True)
 def attach(host_id: str):
     body = AttachShare.model_validate(json_body())
-    return _accepted(submit_attach_share(services(), host_id, body.name, *_who()))
+    return _accepted(submit_attach_share(services(), host_id, body.name, from_api()))
 
 
 @bp.delete("/v1/hosts/<host_id>/shares/<name>")
 @require(write=True)
 def detach(host_id: str, name: str):
-    return _accepted(submit_detach_share(services(), host_id, name, *_who()))
+    return _accepted(submit_detach_share(services(), host_id, name, from_api()))
 
 
 @bp.delete("/v1/shares/<name>")

@@ -3,9 +3,10 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from api.auth import require, services
+from api.origin import from_api
 from api.request_body import json_body
 from api.views import operation_ref
-from operations.requests import AttachVolume, CreateVolume, ExtendVolume, refuse_out_of_range, size_limit
+from operations.requests import AttachVolume, CreateVolume, ExtendVolume
 from operations.scoping import only_visible
 from operations.volumes import submit_attach, submit_create_volume, submit_delete_volume, submit_detach, submit_extend
 
@@ -22,17 +23,12 @@ def _dry_run() -> bool:
     return request.args.get("dry_run", "").lower() in {"1", "true", "yes"}
 
 
-def _who() -> tuple[str | None, str, str]:
-    return request.headers.get("Idempotency-Key"), "api", g.identity["name"]
-
 
 @bp.post("/v1/volumes")
 @require(write=True)
 def create_volume():
-    svc = services()
     body = CreateVolume.model_validate(json_body())
-    refuse_out_of_range(size_limit(body.size_gb, svc.settings))
-    return _accepted(submit_create_volume(svc, body, *_who(), dry_run=_dry_run()))
+    return _accepted(submit_create_volume(services(), body, from_api(), dry_run=_dry_run()))
 
 
 @bp.get("/v1/volumes")
@@ -50,26 +46,24 @@ def get_volume(volume_id: str):
 @bp.delete("/v1/volumes/<volume_id>")
 @require(write=True)
 def delete_volume(volume_id: str):
-    return _accepted(submit_delete_volume(services(), volume_id, *_who(), dry_run=_dry_run()))
+    return _accepted(submit_delete_volume(services(), volume_id, from_api(), dry_run=_dry_run()))
 
 
 @bp.post("/v1/hosts/<host_id>/volumes")
 @require(write=True)
 def attach(host_id: str):
     body = AttachVolume.model_validate(json_body())
-    return _accepted(submit_attach(services(), host_id, body.volume_id, *_who(), dry_run=_dry_run()))
+    return _accepted(submit_attach(services(), host_id, body.volume_id, from_api(), dry_run=_dry_run()))
 
 
 @bp.delete("/v1/hosts/<host_id>/volumes/<volume_id>")
 @require(write=True)
 def detach(host_id: str, volume_id: str):
-    return _accepted(submit_detach(services(), host_id, volume_id, *_who(), dry_run=_dry_run()))
+    return _accepted(submit_detach(services(), host_id, volume_id, from_api(), dry_run=_dry_run()))
 
 
 @bp.post("/v1/volumes/<volume_id>/extend")
 @require(write=True)
 def extend(volume_id: str):
-    svc = services()
     body = ExtendVolume.model_validate(json_body())
-    refuse_out_of_range(size_limit(body.size_gb, svc.settings))
-    return _accepted(submit_extend(svc, volume_id, body.size_gb, *_who(), dry_run=_dry_run()))
+    return _accepted(submit_extend(services(), volume_id, body.size_gb, from_api(), dry_run=_dry_run()))

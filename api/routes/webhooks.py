@@ -8,6 +8,7 @@ from api.request_body import json_body
 from api.views import operation_ref
 from infra.errors import Invalid
 from operations.hosts import submit_allocate, submit_reclaim
+from operations.origin import Origin
 from operations.requests import GenericWebhook, ReclaimHost, validate_allocate
 
 bp = Blueprint("webhooks", __name__)
@@ -27,10 +28,10 @@ def generic():
     key = next((request.headers[h] for h in DELIVERY_HEADERS if request.headers.get(h)), None)
     key = f"{source}:{key}" if key else None
     if hook.operation == "allocate_host":
-        op, _ = submit_allocate(svc, validate_allocate(hook.params, svc.settings), key, source, source)
+        op, _ = submit_allocate(svc, validate_allocate(hook.params, svc.settings), Origin(source, source, key))
     elif hook.operation == "reclaim_host":
         params = ReclaimHost.model_validate(hook.params)
-        op, _ = submit_reclaim(svc, params.host_id, key, source, source, delete_volumes=params.delete_volumes)
+        op, _ = submit_reclaim(svc, params.host_id, Origin(source, source, key), delete_volumes=params.delete_volumes)
     else:
         raise Invalid(f"unknown operation {hook.operation!r}", code="unknown_operation")
     return jsonify({"operation": operation_ref(op), "host": {"id": op["host_id"]}}), 202

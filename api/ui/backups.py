@@ -10,6 +10,7 @@ from flask import g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
 from api.auth import services
+from api.origin import from_dashboard
 from api.ui import queries
 from api.ui.blueprint import bp, require_write
 from infra.db.operations import TERMINAL
@@ -17,7 +18,6 @@ from infra.errors import Conflict, Invalid, NoCapacity, NotFound
 from operations.backups import submit_restore
 from operations.requests import RestoreBackup
 
-SOURCE = "dashboard"
 FIELDS = ("volume_id", "name", "hypervisor")
 # API error codes that belong to one field of the form
 FIELD_OF_CODE = {"volume_in_use": "volume_id", "volume_too_small": "volume_id", "no_capacity": "hypervisor",
@@ -71,7 +71,7 @@ def restore(backup_id: str):
     if request.form.get("action") != "confirm":
         return _review(svc, record, body)
     try:
-        op = submit_restore(svc, backup_id, body, request.form.get("key") or None, SOURCE, g.identity["name"])
+        op = submit_restore(svc, backup_id, body, from_dashboard(request.form.get("key")))
     except (Conflict, Invalid, NoCapacity) as exc:
         return backup(backup_id, errors={FIELD_OF_CODE.get(exc.code, "form"): exc.message}, status=exc.status)
     return redirect(url_for("ui.operation", op_id=op["id"]), code=303)

@@ -11,9 +11,9 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from api.auth import services
+from api.scoping import check_request
 from infra.db.tokens import identity_for_hash
 from infra.errors import HostflowError
-from operations.scoping import check_request
 
 bp = Blueprint("ui", __name__, url_prefix="/ui", template_folder="templates", static_folder="static")
 

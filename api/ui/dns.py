@@ -8,12 +8,12 @@ import uuid
 from flask import abort, g, redirect, render_template, request, url_for
 
 from api.auth import services
+from api.origin import from_dashboard
 from api.ui import queries
 from api.ui.blueprint import bp, require_write
 from infra.errors import Conflict, NotFound
 from operations.dns import submit_remove
 
-SOURCE = "dashboard"
 HOST_KIND_NOTE = "a host's own name is removed when the host is reclaimed, not on its own"
 
 
@@ -54,8 +54,7 @@ def remove_dns(ref: str):
                                form_url=url_for("ui.remove_dns", ref=record["id"]),
                                fields={"key": str(uuid.uuid4())})
     try:
-        op = submit_remove(svc, record["host_id"], record["fqdn"], request.form.get("key") or None, SOURCE,
-                           g.identity["name"])
+        op = submit_remove(svc, record["host_id"], record["fqdn"], from_dashboard(request.form.get("key")))
     except (Conflict, NotFound) as exc:
         return dns_record(ref, errors={"remove": exc.message}, status=409 if exc.status == 404 else exc.status)
     return redirect(url_for("ui.operation", op_id=op["id"]), code=303)

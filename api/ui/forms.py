@@ -8,13 +8,13 @@ from flask import g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
 from api.auth import services
+from api.origin import from_dashboard
 from api.ui.blueprint import bp, require_write
 from infra.errors import Conflict, Invalid
 from operations.hosts import submit_allocate
 from operations.requests import validate_allocate
 from operations.scoping import visible
 
-SOURCE = "dashboard"
 ALLOCATE_FIELDS = ("name", "env", "image", "project", "vcpus", "ram_mb", "disk_gb")
 FLAVOR_FIELDS = ("vcpus", "ram_mb", "disk_gb")
 # API error codes that belong to one field of the form
@@ -86,7 +86,7 @@ def allocate_submit():
     if request.form.get("action") != "confirm":
         return _allocate_form(values, plan=svc.planner.allocate(body))
     try:
-        op, _ = submit_allocate(svc, body, values["key"] or None, SOURCE, g.identity["name"])
+        op, _ = submit_allocate(svc, body, from_dashboard(values["key"]))
     except (Conflict, Invalid) as exc:
         return _allocate_form(values, {FIELD_OF_CODE.get(exc.code, "form"): exc.message}, status=exc.status)
     return redirect(url_for("ui.operation", op_id=op["id"]), code=303)

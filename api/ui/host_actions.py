@@ -8,14 +8,13 @@ import uuid
 from flask import g, redirect, render_template, request, url_for
 
 from api.auth import services
+from api.origin import from_dashboard
 from api.ui.blueprint import bp, require_write
 from api.ui.pages import host as host_page
 from infra.errors import Conflict, NotFound
 from operations.hosts import submit_reclaim
 from operations.scoping import visible
 from operations.volumes import submit_attach, submit_detach
-
-SOURCE = "dashboard"
 
 
 def _confirm_page(host: dict, action: str, title: str, plan: dict, fields: dict):
@@ -49,7 +48,7 @@ def reclaim(host_id: str):
         if not _confirmed():
             return _confirm_page(host, "reclaim", f"Reclaim {host['name']}", svc.planner.reclaim(host),
                                  {"confirm_name": typed})
-        op, _ = submit_reclaim(svc, host_id, _key(), SOURCE, g.identity["name"])
+        op, _ = submit_reclaim(svc, host_id, from_dashboard(_key()))
     except Conflict as exc:
         return host_page(host_id, errors={"confirm_name": exc.message}, status=409)
     return _done(op)
@@ -87,10 +86,10 @@ def _volume_action(host_id: str, submit, action: str, field: str, title: str):
         return host_page(host_id, errors={field: problem}, status=422)
     try:
         if not _confirmed():
-            plan = submit(svc, host_id, volume["id"], None, SOURCE, g.identity["name"], dry_run=True)
+            plan = submit(svc, host_id, volume["id"], from_dashboard(), dry_run=True)
             return _confirm_page(host, action, title.format(volume=volume["name"], host=host["name"]), plan,
                                  {"volume_id": volume["id"]})
-        op = submit(svc, host_id, volume["id"], _key(), SOURCE, g.identity["name"])
+        op = submit(svc, host_id, volume["id"], from_dashboard(_key()))
     except Conflict as exc:
         return host_page(host_id, errors={field: exc.message}, status=409)
     return _done(op)

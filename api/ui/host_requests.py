@@ -7,18 +7,17 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from pydantic import BaseModel, ValidationError
 
 from api.auth import services
+from api.origin import from_dashboard
 from api.ui.blueprint import bp, require_write
 from api.ui.pages import host as host_page
 from infra.errors import Conflict, Invalid
 from operations.dns import submit_register
 from operations.requests import RebuildHost, RegisterName, SnapshotHost
 from operations.snapshots import submit_rebuild, submit_snapshot
-
-SOURCE = "dashboard"
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ def host_request(host_id: str, action: str):
                                form_url=url_for("ui.host_request", host_id=host_id, action=action),
                                fields={**values, "key": str(uuid.uuid4())}, destructive=spec.destructive)
     try:
-        op = spec.submit(svc, host_id, body, request.form.get("key") or None, SOURCE, g.identity["name"])
+        op = spec.submit(svc, host_id, body, from_dashboard(request.form.get("key")))
     except (Conflict, Invalid) as exc:
         return _refused(host_id, action, {spec.fields[0]: exc.message}, exc.status)
     return redirect(url_for("ui.operation", op_id=op["id"]), code=303)

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import uuid
 
-from flask import g, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from pydantic import ValidationError
 
 from api.auth import services
+from api.origin import from_dashboard
 from api.ui.blueprint import bp, require_write
 from api.ui.pages import host as host_page
 from infra.errors import Conflict, Invalid
 from operations.requests import ResizeHost, flavor_limits
 from operations.resize import submit_confirm, submit_resize, submit_revert
 
-SOURCE = "dashboard"
 FLAVOR_FIELDS = ("vcpus", "ram_mb", "disk_gb")
 LABELS = {"vcpus": "vCPUs", "ram_mb": "RAM (MiB)", "disk_gb": "Disk (GiB)"}
 # API error codes that belong to one field of the form
@@ -66,7 +66,7 @@ def resize(host_id: str):
                                summary=summary, form_url=url_for("ui.resize", host_id=host_id),
                                fields={**{k: wanted[k] for k in FLAVOR_FIELDS}, "key": str(uuid.uuid4())})
     try:
-        op = submit_resize(svc, host_id, body, request.form.get("key") or None, SOURCE, g.identity["name"])
+        op = submit_resize(svc, host_id, body, from_dashboard(request.form.get("key")))
     except (Conflict, Invalid) as exc:
         return _refused(host_id, {FIELD_OF_CODE.get(exc.code, "form"): exc.message}, exc.status)
     return _done(op)
@@ -75,7 +75,7 @@ def resize(host_id: str):
 def _answer(host_id: str, submit):
     require_write()
     try:
-        op = submit(services(), host_id, SOURCE, g.identity["name"])
+        op = submit(services(), host_id, from_dashboard())
     except Conflict as exc:
         return _refused(host_id, {"form": exc.message}, exc.status)
     return _done(op)

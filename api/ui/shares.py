@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 
-from flask import g, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
 from api.auth import services
+from api.origin import from_dashboard
 from api.ui.blueprint import bp, require_write
 from api.ui.pages import host as host_page
 from api.ui.queries import host_shares
@@ -15,7 +16,6 @@ from infra.db.shares import ShareStore
 from infra.errors import Conflict, Invalid, NotFound
 from operations.shares import submit_attach_share, submit_detach_share
 
-SOURCE = "dashboard"
 ACTIONS = {
     "attach": ("Attach share", submit_attach_share, "share"),
     "detach": ("Detach share", submit_detach_share, "share-detach"),
@@ -34,7 +34,7 @@ def _share_request(host_id: str, action: str):
     try:
         if request.form.get("action") != "confirm":
             return _review(svc, host, action, title, name)
-        op = submit(svc, host_id, name, key, SOURCE, g.identity["name"])
+        op = submit(svc, host_id, name, from_dashboard(key))
     except (Conflict, Invalid, NotFound) as exc:
         return host_page(host_id, errors={field: exc.message}, status=422 if exc.status == 404 else exc.status)
     return redirect(url_for("ui.operation", op_id=op["id"]), code=303)

@@ -30,6 +30,14 @@ class HostStore:
             return s.scalar(select(Host.id).where(Host.name == name, Host.env == env,
                                                   Host.state != "deleted").limit(1)) is not None
 
+    def named(self, name: str, env: str | None = None) -> list[dict]:
+        """The live hosts of that name, in that environment when given."""
+        with self.db.reading() as s:
+            q = select(Host).where(Host.name == name, Host.state != "deleted").order_by(Host.env)
+            if env is not None:
+                q = q.where(Host.env == env)
+            return [view(h) for h in s.scalars(q)]
+
     def by_name(self, name: str, env: str) -> dict | None:
         """The live host of that name in that environment, else the last one deleted."""
         with self.db.reading() as s:

@@ -1,5 +1,5 @@
-"""Every verb of the grammar from chat: each goes through its REST route's validation and
-submit function (a fake queue records what would run), records the chat's source,
+"""Every verb of the grammar from chat: each goes through the service layer's validation
+and submit function, as its REST route does (a fake queue records what would run), records the chat's source,
 requester and reply_to, and respects the chat user's role and projects. A response_url
 on a host not allowed is refused before anything starts."""
 import json
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from api.app import create_app
+from cli.grammar import parse
 from infra.db import migrate
 from infra.db.hypervisors import HypervisorStore
 from infra.db.images import ImageStore
@@ -20,9 +21,8 @@ from operations.scoping import Forbidden
 from tests.standins import StandIn
 from tests.unit.test_chat import SECRET, TOKEN, form, post_slack
 from tests.unit.test_dns_decide import FakeServer
+from webhooks.chat import actions as chat_actions
 from webhooks.chat import run as chat_run
-from webhooks.chat import writes as chat_writes
-from webhooks.chat.client import ChatClient
 from webhooks.chat.users import chat_user
 
 USERS = {"slack:UOPS": {"role": "operator", "projects": ["default"]},
@@ -178,11 +178,10 @@ def test_a_viewer_may_change_nothing(chat, text):
     assert operations(chat) == [] and chat.queue == []
 
 
-def test_the_chat_client_itself_refuses_a_viewers_change(chat):
+def test_the_chat_actions_themselves_refuse_a_viewers_change(chat):
     viewer = chat_user(chat.svc.settings, "slack", "UVIEW", "vic")
     with pytest.raises(Forbidden):
-        ChatClient(chat.svc, viewer, "slack", None).call("POST", "/v1/hosts/h1/resize",
-                                                         {"flavor": {"vcpus": 2, "ram_mb": 256, "disk_gb": 1}})
+        chat_actions.change(chat_actions.Caller(chat.svc, viewer, "slack"), parse("resize web1 2c1g"))
     assert operations(chat) == []
 
 
@@ -249,9 +248,9 @@ def test_progress_is_posted_while_the_operation_runs_then_nothing_once_it_ended(
 
 
 def test_a_slow_start_is_still_acknowledged_in_time_and_the_command_goes_on(chat, monkeypatch):
-    submit = chat_writes.submit_resize
+    submit = chat_actions.submit_resize
     monkeypatch.setattr(chat_run, "ACK_WAIT_S", 0.1)
-    monkeypatch.setattr(chat_writes, "submit_resize", lambda *a, **k: (time.sleep(0.5), submit(*a, **k))[1])
+    monkeypatch.setattr(chat_actions, "submit_resize", lambda *a, **k: (time.sleep(0.5), submit(*a, **k))[1])
     receiver = StandIn().start()
     try:
         began = time.monotonic()

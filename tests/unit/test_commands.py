@@ -1,13 +1,13 @@
-"""The command grammar (cli.grammar): what each form asks of the API, and what it refuses."""
+"""The command grammar (cli.grammar): what each form asks for, the CLI's API calls for it
+(cli.calls), and what the grammar refuses."""
 import pytest
 
+from cli.calls import Call, Ref, calls
 from cli.grammar import (
     NOT_BUILT,
-    Call,
     Command,
     Defaults,
     NotBuilt,
-    Ref,
     UsageError,
     flavor,
     parse,
@@ -18,20 +18,21 @@ from cli.grammar import (
 
 
 def test_allocate_with_defaults():
-    assert parse("allocate web1 2c4g") == Command("allocate", (Call("POST", "/v1/hosts", {
-        "name": "web1", "env": "test", "image": "hostflow-test",
-        "flavor": {"vcpus": 2, "ram_mb": 4096, "disk_gb": 1}}),))
+    body = {"name": "web1", "env": "test", "image": "hostflow-test",
+            "flavor": {"vcpus": 2, "ram_mb": 4096, "disk_gb": 1}}
+    assert parse("allocate web1 2c4g") == Command("allocate", args=body)
+    assert calls(parse("allocate web1 2c4g")) == (Call("POST", "/v1/hosts", body),)
 
 
 def test_allocate_with_every_option_in_any_order():
     command = parse("allocate db2 4c16g image=debian-12 env=prod disk=40g")
-    assert command.calls[0].body == {"name": "db2", "env": "prod", "image": "debian-12",
+    assert calls(command)[0].body == {"name": "db2", "env": "prod", "image": "debian-12",
                                      "flavor": {"vcpus": 4, "ram_mb": 16384, "disk_gb": 40}}
     assert command.host is None and command.changes
 
 
 def test_allocate_defaults_come_from_the_caller():
-    body = parse("allocate web1 1c1g", Defaults(env="dev", image="base", disk_gb=5)).calls[0].body
+    body = parse("allocate web1 1c1g", Defaults(env="dev", image="base", disk_gb=5)).args
     assert (body["env"], body["image"], body["flavor"]["disk_gb"]) == ("dev", "base", 5)
 
 
@@ -40,7 +41,8 @@ def test_the_cli_passes_words_and_chat_passes_text_alike():
 
 
 def test_reclaim_names_the_host_to_resolve():
-    assert parse("reclaim web1") == Command("reclaim", (Call("DELETE", "/v1/hosts/{host.id}"),), host="web1")
+    assert parse("reclaim web1") == Command("reclaim", host="web1")
+    assert calls(parse("reclaim web1")) == (Call("DELETE", "/v1/hosts/{host.id}"),)
 
 
 def test_env_narrows_the_host_resolution():
@@ -50,21 +52,21 @@ def test_env_narrows_the_host_resolution():
 
 def test_resize_keeps_the_hosts_disk_unless_given():
     command = parse("resize web1 4c8g")
-    assert command.host == "web1"
-    assert command.calls == (Call("POST", "/v1/hosts/{host.id}/resize", {
+    assert command.host == "web1" and command.args["flavor"]["disk_gb"] is None
+    assert calls(command) == (Call("POST", "/v1/hosts/{host.id}/resize", {
         "flavor": {"vcpus": 4, "ram_mb": 8192, "disk_gb": Ref("host.flavor.disk_gb")}}),)
-    assert parse("resize web1 4c8g disk=20g").calls[0].body["flavor"]["disk_gb"] == 20
+    assert calls(parse("resize web1 4c8g disk=20g"))[0].body["flavor"]["disk_gb"] == 20
 
 
 @pytest.mark.parametrize("word", ["confirm", "revert", "CONFIRM"])
 def test_resize_confirm_and_revert(word):
-    call = parse(f"resize web1 {word}").calls[0]
+    call = calls(parse(f"resize web1 {word}"))[0]
     assert call == Call("POST", f"/v1/hosts/{{host.id}}/resize/{word.lower()}")
 
 
 def test_attach_a_new_volume_creates_it_on_the_hosts_node_then_attaches_it():
     command = parse("attach web1 10g")
-    create, attach = command.calls
+    create, attach = calls(command)
     assert create == Call("POST", "/v1/volumes", {
         "name": "web1-data", "size_gb": 10, "env": Ref("host.env"), "project": Ref("host.project"),
         "hypervisor": Ref("host.hypervisor")}, await_success=True)
@@ -74,30 +76,31 @@ def test_attach_a_new_volume_creates_it_on_the_hosts_node_then_attaches_it():
 
 def test_attach_an_existing_volume():
     command = parse("attach web1 volume=0f3c-77")
-    assert command.calls == (Call("POST", "/v1/hosts/{host.id}/volumes", {"volume_id": "0f3c-77"}),)
+    assert calls(command) == (Call("POST", "/v1/hosts/{host.id}/volumes", {"volume_id": "0f3c-77"}),)
 
 
 def test_detach_names_the_volume_to_resolve_among_the_hosts():
     command = parse("detach web1 data")
     assert (command.host, command.volume) == ("web1", "data")
-    assert command.calls == (Call("DELETE", "/v1/hosts/{host.id}/volumes/{volume.id}"),)
+    assert calls(command) == (Call("DELETE", "/v1/hosts/{host.id}/volumes/{volume.id}"),)
 
 
 def test_rebuild_snapshot_and_dns():
-    assert parse("rebuild web1 web1-golden").calls == (
+    assert calls(parse("rebuild web1 web1-golden")) == (
         Call("POST", "/v1/hosts/{host.id}/rebuild", {"image": "web1-golden"}),)
-    assert parse("snapshot web1 before-upgrade").calls == (
+    assert calls(parse("snapshot web1 before-upgrade")) == (
         Call("POST", "/v1/hosts/{host.id}/snapshot", {"name": "before-upgrade"}),)
-    assert parse("dns web1 shop.test.cloud.internal").calls == (
+    assert calls(parse("dns web1 shop.test.cloud.internal")) == (
         Call("POST", "/v1/hosts/{host.id}/names", {"fqdn": "shop.test.cloud.internal", "type": "CNAME"}),)
 
 
 def test_status_hosts_and_help_change_nothing():
     status = parse("status 1b4e28ba-2fa1-11d2-883f-0016d3cca427")
-    assert status.calls == (Call("GET", "/v1/operations/1b4e28ba-2fa1-11d2-883f-0016d3cca427"),)
-    assert parse("hosts") == Command("hosts", (Call("GET", "/v1/hosts"),))
+    assert calls(status) == (Call("GET", "/v1/operations/1b4e28ba-2fa1-11d2-883f-0016d3cca427"),)
+    assert parse("hosts") == Command("hosts")
+    assert calls(parse("hosts")) == (Call("GET", "/v1/hosts"),)
     assert parse("hosts env=prod").env == "prod"
-    assert parse("help") == Command("help")
+    assert parse("help") == Command("help") and calls(parse("help")) == ()
     assert not any(parse(t).changes for t in ("status x1", "hosts", "help"))
 
 

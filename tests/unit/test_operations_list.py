@@ -1,6 +1,7 @@
 """GET /v1/operations, and that every command of the grammar names an endpoint the API serves."""
 import pytest
 
+from cli.calls import calls
 from cli.grammar import parse
 from cli.runner import fill_path
 
@@ -56,7 +57,7 @@ def test_a_token_is_required(api):
 ])
 def test_every_command_names_an_endpoint_the_api_serves(api, text):
     urls = api.application.url_map.bind("localhost")
-    for call in parse(text).calls:
+    for call in calls(parse(text)):
         endpoint, _ = urls.match(fill_path(call.path, CTX), method=call.method)
         assert endpoint
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from cli.grammar import Command, UsageError, parse, usage_text
-from cli.runner import CommandFailed, run
+from cli.grammar import READS, Command, UsageError, parse, usage_text
 from infra.errors import HostflowError
 from webhooks.chat import run as chat_run
-from webhooks.chat.client import ChatClient
+from webhooks.chat.actions import Caller, read
 from webhooks.chat.replies import ephemeral
-from webhooks.chat.users import READ_VERBS, ChatUser
+from webhooks.chat.users import ChatUser
 
 
 def answer(svc, user: ChatUser, source: str, text: str, reply_to: dict | None) -> dict:
@@ -27,20 +26,16 @@ def answer(svc, user: ChatUser, source: str, text: str, reply_to: dict | None) -
     if command.changes:
         return chat_run.start(svc, user, source, text, command, reply_to)
     try:
-        answers = run(ChatClient(svc, user, source, reply_to), command, wait=_no_wait)
-    except (CommandFailed, HostflowError, ValidationError) as exc:
+        answer = read(Caller(svc, user, source, reply_to), command)
+    except (HostflowError, ValidationError) as exc:
         return ephemeral(f"`{text.strip()}` failed: {chat_run.failure(exc)}")
-    return ephemeral(show(command, answers[-1]))
+    return ephemeral(show(command, answer))
 
 
 def refusal(user: ChatUser, command: Command) -> str | None:
-    if command.verb not in READ_VERBS and not user.may_change:
-        return f"Sorry, your role ({user.role}) may only run {', '.join(sorted(READ_VERBS))}."
+    if command.changes and not user.may_change:
+        return f"Sorry, your role ({user.role}) may only run {', '.join(sorted(READS))}."
     return None
-
-
-def _no_wait(op_id: str) -> dict:
-    raise CommandFailed("a read does not wait on operations")
 
 
 def show(command: Command, answer: dict) -> str:

@@ -1,8 +1,8 @@
 """A changing chat command runs in a background thread, so the slash command is answered
 within 3 s: the answer names the first operation it started, or says why nothing started.
-The thread runs the command's calls as the CLI does (a call marked `await_success` waits
-for its operation to succeed before the next call starts), follows each operation it
-started, and posts bounded progress to the response_url. Each operation's end is posted
+The thread makes the command's service calls (`webhooks.chat.actions`; `attach <host>
+<size>g` waits for its volume to be created before attaching it), follows the last
+operation it started, and posts bounded progress to the response_url. Each operation's end is posted
 by the notifier (recorded, retried), not from here."""
 from __future__ import annotations
 
@@ -14,18 +14,24 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from cli.grammar import Command
-from cli.runner import CommandFailed, run
 from infra.db.operations import TERMINAL
 from infra.errors import HostflowError
 from infra.http_report import DeliveryFailed, send
 from webhooks.chat import replies
+from webhooks.chat.actions import Caller, change
 from webhooks.chat.buttons import approval_blocks
-from webhooks.chat.client import ChatClient
 from webhooks.chat.progress import Progress
 from webhooks.chat.replies import ephemeral
 from webhooks.chat.users import ChatUser
 
 log = logging.getLogger("hostflow.chat")
+
+
+class NotFollowed(HostflowError):
+    """The response_url expired while the operation still ran: nothing could be posted any more."""
+
+    code = "not_followed"
+
 ACK_WAIT_S = 2.0  # the slash command's answer waits this long for the first operation
 POLL_S = 1.0
 POST_TIMEOUT_S = 5.0
@@ -39,7 +45,8 @@ def failure(exc: Exception) -> str:
 
 
 def started(command: Command, op: dict) -> str:
-    then = " The next step starts once it succeeds." if len(command.calls) > 1 else ""
+    then = " The next step starts once it succeeds." if op["kind"] == "create_volume" and command.verb == "attach" \
+        else ""
     return (f"Started {op['kind']} `{op['id']}` ({op['state']}).{then} "
             "I will post progress and the result here.")
 
@@ -54,7 +61,7 @@ class ChatJob:
     def __init__(self, svc, user: ChatUser, source: str, text: str, command: Command, reply_to: dict | None):
         self.svc, self.text, self.command, self.reply_to = svc, text.strip(), command, reply_to
         self.source = source
-        self.client = ChatClient(svc, user, source, reply_to, on_submit=self._submitted)
+        self.caller = Caller(svc, user, source, reply_to, started=self._submitted, wait=self.follow)
         settings = svc.settings
         self.progress = Progress(self.post, settings.chat_progress_posts, settings.chat_progress_interval_s)
         stamp = (reply_to or {}).get("expires_at")
@@ -90,8 +97,8 @@ class ChatJob:
 
     def run(self) -> None:
         try:
-            run(self.client, self.command, wait=self.follow)
-        except (CommandFailed, HostflowError, ValidationError) as exc:
+            change(self.caller, self.command)
+        except (HostflowError, ValidationError) as exc:
             return self._failed(failure(exc))
         except Exception:  # noqa: BLE001 - nobody else would hear of it
             log.exception("chat command %r failed", self.text)
@@ -100,7 +107,7 @@ class ChatJob:
         if self.ops:
             try:
                 self.follow(self.ops[-1]["id"], only_while_posting=True)
-            except (CommandFailed, HostflowError):
+            except HostflowError:
                 return  # the response_url expired (or the record is gone): nothing more to post
 
     def _failed(self, message: str) -> None:
@@ -111,14 +118,14 @@ class ChatJob:
             self.post(f"`{self.text}` failed: {message}")
 
     def follow(self, op_id: str, only_while_posting: bool = False) -> dict:
-        """The operation once it ended, posting its progress meanwhile; CommandFailed once
-        the response_url has expired (nothing could be reported any more)."""
+        """The operation once it ended, posting its progress meanwhile; NotFollowed once
+        the response_url has expired."""
         while True:
             op = self.svc.operations.get(op_id)
             if op["state"] in TERMINAL or (only_while_posting and self.progress.left <= 0):
                 return op
             if datetime.now(UTC) >= self.deadline:
-                raise CommandFailed(f"{op['kind']} {op_id} is still {op['state']}; stopped following it")
+                raise NotFollowed(f"{op['kind']} {op_id} is still {op['state']}; stopped following it")
             self.progress.update(op)
             time.sleep(POLL_S)
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from webhooks.chat import replies
 
 ROLES = ("viewer", "operator", "admin")
-READ_VERBS = frozenset({"status", "hosts", "help"})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,133 @@
+"""What every Prefect deployment shares: a run records its operation once, as a request
+to the API would (source `prefect-ui`, the run's id as the idempotency key), starts it,
+and follows it to its end.
+
+An operation that needs approval waits here: `suspend_flow_run(wait_for_input=Approval)`
+ends this run's process (no worker is held) until the UI's resume form or the API
+answers. Cancelling this run in the UI asks the operation to cancel."""
+from __future__ import annotations
+
+import time
+
+from prefect import get_run_logger
+from prefect.flow_runs import suspend_flow_run
+from prefect.input import RunInput
+from prefect.runtime import flow_run
+from prefect.states import Cancelled, Failed
+from pydantic import BaseModel, Field
+
+from infra.db.operations import TERMINAL
+from infra.errors import Conflict, NotFound
+from infra.settings import Settings
+from operations.approvals import cancel, decide
+from operations.bootstrap import api_services
+from operations.lookup import find_host
+from operations.origin import Origin
+from operations.record import deferred_start
+from operations.retry import start
+
+POLL_S = 1.0
+
+
+class Approval(RunInput):
+    approve: bool = Field(description="run the operation (true) or end it rejected (false)")
+    note: str = Field(default="", max_length=1000)
+
+
+class HostRef(BaseModel):
+    host: str = Field(min_length=1, max_length=64, description="the host's name or id")
+    env: str | None = Field(default=None, description="its environment, where the name is in several")
+
+    def resolve(self, svc) -> str:
+        return host_id(svc, self.host, self.env)
+
+
+def record_and_follow(record) -> dict:
+    """Records the run's operation (once) with `record(svc)`, starts it and follows it."""
+    svc = services()
+    return follow(svc, start_recorded(svc, lambda: record(svc))["id"])
+
+
+def services():
+    return api_services(Settings.from_env())
+
+
+def origin() -> Origin:
+    run = flow_run.id
+    return Origin("prefect-ui", f"prefect flow run {flow_run.name} ({run})", f"prefect:{run}")
+
+
+def host_id(svc, host: str, env: str | None = None) -> str:
+    return find_host(svc, host, env)["id"]
+
+
+def _operation_of_run(svc) -> dict | None:
+    found = svc.operations.by_key(f"prefect:{flow_run.id}")
+    if found is None and (flow_run.parameters or {}).get("operation_id"):
+        found = svc.operations.get(flow_run.parameters["operation_id"])
+    return found
+
+
+def on_cancel(_flow, run, _state) -> None:
+    """The Prefect UI's cancel, for this run's operation."""
+    svc = services()
+    op = svc.operations.by_key(f"prefect:{run.id}")
+    op_id = op["id"] if op else (run.parameters or {}).get("operation_id")
+    if op_id:
+        try:
+            cancel(svc, op_id, "prefect-ui")
+        except (Conflict, NotFound):
+            pass
+
+
+def follow(svc, op_id: str):
+    """Gates an operation waiting for approval, then follows it to its end; the run ends
+    as the operation does (Completed with its result, Cancelled, or Failed)."""
+    log = get_run_logger()
+    svc.operations.set_fields(op_id, deployment_run_id=str(flow_run.id))
+    op = svc.operations.get(op_id)
+    if op["state"] == "awaiting_approval":
+        log.info("operation %s awaits approval: %s", op_id, op["approval"]["reason"])
+        answer = suspend_flow_run(wait_for_input=Approval, key="approval",
+                                  timeout=svc.settings.approval_timeout_s)
+        try:
+            decide(svc, op_id, "approved" if answer.approve else "rejected", "prefect-ui", answer.note, resume=False)
+        except Conflict:
+            log.info("operation %s was answered already", op_id)
+    return _watch(svc, op_id, log)
+
+
+def _watch(svc, op_id: str, log):
+    seen: dict[tuple, str] = {}
+    while True:
+        op = svc.operations.get(op_id)
+        for step in op["steps"]:
+            key = (step["name"], step["direction"])
+            if seen.get(key) != step["state"]:
+                seen[key] = step["state"]
+                log.info("%s%s on %s: %s", "" if key[1] == "do" else "undo ", key[0], step["node"], step["state"])
+        if op["state"] in TERMINAL:
+            return _ending(op)
+        time.sleep(POLL_S)
+
+
+def _ending(op: dict):
+    if op["state"] == "succeeded":
+        return {"operation": op["id"], "state": "succeeded", "result": op["result"]}
+    message = f"operation {op['id']} {op['state']}: {op['error']['code']}: {op['error']['message']}"
+    if op["state"] in {"cancelled", "rejected"}:
+        return Cancelled(message=message)
+    return Failed(message=message)
+
+
+def start_recorded(svc, record) -> dict:
+    """Records the operation once (a resumed run finds it by its key) and starts it."""
+    op = _operation_of_run(svc)
+    if op is None:
+        with deferred_start():
+            op = record()
+    if op["state"] == "queued" and not op["attempts"] and op.get("deployment_run_id") is None:
+        start(svc, op, run_id=str(flow_run.id))
+    return op
+
+
