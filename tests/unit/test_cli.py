@@ -252,7 +252,7 @@ def test_the_live_display_redraws_its_lines():
     assert first.count("\n") == 2 and "succeeded" in second
 
 
-def test_the_legacy_subcommands_still_work(stub, capsys):
+def test_the_resource_subcommands_work(stub, capsys):
     stub.answers[("DELETE", "/v1/hosts/h-1")] = accepted("op-1")
     assert hostflow("delete", "h-1", "--delete-volumes") == 0
     assert stub.requests[0][:3] == ("DELETE", "/v1/hosts/h-1", {"delete_volumes": True})

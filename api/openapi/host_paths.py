@@ -1,0 +1,78 @@
+"""OpenAPI paths of hosts: allocate and reclaim, resize, snapshot and rebuild; the operations
+they run and the hypervisors they run on."""
+from __future__ import annotations
+
+from api.openapi.fragments import DELETE_VOLUMES, DRY_RUN, ERROR, ID, IDEMPOTENCY, OP_REF, answer, body, errors
+
+HOST_PATHS = {
+    "/v1/hosts": {
+        "post": {"summary": "allocate a host", "parameters": [DRY_RUN, IDEMPOTENCY],
+                 "requestBody": body("AllocateHost"),
+                 "responses": {"202": answer("queued", OP_REF), "200": answer("plan (dry run)"),
+                               **errors(400, 401, 403, 409, 422, 503)}},
+        "get": {"summary": "list hosts", "responses": {"200": answer("hosts"), **errors(401)}},
+    },
+    "/v1/hosts/{id}": {
+        "parameters": [ID],
+        "get": {"summary": "a host", "responses": {"200": answer("host"), **errors(401, 404)}},
+        "delete": {"summary": "reclaim a host", "parameters": [DRY_RUN, IDEMPOTENCY, DELETE_VOLUMES],
+                   "requestBody": {**body("ReclaimOptions"), "required": False},
+                   "responses": {"202": answer("queued", OP_REF), "200": answer("plan (dry run)"),
+                                 **errors(400, 401, 403, 404, 409, 422)}},
+    },
+}
+
+OPERATION_PATHS = {
+    "/v1/operations": {"get": {
+        "summary": "operations, newest first (no steps); `total` counts every match",
+        "parameters": [{"name": "state", "in": "query", "schema": {"type": "string"}},
+                       {"name": "kind", "in": "query", "schema": {"type": "string"}},
+                       {"name": "limit", "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}],
+        "responses": {"200": answer("operations"), **errors(401, 422)}}},
+    "/v1/operations/{id}": {"parameters": [ID], "get": {
+        "summary": "an operation with its steps; `notify` (pending, sent, failed: retried) and "
+                   "`notifications` for one from a ticket", "responses": {"200": answer("operation"),
+                                                                **errors(401, 404)}}},
+    "/v1/operations/{id}/retry": {"parameters": [ID], "post": {
+        "summary": "resume a failed operation", "responses": {"202": answer("queued", OP_REF),
+                                                              **errors(401, 403, 404, 409)}}},
+}
+
+HYPERVISOR_PATHS = {
+    "/v1/hypervisors": {"get": {"summary": "nodes: capacity, claimed, heartbeat",
+                                "responses": {"200": answer("hypervisors"), **errors(401)}}},
+}
+
+RESIZE_PATHS = {
+    "/v1/hosts/{id}/resize": {"parameters": [ID], "post": {
+        "summary": "change vCPUs, memory and disk (live where possible)", "parameters": [IDEMPOTENCY],
+        "requestBody": body("ResizeHost"),
+        "responses": {"202": answer("queued", OP_REF), **errors(400, 401, 403, 404, 409, 422)}}},
+    "/v1/hosts/{id}/resize/confirm": {"parameters": [ID], "post": {
+        "summary": "keep the new size",
+        "responses": {"202": answer("queued", OP_REF), **errors(401, 403, 404, 409)}}},
+    "/v1/hosts/{id}/resize/revert": {"parameters": [ID], "post": {
+        "summary": "back to the old vCPUs and memory (a grown disk stays)",
+        "responses": {"202": answer("queued", OP_REF), **errors(401, 403, 404, 409)}}},
+}
+
+
+HOST_IMAGE_REF = {"type": "object", "properties": {**OP_REF["properties"], "image": {
+    "type": "object", "properties": {"id": {"type": "string"}}}}}
+HOST_IMAGE_PATHS = {
+    "/v1/hosts/{id}/snapshot": {"parameters": [ID], "post": {
+        "summary": "a new qcow2 image of the host's root disk (live copy while it runs), `queued` until uploaded",
+        "parameters": [IDEMPOTENCY], "requestBody": body("SnapshotHost"),
+        "responses": {"202": answer("queued; the new image's id", HOST_IMAGE_REF),
+                      **errors(400, 401, 403, 404, 409, 422)}}},
+    "/v1/hosts/{id}/rebuild": {"parameters": [ID], "post": {
+        "summary": "replace the root disk by a new one on the image; id, name, addresses and volumes stay",
+        "parameters": [IDEMPOTENCY], "requestBody": body("RebuildHost"),
+        "responses": {"202": answer("queued", HOST_IMAGE_REF),
+                      "409": answer("host busy or not active (`host_busy`), image not active (`image_not_active`)",
+                                    ERROR),
+                      "422": answer("`unknown_image`, `image_not_bootable`, `flavor_disk_too_small`, "
+                                    "`flavor_ram_too_small`", ERROR),
+                      **errors(400, 401, 403, 404)}}},
+}

@@ -1,0 +1,19 @@
+"""The system of record. Neither Redis nor Prefect is: this schema is.
+
+The tables live by area in the modules of this package; importing it registers every
+one of them on `Base.metadata` (what Alembic compares against), and each is named here."""
+from __future__ import annotations
+
+from infra.db.models.base import Base, iso, new_id, utcnow
+from infra.db.models.compute import CapacityClaim, Host, Hypervisor
+from infra.db.models.images import Image
+from infra.db.models.networking import DnsRecord, IpAllocation, Network
+from infra.db.models.operations import Notification, Operation, OperationStep
+from infra.db.models.storage import Backup, HostShare, Share, Volume
+from infra.db.models.tokens import ApiToken
+
+__all__ = [
+    "ApiToken", "Backup", "Base", "CapacityClaim", "DnsRecord", "Host", "HostShare", "Hypervisor", "Image",
+    "IpAllocation", "Network", "Notification", "Operation", "OperationStep", "Share", "Volume",
+    "iso", "new_id", "utcnow",
+]

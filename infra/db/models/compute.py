@@ -1,0 +1,57 @@
+"""The tables of hosts and of the hypervisors they run on, with the capacity each host claims."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from infra.db.models.base import Base, new_id, utcnow
+
+
+class Hypervisor(Base):
+    __tablename__ = "hypervisors"
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(80))
+    vcpus_total: Mapped[int] = mapped_column(Integer)
+    ram_mb_total: Mapped[int] = mapped_column(Integer)
+    disk_gb_total: Mapped[int] = mapped_column(Integer)
+    cpu_ratio: Mapped[float] = mapped_column(Float, default=1.0)
+    ram_ratio: Mapped[float] = mapped_column(Float, default=1.0)
+    disk_ratio: Mapped[float] = mapped_column(Float, default=1.0)
+    vcpus_claimed: Mapped[int] = mapped_column(Integer, default=0)
+    ram_mb_claimed: Mapped[int] = mapped_column(Integer, default=0)
+    disk_gb_claimed: Mapped[int] = mapped_column(Integer, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CapacityClaim(Base):
+    __tablename__ = "capacity_claims"
+    host_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    hypervisor: Mapped[str] = mapped_column(ForeignKey("hypervisors.name"))
+    vcpus: Mapped[int] = mapped_column(Integer)
+    ram_mb: Mapped[int] = mapped_column(Integer)
+    disk_gb: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Host(Base):
+    __tablename__ = "hosts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(63), index=True)
+    env: Mapped[str] = mapped_column(String(63))
+    project: Mapped[str] = mapped_column(String(63), default="default")
+    fqdn: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), default="building")
+    hypervisor: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    image_id: Mapped[str] = mapped_column(String(36))
+    vcpus: Mapped[int] = mapped_column(Integer)
+    ram_mb: Mapped[int] = mapped_column(Integer)
+    disk_gb: Mapped[int] = mapped_column(Integer)
+    ssh_keys: Mapped[list] = mapped_column(JSON, default=list)
+    addresses: Mapped[list] = mapped_column(JSON, default=list)
+    created_operation_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
