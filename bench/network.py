@@ -49,7 +49,7 @@ def open_cost(runs: int) -> float:
 
 def run(runs: int, count: int) -> dict[str, list[float]]:
     node = Node(name="bench", root=None, compute=None, images=None, netlink=Netlink(STACK, netns=NS),
-                virt_type="qemu", stack=STACK)
+                disk_images=None, consoles=None, config_drives=None, virt_type="qemu", stack=STACK)
     request = {"networks": networks(count), "prune": True}
     times = {"scratch": [], "converged": []}
     for _ in range(runs):

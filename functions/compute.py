@@ -6,7 +6,7 @@ import time
 from functions import share_config
 from functions.node import Node
 from functions.outcome import Outcome, Plan
-from infra import console, domain_xml
+from infra import domain_xml
 from infra.domain_xml import DomainSpec, Filesystem, Nic, domain_name
 from infra.errors import ComputeError, GuestTimeout
 
@@ -133,12 +133,12 @@ def wait_guest_up(node: Node, req: dict) -> Outcome:
     """req: {"host_id", "hostname", "addresses": ["10.0.0.5/24"], "timeout"?}"""
     log = node.console_log(req["host_id"])
     deadline = time.monotonic() + req.get("timeout", node.boot_timeout)
-    first = console.latest(log)
+    first = node.consoles.latest(log)
     if guest_matches(first, req["hostname"], req["addresses"]):
         return Outcome.unchanged("up", guest=first)
     next_check = 0.0
     while time.monotonic() < deadline:
-        state = console.latest(log)
+        state = node.consoles.latest(log)
         if guest_matches(state, req["hostname"], req["addresses"]):
             return Outcome(False, before="booting", after="up", note="guest reported its state",
                            data={"guest": state})
@@ -148,7 +148,7 @@ def wait_guest_up(node: Node, req: dict) -> Outcome:
             next_check = time.monotonic() + 1.0
         time.sleep(0.05)
     raise GuestTimeout(f"guest did not report hostname {req['hostname']} and {req['addresses']} in time; "
-                       f"console tail: {console.tail(log, 5)!r}")
+                       f"console tail: {node.consoles.tail(log, 5)!r}")
 
 
 def plan_defined(node: Node, req: dict) -> Plan:

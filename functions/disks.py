@@ -6,7 +6,6 @@ import shutil
 from functions import share_config
 from functions.node import Node
 from functions.outcome import Outcome, Plan
-from infra import config_drive, qemu_img
 from infra.errors import StorageError
 
 GIB = 1 << 30
@@ -24,7 +23,7 @@ def decide_root_disk(current: dict | None, backing: str, size_bytes: int) -> Pla
 
 def _observe_disk(node: Node, host_id: str) -> dict | None:
     path = node.root_disk(host_id)
-    return qemu_img.info(path, "qcow2") if path.exists() else None
+    return node.disk_images.info(path, "qcow2") if path.exists() else None
 
 
 def ensure_root_disk(node: Node, req: dict) -> Outcome:
@@ -41,12 +40,12 @@ def ensure_root_disk(node: Node, req: dict) -> Outcome:
     node.make_dir(path.parent)
     if plan.action == "create":
         tmp = path.with_name("disk.tmp.qcow2")
-        qemu_img.create_overlay(tmp, node.cached_image(req["base"]), size)
+        node.disk_images.create_overlay(tmp, node.cached_image(req["base"]), size)
         tmp.chmod(0o644)
         tmp.replace(path)
     else:
-        qemu_img.resize(path, "qcow2", size)
-    after = qemu_img.info(path, "qcow2")
+        node.disk_images.resize(path, "qcow2", size)
+    after = node.disk_images.info(path, "qcow2")
     if after["virtual-size"] < size or after.get("backing-filename") != backing:
         raise StorageError(f"root disk {path} is not as requested after {plan.action}", code="verify_failed")
     return Outcome(True, before=before and before["virtual-size"], after=after["virtual-size"],
@@ -88,13 +87,13 @@ def ensure_config_drive(node: Node, req: dict) -> Outcome:
     """req: {"host_id", "hostname", "nics": [{"mac", "cidr", "gateway"?, "mtu"?}], "ssh_keys"}"""
     path = node.config_drive(req["host_id"])
     wanted = nocloud_contents(req, node.share_driver)
-    current = config_drive.read(path) if path.exists() else None
+    current = node.config_drives.read(path) if path.exists() else None
     plan = decide_config_drive(current, wanted)
     if plan.noop:
         return Outcome.unchanged("present", data={"path": str(path)})
     node.make_dir(path.parent)
-    config_drive.write(path, wanted)
-    if config_drive.read(path) != wanted:
+    node.config_drives.write(path, wanted)
+    if node.config_drives.read(path) != wanted:
         raise StorageError(f"config drive {path} does not read back as written", code="verify_failed")
     return Outcome(True, before=None if current is None else "stale", after="present", note=plan.detail,
                    data={"path": str(path)})
@@ -121,7 +120,7 @@ def plan_root_disk(node: Node, req: dict) -> Plan:
 
 def plan_config_drive(node: Node, req: dict) -> Plan:
     path = node.config_drive(req["host_id"])
-    current = config_drive.read(path) if path.exists() else None
+    current = node.config_drives.read(path) if path.exists() else None
     return decide_config_drive(current, nocloud_contents(req, node.share_driver))
 
 

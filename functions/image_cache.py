@@ -20,7 +20,6 @@ from pathlib import Path
 
 from functions.node import Node
 from functions.outcome import Outcome, Plan
-from infra import qemu_img
 
 log = logging.getLogger("hostflow.image_cache")
 QCOW2_MAGIC = b"QFI\xfb"
@@ -90,14 +89,14 @@ def files_in_use(node: Node) -> set[str]:
     disks = {p for p in (node.root / "instances").rglob("*") if _is_qcow2(p)}
     disks |= {Path(f) for f in named if _is_qcow2(Path(f))}
     for disk in disks:
-        named |= _backing_chain(disk)
+        named |= _backing_chain(node, disk)
     return {os.path.realpath(f) for f in named}
 
 
-def _backing_chain(path: Path) -> set[str]:
+def _backing_chain(node: Node, path: Path) -> set[str]:
     chain: set[str] = set()
     for _ in range(MAX_CHAIN):
-        backing = qemu_img.info(path, "qcow2").get("full-backing-filename")
+        backing = node.disk_images.info(path, "qcow2").get("full-backing-filename")
         if not backing or backing in chain:
             break
         chain.add(backing)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from functions.node import CACHED_AS_QCOW2, Node
 from functions.outcome import Outcome, Plan
-from infra import qemu_img
 from infra.errors import StorageError
 
 
@@ -46,18 +45,18 @@ def _ensure_one(node: Node, image: dict) -> bool:
     source = path.with_name(path.name + ".src")
     try:
         inspection = node.images.fetch(image["location"], source, image["sha512"], image["disk_format"])
-        _convert(source, inspection.qemu_format, path)
+        _convert(node, source, inspection.qemu_format, path)
     finally:
         source.unlink(missing_ok=True)
     return True
 
 
-def _convert(source: Path, fmt: str, dest: Path) -> None:
+def _convert(node: Node, source: Path, fmt: str, dest: Path) -> None:
     """Into a temporary name first: a crash never leaves a half-converted entry."""
     tmp = dest.with_name(dest.name + ".tmp")
     try:
-        qemu_img.convert_to_qcow2(source, fmt, tmp)
-        if qemu_img.info(tmp, "qcow2").get("backing-filename"):
+        node.disk_images.convert_to_qcow2(source, fmt, tmp)
+        if node.disk_images.info(tmp, "qcow2").get("backing-filename"):
             raise StorageError(f"{tmp} has a backing file after conversion", code="verify_failed")
         tmp.chmod(0o644)
         tmp.replace(dest)

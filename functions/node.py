@@ -5,11 +5,41 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 CACHED_AS_QCOW2 = frozenset({"raw", "ami", "vmdk", "vdi", "vhd", "vhdx"})
+
+
+class DiskImages(Protocol):
+    """qemu-img on the node's disk files (infra.qemu_img)."""
+
+    def info(self, path: Path, fmt: str) -> dict: ...
+
+    def create_overlay(self, path: Path, base: Path, size_bytes: int) -> None: ...
+
+    def resize(self, path: Path, fmt: str, size_bytes: int) -> None: ...
+
+    def convert_to_qcow2(self, src: Path, fmt: str, dest: Path) -> None: ...
+
+
+class Consoles(Protocol):
+    """The guests' serial console logs and their state lines (infra.console)."""
+
+    def size(self, log: Path) -> int: ...
+
+    def latest(self, log: Path, offset: int = 0) -> dict | None: ...
+
+    def tail(self, log: Path, lines: int = 50) -> str: ...
+
+
+class ConfigDrives(Protocol):
+    """NoCloud config drive ISOs (infra.config_drive)."""
+
+    def read(self, path: Path) -> dict[str, str]: ...
+
+    def write(self, path: Path, contents: dict[str, str]) -> None: ...
 
 
 @dataclass
@@ -21,6 +51,10 @@ class Node:
     netlink: Any
     virt_type: str
     stack: str
+    # keyword-only and without defaults: whoever builds a Node wires them (operations.bootstrap)
+    disk_images: DiskImages = field(kw_only=True)
+    consoles: Consoles = field(kw_only=True)
+    config_drives: ConfigDrives = field(kw_only=True)
     boot_timeout: float = 120.0
     shutdown_timeout: float = 10.0
     storage: Any = None

@@ -8,7 +8,6 @@ from functions import compute
 from functions.node import Node
 from functions.outcome import Outcome, Plan
 from functions.volumes import LIVE_STATES
-from infra import console, qemu_img
 from infra.domain_xml import domain_name
 from infra.errors import ComputeError, GuestTimeout
 
@@ -74,15 +73,15 @@ def grow_root_disk(node: Node, req: dict) -> Outcome:
     """req: {"host_id", "disk_gb"}. Grow only (a smaller size is left as it is): blockResize
     on a running guest, qemu-img resize otherwise. No inverse: a grown disk stays grown."""
     path, size = node.root_disk(req["host_id"]), req["disk_gb"] * GIB
-    before = qemu_img.info(path, "qcow2")["virtual-size"]
+    before = node.disk_images.info(path, "qcow2")["virtual-size"]
     if before >= size:
         return Outcome.unchanged(before)
     name = domain_name(req["host_id"])
     if node.compute.state(name) in LIVE_STATES:
         node.compute.block_resize(name, "vda", size)
     else:
-        qemu_img.resize(path, "qcow2", size)
-    after = qemu_img.info(path, "qcow2")["virtual-size"]
+        node.disk_images.resize(path, "qcow2", size)
+    after = node.disk_images.info(path, "qcow2")["virtual-size"]
     if after < size:
         raise ComputeError(f"root disk of {name} is {after} bytes after growing to {size}", code="verify_failed")
     return Outcome(True, before=before, after=after, data={"live": node.compute.state(name) in LIVE_STATES})
@@ -102,13 +101,13 @@ def wait_guest_sized(node: Node, req: dict) -> Outcome:
     """req: {"host_id", "vcpus", "ram_mb", "disk_gb", "timeout"?}. Data: the guest's state line."""
     log = node.console_log(req["host_id"])
     wanted = (req["vcpus"], req["ram_mb"], req["disk_gb"])
-    state = console.latest(log)
+    state = node.consoles.latest(log)
     if guest_sized(state, *wanted):
         return Outcome.unchanged("sized", guest=state)
     deadline = time.monotonic() + req.get("timeout", node.boot_timeout)
     while time.monotonic() < deadline:
         time.sleep(0.1)
-        state = console.latest(log)
+        state = node.consoles.latest(log)
         if guest_sized(state, *wanted):
             return Outcome(False, before="resizing", after="sized", note="guest reported the new size",
                            data={"guest": state})
@@ -123,7 +122,7 @@ def plan_resize(node: Node, req: dict) -> Plan:
 
 
 def plan_grow(node: Node, req: dict) -> Plan:
-    current = qemu_img.info(node.root_disk(req["host_id"]), "qcow2")["virtual-size"]
+    current = node.disk_images.info(node.root_disk(req["host_id"]), "qcow2")["virtual-size"]
     return Plan("none") if current >= req["disk_gb"] * GIB else Plan("grow", f"{current} -> {req['disk_gb'] * GIB}")
 
 

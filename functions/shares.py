@@ -11,7 +11,6 @@ import time
 from functions import compute, share_config
 from functions.node import Control, Node
 from functions.outcome import Outcome, Plan
-from infra import config_drive, console
 from infra.domain_xml import domain_name
 from infra.errors import ComputeError, GuestTimeout, StorageError
 
@@ -28,7 +27,7 @@ def _drive_with_mounts(node: Node, req: dict) -> tuple[dict, dict]:
     path = node.config_drive(req["host_id"])
     if not path.exists():
         raise StorageError(f"host {req['host_id']} has no config drive at {path}", code="config_drive_absent")
-    current = config_drive.read(path)
+    current = node.config_drives.read(path)
     entries = share_config.mounts(req["shares"], node.share_driver, req.get("nfs_server", ""))
     return current, {**current, "user-data": share_config.with_mounts(current["user-data"], entries)}
 
@@ -39,8 +38,8 @@ def ensure_share_mounts(node: Node, req: dict) -> Outcome:
     if current == wanted:
         return Outcome.unchanged("mounts as wanted")
     path = node.config_drive(req["host_id"])
-    config_drive.write(path, wanted)
-    if config_drive.read(path) != wanted:
+    node.config_drives.write(path, wanted)
+    if node.config_drives.read(path) != wanted:
         raise StorageError(f"config drive {path} does not read back as written", code="verify_failed")
     return Outcome(True, before=current["user-data"], after=wanted["user-data"])
 
@@ -79,7 +78,7 @@ def _observe(node: Node, req: dict) -> tuple[str, list[dict], list[dict], list[s
     state = node.compute.state(name)
     current = node.compute.filesystems(name) if state != "absent" else []
     wanted = share_config.filesystems(req["shares"], node.share_driver)
-    mounted = guest_share_mounts(console.latest(node.console_log(req["host_id"])))
+    mounted = guest_share_mounts(node.consoles.latest(node.console_log(req["host_id"])))
     return state, current, wanted, mounted, share_config.mount_targets(req["shares"])
 
 
@@ -125,13 +124,13 @@ def wait_guest_mounts(node: Node, req: dict) -> Outcome:
     targets = share_config.mount_targets(req["shares"])
     deadline = time.monotonic() + req.get("timeout", node.boot_timeout)
     while time.monotonic() < deadline:
-        state = console.latest(log)
+        state = node.consoles.latest(log)
         if state and guest_share_mounts(state) == targets:
             return Outcome(False, after=targets, note="the guest reports the shares mounted",
                            data={"shares": state.get("shares", [])})
         time.sleep(0.1)
     raise GuestTimeout(f"the guest of {req['host_id']} did not report {targets} mounted in time; "
-                       f"console tail: {console.tail(log, 5)!r}")
+                       f"console tail: {node.consoles.tail(log, 5)!r}")
 
 
 # --- NFS export rules (control) -----------------------------------------------------

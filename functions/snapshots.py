@@ -10,7 +10,6 @@ from pathlib import Path
 
 from functions.node import Node
 from functions.outcome import Outcome, Plan
-from infra import qemu_img
 from infra.domain_xml import domain_name
 from infra.errors import ComputeError, StorageError
 from infra.image_source import sha512_of
@@ -44,13 +43,13 @@ def _chain(node: Node, host_id: str) -> dict:
     name = domain_name(host_id)
     sources = {live: [d["source"] for d in node.compute.disks(name, live=live) if d["target"] == ROOT_TARGET]
                for live in (True, False)}
-    backing = qemu_img.info(node.root_disk(host_id), "qcow2").get("backing-filename")
+    backing = node.disk_images.info(node.root_disk(host_id), "qcow2").get("backing-filename")
     return {"backing": backing, "live": sources[True], "persistent": sources[False]}
 
 
-def _facts(path: Path) -> dict:
+def _facts(node: Node, path: Path) -> dict:
     return {"path": str(path), "size": path.stat().st_size,
-            "virtual_size": qemu_img.info(path, "qcow2")["virtual-size"]}
+            "virtual_size": node.disk_images.info(path, "qcow2")["virtual-size"]}
 
 
 def snapshot_root_disk(node: Node, req: dict) -> Outcome:
@@ -60,7 +59,7 @@ def snapshot_root_disk(node: Node, req: dict) -> Outcome:
     name = domain_name(host_id)
     plan = decide_snapshot(final.exists(), node.compute.state(name))
     if plan.noop:
-        return Outcome.unchanged("present", **_facts(final))
+        return Outcome.unchanged("present", **_facts(node, final))
     if plan.action == "conflict":
         raise ComputeError(f"cannot snapshot host {host_id}: {plan.detail}", code="domain_absent")
     before = _chain(node, host_id)
@@ -71,8 +70,8 @@ def snapshot_root_disk(node: Node, req: dict) -> Outcome:
             _copy_live(node, name, tmp)
         else:
             tmp.unlink(missing_ok=True)
-            qemu_img.convert_to_qcow2(node.root_disk(host_id), "qcow2", tmp)
-        if qemu_img.info(tmp, "qcow2").get("backing-filename"):
+            node.disk_images.convert_to_qcow2(node.root_disk(host_id), "qcow2", tmp)
+        if node.disk_images.info(tmp, "qcow2").get("backing-filename"):
             raise StorageError(f"{tmp} still has a backing file", code="verify_failed")
         tmp.chmod(0o644)
         tmp.replace(final)
@@ -80,7 +79,7 @@ def snapshot_root_disk(node: Node, req: dict) -> Outcome:
         tmp.unlink(missing_ok=True)
     if _chain(node, host_id) != before:
         raise StorageError(f"the disk chain of host {host_id} changed during the snapshot", code="verify_failed")
-    facts = _facts(final)
+    facts = _facts(node, final)
     return Outcome(True, before="absent", after="present", note=plan.action, data=facts)
 
 
@@ -143,7 +142,7 @@ def upload_image_file(node: Node, req: dict) -> Outcome:
         return Outcome.unchanged("uploaded", **_object_facts(bucket, key, head))
     if plan.action == "conflict":
         raise StorageError(f"image {req['image_id']}: {plan.detail}", code="snapshot_file_missing")
-    virtual_size = qemu_img.info(path, "qcow2")["virtual-size"]
+    virtual_size = node.disk_images.info(path, "qcow2")["virtual-size"]
     size = path.stat().st_size
     node.progress(0, size)
     objects.ensure_bucket(bucket)

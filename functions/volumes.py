@@ -9,7 +9,6 @@ import time
 
 from functions.node import Node
 from functions.outcome import Outcome, Plan
-from infra import console
 from infra.domain_xml import domain_name
 from infra.errors import ComputeError, GuestTimeout, StorageError
 from infra.libvirt_storage import PoolSpec
@@ -149,7 +148,7 @@ def attach_volume(node: Node, req: dict) -> Outcome:
         return Outcome.unchanged("attached", target=_target_of(persistent, path))
     if _volume(node, req["volume_id"]) is None:
         raise StorageError(f"volume {volume_name(req['volume_id'])} does not exist", code="volume_absent")
-    console_offset = console.size(node.console_log(req["host_id"]))
+    console_offset = node.consoles.size(node.console_log(req["host_id"]))
     node.compute.attach_disk(name, path, plan.detail, req["volume_id"], live=state in LIVE_STATES)
     if _target_of(node.compute.disks(name), path) != plan.detail:
         raise ComputeError(f"{path} is not in {name}'s definition after attach", code="verify_failed")
@@ -206,16 +205,16 @@ def visible_block(state: dict | None, volume_id: str, min_size: int = 0) -> dict
 GUEST_POLL = 1.0  # the guest checks its state each second and prints a line when it changed
 
 
-def guest_view(log, volume_id: str, min_size: int, offset: int, settled: bool) -> dict | None:
+def guest_view(node: Node, log, volume_id: str, min_size: int, offset: int, settled: bool) -> dict | None:
     """The volume's block device as the guest sees it now, or None.
 
     A line printed after `offset` (the console's size at attach) is the guest's view
     since the attach. Without one, the last line still is its view once a poll has
     passed since the attach (`settled`): the guest prints whenever its state changes."""
-    since = console.latest(log, offset)
+    since = node.consoles.latest(log, offset)
     if since is not None:
         return visible_block(since, volume_id, min_size)
-    return visible_block(console.latest(log), volume_id, min_size) if settled else None
+    return visible_block(node.consoles.latest(log), volume_id, min_size) if settled else None
 
 
 def wait_volume_visible(node: Node, req: dict) -> Outcome:
@@ -230,7 +229,7 @@ def wait_volume_visible(node: Node, req: dict) -> Outcome:
     first = True
     while True:
         settled = time.monotonic() - start >= 2.5 * GUEST_POLL
-        block = guest_view(log, req["volume_id"], min_size, offset, settled or not offset)
+        block = guest_view(node, log, req["volume_id"], min_size, offset, settled or not offset)
         if block:
             data = {"device": block["name"], "size_bytes": block["size_bytes"]}
             if first:
@@ -238,7 +237,7 @@ def wait_volume_visible(node: Node, req: dict) -> Outcome:
             return Outcome(False, before="invisible", after="visible", note="guest listed the disk", data=data)
         if time.monotonic() >= deadline:
             raise GuestTimeout(f"guest did not list a disk with serial {guest_serial(req['volume_id'])!r} in "
-                               f"time; console tail: {console.tail(log, 3)!r}")
+                               f"time; console tail: {node.consoles.tail(log, 3)!r}")
         first = False
         time.sleep(0.1)
 

@@ -44,6 +44,7 @@ import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from functions.node import Node  # noqa: E402
+from infra import config_drive, console, qemu_img  # noqa: E402
 from infra.image_source import ImageSource  # noqa: E402
 from infra.libvirt_compute import LibvirtCompute  # noqa: E402
 from infra.libvirt_storage import LibvirtStorage  # noqa: E402
@@ -87,8 +88,8 @@ def node() -> Node:
     clean_leftovers(compute, root)
     images = ImageSource(object_store(Settings.from_env()))
     n = Node(name="itest", root=root, compute=compute, images=images, netlink=Netlink(TEST_STACK),
-             storage=LibvirtStorage.sharing(compute),
-             virt_type="qemu", stack=TEST_STACK, boot_timeout=90, shutdown_timeout=10)
+             storage=LibvirtStorage.sharing(compute), disk_images=qemu_img, consoles=console,
+             config_drives=config_drive, virt_type="qemu", stack=TEST_STACK, boot_timeout=90, shutdown_timeout=10)
     n.make_dir(root)
     yield n
     clean_leftovers(compute, root)

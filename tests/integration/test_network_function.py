@@ -20,7 +20,7 @@ def node(tmp_path):
     veth("ul0", NS, "ul1", NS)
     address(NS, "ul0", "10.251.0.1/24")
     yield Node(name="n1", root=tmp_path, compute=None, images=None, netlink=Netlink(STACK, netns=NS),
-               virt_type="qemu", stack=STACK)
+               disk_images=None, consoles=None, config_drives=None, virt_type="qemu", stack=STACK)
     remove_netns(NS)
 
 

@@ -33,7 +33,7 @@ def records(node: str) -> list[dict]:
 
 def make_node(node: str, tmp_path) -> Node:
     return Node(name=node, root=tmp_path, compute=None, images=None, netlink=Netlink(STACK, netns=node_ns(node)),
-                virt_type="qemu", stack=STACK)
+                disk_images=None, consoles=None, config_drives=None, virt_type="qemu", stack=STACK)
 
 
 @pytest.fixture(scope="module")

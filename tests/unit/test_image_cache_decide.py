@@ -28,8 +28,8 @@ def test_qcow2_kernels_ramdisks_and_isos_are_cached_as_they_are(fmt):
 
 
 def test_converted_images_are_cached_under_a_qcow2_name_keyed_by_id_and_hash():
-    node = Node("n", root=Path("/n"), compute=None, images=None, netlink=None,
-                virt_type="qemu", stack="s")
+    node = Node("n", root=Path("/n"), compute=None, images=None, netlink=None, virt_type="qemu", stack="s",
+                disk_images=None, consoles=None, config_drives=None)
     ref = {"id": "img1", "sha512": "ab" * 64, "location": "/x"}
     assert node.cached_image({**ref, "disk_format": "vmdk"}).name == "img1-abababababababab.qcow2"
     assert node.cached_image({**ref, "disk_format": "aki"}).name == "img1-abababababababab.aki"

@@ -16,6 +16,7 @@ from functions.volumes import (
     next_free_target,
     visible_block,
 )
+from infra import console
 from infra.errors import ComputeError, GuestTimeout
 
 P = "/n/volumes/vol-a.raw"
@@ -109,8 +110,13 @@ class FakeStorage:
         return {"path": f"/n/volumes/{name}", "capacity": 1, "allocation": 0}
 
 
+def on_node(root, compute=None):
+    """Console logs read for real (under root): the guest's view comes from files the test writes."""
+    return Node("n", root, compute, None, None, "qemu", "s", disk_images=None, consoles=console, config_drives=None)
+
+
 def fake_node(compute):
-    node = Node("n", Path("/n"), compute, None, None, "qemu", "s")
+    node = on_node(Path("/n"), compute)
     node.storage = FakeStorage()
     return node
 
@@ -139,7 +145,7 @@ def _state_line(seq: int, serials: list[str]) -> str:
 
 
 def test_a_state_line_from_before_the_attach_does_not_count_as_visible(tmp_path):
-    node = Node("n", tmp_path, None, None, None, "qemu", "s")
+    node = on_node(tmp_path)
     log = node.console_log("h")
     log.parent.mkdir(parents=True)
     log.write_text(_state_line(1, ["v"]))  # printed before a detach the guest has since done
@@ -153,7 +159,7 @@ def test_a_state_line_from_before_the_attach_does_not_count_as_visible(tmp_path)
 
 def test_without_a_new_line_the_last_one_counts_once_the_guest_has_polled_since(tmp_path, monkeypatch):
     monkeypatch.setattr(volumes, "GUEST_POLL", 0.05)
-    node = Node("n", tmp_path, None, None, None, "qemu", "s")
+    node = on_node(tmp_path)
     log = node.console_log("h")
     log.parent.mkdir(parents=True)
     log.write_text(_state_line(1, ["v"]))  # the guest never saw the disk go: its state did not change
