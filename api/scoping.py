@@ -7,12 +7,13 @@ import json
 from flask import request
 
 from operations.scoping import check_scope, scoped
+from operations.services import Services
 
 # routes creating something in the project their body names (default "default")
 CREATES_IN_PROJECT = {"hosts.create_host", "volumes.create_volume"}
 
 
-def check_request(svc, identity: dict) -> None:
+def check_request(svc: Services, identity: dict) -> None:
     """Reads the body only for a scoped token: an image upload's stream must stay unread."""
     if not scoped(identity):
         return

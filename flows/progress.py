@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+
 log = logging.getLogger("hostflow.progress")
 MIB = 1 << 20
 
@@ -19,8 +21,6 @@ class StepProgress:
             self._artifact(progress)
 
     def _artifact(self, progress: dict) -> None:
-        from prefect.artifacts import create_progress_artifact, update_progress_artifact
-
         done, total = progress.get("done_bytes", 0), progress.get("total_bytes") or 0
         percent = 100.0 * done / total if total else 0.0
         text = f"{self.step}: {done / MIB:.0f} of {total / MIB:.0f} MiB"

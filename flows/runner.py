@@ -8,10 +8,14 @@ from collections.abc import Callable
 from flows.engine import FlowCancelled, FlowFailed, Runtime, runtime_var
 from flows.kinds import KINDS, Kind, Stores
 from infra.db.backups import BackupStore
+from infra.db.dns_records import DnsRecordStore
 from infra.db.engine import database
 from infra.db.hosts import HostStore
+from infra.db.image_lifecycle import ImageLifecycle
 from infra.db.images import ImageStore
+from infra.db.networks import NetworkStore
 from infra.db.operations import OperationStore
+from infra.db.shares import ShareStore
 from infra.db.volumes import VolumeStore
 from infra.errors import HostflowError
 from infra.queue import RqDispatcher, redis_from_url
@@ -22,7 +26,8 @@ log = logging.getLogger("hostflow.runner")
 
 def stores(settings: Settings) -> Stores:
     db = database(settings.database_url)
-    return Stores(OperationStore(db), HostStore(db), ImageStore(db), VolumeStore(db), BackupStore(db))
+    return Stores(OperationStore(db), HostStore(db), ImageStore(db), VolumeStore(db), BackupStore(db), ShareStore(db),
+                  NetworkStore(db), ImageLifecycle(db), DnsRecordStore(db))
 
 
 def run_operation(operation_id: str, settings: Settings | None = None, dispatcher=None,

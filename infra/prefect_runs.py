@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import httpx
+from prefect.client.orchestration import get_client
+from prefect.deployments import run_deployment
+from prefect.exceptions import PrefectException
+from prefect.flow_runs import resume_flow_run
+from prefect.states import Cancelled
+
 from infra.errors import HostflowError
 
 FOLLOWER = "hostflow-operation/hostflow"  # the generic deployment: follows one operation by id
@@ -14,11 +21,7 @@ class PrefectUnavailable(HostflowError):
     code, status = "prefect_unavailable", 503
 
 
-def _errors():
-    import httpx
-    from prefect.exceptions import PrefectException
-
-    return PrefectException, httpx.HTTPError, RuntimeError, ValueError
+ERRORS = (PrefectException, httpx.HTTPError, RuntimeError, ValueError)
 
 
 def start_follower(settings, op_id: str) -> str:
@@ -27,43 +30,34 @@ def start_follower(settings, op_id: str) -> str:
 
 def start(_settings, deployment: str, parameters: dict, key: str) -> str:
     """A new run of `deployment` (or the run already started under `key`); its id."""
-    from prefect.deployments import run_deployment
-
     try:
         run = run_deployment(deployment, parameters=parameters, timeout=0, idempotency_key=key,
                              as_subflow=False)
-    except _errors() as exc:
+    except ERRORS as exc:
         raise PrefectUnavailable(f"could not start a run of {deployment}: {exc}") from exc
     return str(run.id)
 
 
 def resume(_settings, run_id: str, run_input: dict) -> None:
-    from prefect.flow_runs import resume_flow_run
-
     try:
         resume_flow_run(UUID(run_id), run_input=run_input)
-    except _errors() as exc:
+    except ERRORS as exc:
         raise PrefectUnavailable(f"could not resume flow run {run_id}: {exc}") from exc
 
 
 def state(_settings, run_id: str) -> str | None:
     """The run's state type (SCHEDULED, RUNNING, PAUSED, CANCELLED, ...), None if unknown."""
-    from prefect.client.orchestration import get_client
-
     try:
         with get_client(sync_client=True) as client:
             found = client.read_flow_run(UUID(run_id)).state
-    except _errors() as exc:
+    except ERRORS as exc:
         raise PrefectUnavailable(f"could not read flow run {run_id}: {exc}") from exc
     return found.type.value if found else None
 
 
 def cancel(_settings, run_id: str) -> None:
-    from prefect.client.orchestration import get_client
-    from prefect.states import Cancelled
-
     try:
         with get_client(sync_client=True) as client:
             client.set_flow_run_state(UUID(run_id), Cancelled(message="its operation ended"), force=True)
-    except _errors() as exc:
+    except ERRORS as exc:
         raise PrefectUnavailable(f"could not cancel flow run {run_id}: {exc}") from exc

@@ -175,6 +175,16 @@ def operation_job_lost(redis: Redis, operation_id: str, attempt: int) -> bool:
     return status != JobStatus.STARTED or bool(job.worker_name) and not is_alive(redis, job.worker_name)
 
 
+class RqOperationQueue:
+    """The `flows` queue, as the service layer sees it (operations.services.OperationQueue)."""
+
+    def __init__(self, redis: Redis):
+        self.redis = redis
+
+    def enqueue(self, operation_id: str, attempt: int = 0) -> None:
+        enqueue_operation(self.redis, operation_id, attempt)
+
+
 def enqueue_operation(redis: Redis, operation_id: str, attempt: int = 0) -> None:
     """Hands an operation to a flow runner on the `flows` queue."""
     try:

@@ -6,7 +6,7 @@ environment wins over the file. Nothing is read at import time.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 PREFIX = "HOSTFLOW_"
@@ -156,8 +156,6 @@ class Settings:
 
 
 def _replace(settings: Settings, **changes) -> Settings:
-    from dataclasses import replace
-
     return replace(settings, **changes)
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from infra import prefect_runs
 from infra.errors import Conflict, HostflowError
-from infra.queue import enqueue_operation
+from operations.services import Services
 
 log = logging.getLogger("hostflow.approvals")
 
@@ -28,7 +28,7 @@ def _csv(value: str) -> set[str]:
     return {v.strip() for v in value.split(",") if v.strip()}
 
 
-def reason(svc, op: dict) -> str | None:
+def reason(svc: Services, op: dict) -> str | None:
     """Why the policy wants this request approved, or None."""
     s, params = svc.settings, op["params"]
     if op["kind"] == "allocate_host":
@@ -52,7 +52,7 @@ def _too_many_vcpus(settings, vcpus: int) -> str | None:
     return None
 
 
-def hold(svc, op: dict, run_id: str | None = None) -> bool:
+def hold(svc: Services, op: dict, run_id: str | None = None) -> bool:
     """Holds a freshly queued operation for approval when the policy asks for it. The run
     that waits for the answer is `run_id` (a deployment run starting the operation itself)
     or a new run of the generic deployment; without Prefect the API's approve still works."""
@@ -74,12 +74,12 @@ def hold(svc, op: dict, run_id: str | None = None) -> bool:
     return True
 
 
-def may_approve(svc, role: str, *names: str) -> bool:
+def may_approve(svc: Services, role: str, *names: str) -> bool:
     """Admins, and whoever HOSTFLOW_APPROVERS names (a token's name, a chat user's key)."""
     return role == "admin" or bool(_csv(svc.settings.approvers) & set(names))
 
 
-def decide(svc, op_id: str, decision: str, by: str, note: str = "", resume: bool = True) -> dict:
+def decide(svc: Services, op_id: str, decision: str, by: str, note: str = "", resume: bool = True) -> dict:
     """Records the answer and queues the operation: to run, or to end `rejected`.
     Answering an operation that no longer waits is a 409 (it was answered already)."""
     op = svc.operations.get(op_id)
@@ -89,13 +89,13 @@ def decide(svc, op_id: str, decision: str, by: str, note: str = "", resume: bool
     if not svc.operations.transition(op_id, {"awaiting_approval"}, "queued", **fields):
         raise Conflict(f"operation {op_id} is {op['state']}, not awaiting approval", code="not_awaiting_approval",
                        details={"decision": op.get("approval") and op["approval"]["decision"]})
-    enqueue_operation(svc.redis, op_id)
+    svc.queue.enqueue(op_id)
     if resume and op.get("deployment_run_id"):
         _resume(svc, op["deployment_run_id"], decision, note)
     return svc.operations.get(op_id)
 
 
-def _resume(svc, run_id: str, decision: str, note: str) -> None:
+def _resume(svc: Services, run_id: str, decision: str, note: str) -> None:
     """The waiting run then follows the operation to its end; if it has not suspended
     yet it finds the operation decided and does not suspend at all."""
     try:
@@ -104,7 +104,7 @@ def _resume(svc, run_id: str, decision: str, note: str) -> None:
         log.info("deployment run %s not resumed (%s); housekeeping resumes it", run_id, exc)
 
 
-def expire(svc, now: datetime | None = None) -> list[str]:
+def expire(svc: Services, now: datetime | None = None) -> list[str]:
     """Ends, as rejected, the operations whose approval deadline has passed."""
     expired = []
     for op_id in svc.operations.awaiting_approval_past(now or datetime.now(UTC)):
@@ -116,7 +116,7 @@ def expire(svc, now: datetime | None = None) -> list[str]:
     return expired
 
 
-def reconcile(svc, now: datetime | None = None) -> dict[str, list[str]]:
+def reconcile(svc: Services, now: datetime | None = None) -> dict[str, list[str]]:
     """Housekeeping: expired approvals end rejected; a waiting run cancelled in the
     Prefect UI (a suspended run has no process to run hooks) cancels its operation; a
     run still suspended although its operation was answered (the answer came as it was
@@ -138,7 +138,7 @@ def reconcile(svc, now: datetime | None = None) -> dict[str, list[str]]:
     return done
 
 
-def cancel(svc, op_id: str, by: str) -> dict:
+def cancel(svc: Services, op_id: str, by: str) -> dict:
     op = svc.operations.get(op_id)
     if op["state"] == "awaiting_approval":
         try:

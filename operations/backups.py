@@ -10,6 +10,7 @@ from infra.db.take import all_of, take
 from infra.errors import Conflict, Invalid, NoCapacity
 from operations.origin import Origin
 from operations.record import replay, submit
+from operations.services import Services
 from operations.volumes import swap_in
 
 GIB = 1 << 30
@@ -19,7 +20,7 @@ def _take_backup(backup_id: str, from_states: set[str], to_state: str):
     return take(Backup, backup_id, from_states, to_state, "backup_busy")
 
 
-def submit_backup(svc, volume_id: str, body, origin: Origin) -> dict:
+def submit_backup(svc: Services, volume_id: str, body, origin: Origin) -> dict:
     params = {"volume_id": volume_id, **body.model_dump()}
     existing = replay(svc, "backup_volume", origin.key, params)
     if existing:
@@ -44,7 +45,7 @@ def submit_backup(svc, volume_id: str, body, origin: Origin) -> dict:
                   backup_id=backup_id)
 
 
-def submit_restore(svc, backup_id: str, body, origin: Origin) -> dict:
+def submit_restore(svc: Services, backup_id: str, body, origin: Origin) -> dict:
     params = {"backup_id": backup_id, **body.model_dump()}
     existing = replay(svc, "restore_backup", origin.key, params)
     if existing:
@@ -66,7 +67,7 @@ def submit_restore(svc, backup_id: str, body, origin: Origin) -> dict:
                   backup_id=backup_id)
 
 
-def _existing_target(svc, backup: dict, volume_id: str) -> dict:
+def _existing_target(svc: Services, backup: dict, volume_id: str) -> dict:
     target = svc.volumes.get(volume_id)
     if target["state"] == "in-use":
         raise Conflict(f"volume {volume_id} is attached to host {target['host_id']}; detach it before "
@@ -77,7 +78,7 @@ def _existing_target(svc, backup: dict, volume_id: str) -> dict:
     return target
 
 
-def _new_target(svc, backup: dict, body):
+def _new_target(svc: Services, backup: dict, body):
     source = svc.volumes.get(backup["volume_id"])
     nodes = svc.planner.control.capacity.candidates(0, 0, backup["size_gb"])
     if body.hypervisor:
@@ -96,7 +97,7 @@ def _new_target(svc, backup: dict, body):
     return volume_id, add_volume
 
 
-def submit_delete_backup(svc, backup_id: str, origin: Origin) -> dict:
+def submit_delete_backup(svc: Services, backup_id: str, origin: Origin) -> dict:
     backup = svc.backups.get(backup_id)
     if backup["state"] == "deleted":
         last = svc.operations.latest_for_backup(backup_id, "delete_backup")
@@ -122,14 +123,14 @@ RETAKES = {
 }
 
 
-def retake(svc, op: dict) -> None:
+def retake(svc: Services, op: dict) -> None:
     """A failed backup operation's records are taken again for its retry, in one
     transaction (409 if something else has one of them meanwhile)."""
     with svc.operations.db.session() as session:
         all_of(*RETAKES[op["kind"]](op))(session)
 
 
-def release(svc, op: dict) -> None:
+def release(svc: Services, op: dict) -> None:
     """An operation that never reached the queue leaves its records where its retry
     takes them from (see RETAKES)."""
     if op["kind"] == "backup_volume":

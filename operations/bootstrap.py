@@ -1,19 +1,35 @@
 """The one place that wires real adapters to functions."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 from functions.node import Control, Node
+from infra import config_drive, console, qemu_img
+from infra.db.backups import BackupStore
 from infra.db.capacity import CapacityStore
+from infra.db.dns_records import DnsRecordStore
 from infra.db.engine import Database, database
+from infra.db.hosts import HostStore
+from infra.db.hypervisors import HypervisorStore
+from infra.db.image_lifecycle import ImageLifecycle
+from infra.db.images import ImageStore
 from infra.db.ipam import IpamStore
+from infra.db.networks import NetworkStore, default_network
+from infra.db.operations import OperationStore
+from infra.db.shares import ShareStore
+from infra.db.tokens import TokenStore
+from infra.db.volumes import VolumeStore
+from infra.dns import DnsClient
+from infra.dns_names import reverse_zone
+from infra.domain_xml import virtiofsd
 from infra.image_source import ImageSource
 from infra.libvirt_compute import LibvirtCompute
 from infra.libvirt_storage import LibvirtStorage, PoolSpec
 from infra.netlink import Netlink
 from infra.nfs_exports import ExportsDir
+from infra.queue import RqDispatcher, RqOperationQueue, redis_from_url
 from infra.settings import Settings
+from operations.services import Services
 
 
 def node_context(settings: Settings, progress=None) -> Node:
@@ -21,6 +37,7 @@ def node_context(settings: Settings, progress=None) -> Node:
     node = Node(
         name=settings.node, root=settings.storage_root, compute=compute, storage=LibvirtStorage.sharing(compute),
         images=ImageSource(objects, settings.max_image_virtual_gb << 30), netlink=Netlink(settings.stack_id),
+        disk_images=qemu_img, consoles=console, config_drives=config_drive,
         virt_type=settings.virt_type, stack=settings.stack_id, boot_timeout=settings.guest_boot_timeout,
         shutdown_timeout=settings.shutdown_timeout, objects=objects, backup_workers=settings.backup_workers,
         volume_pool=volume_pool(settings), max_live_vcpus=settings.max_live_vcpus,
@@ -35,8 +52,6 @@ def share_driver(settings: Settings) -> str:
     """`auto`: virtiofs where this node has virtiofsd, else 9p."""
     if settings.share_driver != "auto":
         return settings.share_driver
-    from infra.domain_xml import virtiofsd
-
     return "virtiofs" if virtiofsd() else "9p"
 
 
@@ -77,10 +92,6 @@ def control_context(settings: Settings) -> Control:
 
 def dns_context(settings: Settings, db: Database) -> dict:
     """The control plane's DNS: the server's client (TSIG-signed updates) and the ownership records."""
-    from infra.db.dns_records import DnsRecordStore
-    from infra.dns import DnsClient
-    from infra.dns_names import reverse_zone
-
     zones = (settings.dns_zone, reverse_zone(settings.vm_subnet))
     client = DnsClient(settings.dns_server, settings.dns_port, zones, settings.dns_key_name,
                        settings.dns_tsig_secret, settings.dns_timeout)
@@ -89,44 +100,18 @@ def dns_context(settings: Settings, db: Database) -> dict:
 
 def network_store(settings: Settings, db: Database):
     """The network records, the default `vm` network (from settings) seeded among them."""
-    from infra.db.networks import NetworkStore, default_network
-
     store = NetworkStore(db)
     store.seed(default_network(settings))
     return store
 
 
-@dataclass
-class ApiServices:
-    settings: Settings
-    redis: object
-    operations: object
-    hosts: object
-    images: object
-    hypervisors: object
-    tokens: object
-    planner: object
-    volumes: object
-    backups: object
-    networks: object = None
-
-
-def api_services(settings: Settings) -> ApiServices:
-    from flows.plan import Planner
-    from infra.db.backups import BackupStore
-    from infra.db.hosts import HostStore
-    from infra.db.hypervisors import HypervisorStore
-    from infra.db.images import ImageStore
-    from infra.db.operations import OperationStore
-    from infra.db.tokens import TokenStore
-    from infra.db.volumes import VolumeStore
-    from infra.queue import RqDispatcher, redis_from_url
+def api_services(settings: Settings) -> Services:
+    from flows.plan import Planner  # here, not above: the planner loads Prefect, a hypervisor worker never does
 
     db = database(settings.database_url)
     redis = redis_from_url(settings.redis_url)
     images = ImageStore(db)
     planner = Planner(control_context(settings), RqDispatcher(redis, step_timeout=20), settings, images)
-    services = ApiServices(settings, redis, OperationStore(db), HostStore(db), images, HypervisorStore(db),
-                           TokenStore(db), planner, VolumeStore(db), BackupStore(db))
-    services.networks = network_store(settings, db)
-    return services
+    return Services(settings, redis, RqOperationQueue(redis), OperationStore(db), HostStore(db), images,
+                    HypervisorStore(db), TokenStore(db), planner, VolumeStore(db), BackupStore(db), ShareStore(db),
+                    ImageLifecycle(db), networks=network_store(settings, db))

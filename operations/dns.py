@@ -12,11 +12,12 @@ from infra.dns_names import normalise, zone_of
 from infra.errors import Conflict, DnsUnavailable, Invalid, NotFound
 from operations.origin import Origin
 from operations.record import replay_request, submit
+from operations.services import Services
 
 NAMED_STATES = {"active", "verify_resize", "resizing", "snapshotting", "rebuilding", "error"}
 
 
-def submit_register(svc, host_id: str, body, origin: Origin) -> dict:
+def submit_register(svc: Services, host_id: str, body, origin: Origin) -> dict:
     fqdn = normalise(body.fqdn)
     request = {"host_id": host_id, "fqdn": fqdn, "type": body.type, "ttl": body.ttl, "force": body.force}
     replay = replay_request(svc, "register_domain_name", origin.key, **request)
@@ -35,7 +36,7 @@ def submit_register(svc, host_id: str, body, origin: Origin) -> dict:
                   host_id=host_id)
 
 
-def _named_host(svc, host_id: str) -> dict:
+def _named_host(svc: Services, host_id: str) -> dict:
     host = svc.hosts.get(host_id)
     if host["state"] not in NAMED_STATES:
         raise Conflict(f"host {host_id} is {host['state']}", code="host_busy", details={"state": host["state"]})
@@ -49,7 +50,7 @@ def _refuse_conflicts(control, want: dns.Want) -> None:
         dns.decide(want, {}, control.dns_records.find(want.fqdn, want.type))
 
 
-def submit_remove(svc, host_id: str, fqdn: str, origin: Origin) -> dict:
+def submit_remove(svc: Services, host_id: str, fqdn: str, origin: Origin) -> dict:
     fqdn = normalise(fqdn)
     request = {"host_id": host_id, "fqdn": fqdn}
     replay = replay_request(svc, "remove_domain_name", origin.key, **request)
@@ -63,5 +64,5 @@ def submit_remove(svc, host_id: str, fqdn: str, origin: Origin) -> dict:
                   host_id=host_id)
 
 
-def list_records(svc, host_id: str | None, include_deleted: bool) -> list[dict]:
+def list_records(svc: Services, host_id: str | None, include_deleted: bool) -> list[dict]:
     return svc.planner.control.dns_records.list(host_id, include_deleted)

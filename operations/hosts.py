@@ -10,9 +10,10 @@ from infra.dns_names import normalise, zone_of
 from infra.errors import Conflict, Invalid, NotFound
 from operations.origin import Origin
 from operations.record import enqueue, key_or_new
+from operations.services import Services
 
 
-def submit_allocate(svc, body, origin: Origin) -> tuple[dict, bool]:
+def submit_allocate(svc: Services, body, origin: Origin) -> tuple[dict, bool]:
     params = body.model_dump(exclude_none=True)  # no hypervisor hint: the fingerprint it always had
     try:
         image = svc.images.get(body.image)
@@ -43,7 +44,7 @@ def submit_allocate(svc, body, origin: Origin) -> tuple[dict, bool]:
     return op, created
 
 
-def business_names(svc, body) -> list[str]:
+def business_names(svc: Services, body) -> list[str]:
     """The CNAMEs an allocation publishes: normalised, once each, inside the managed zone,
     none the host's own name."""
     zone = svc.planner.control.dns_zones[0]
@@ -57,7 +58,7 @@ def business_names(svc, body) -> list[str]:
     return names
 
 
-def submit_reclaim(svc, host_id: str, origin: Origin, delete_volumes: bool = False) -> tuple[dict, bool]:
+def submit_reclaim(svc: Services, host_id: str, origin: Origin, delete_volumes: bool = False) -> tuple[dict, bool]:
     host = svc.hosts.get(host_id)
     if host["state"] == "deleted":
         last = svc.operations.latest_for_host(host_id, "reclaim_host")

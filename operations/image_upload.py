@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from infra.errors import Conflict, HostflowError, StorageError
 from infra.image_inspection import ImageRejected, InspectingStream, Inspection
 from operations.bootstrap import object_store
+from operations.services import Services
 
 log = logging.getLogger("hostflow.api.images")
 GIB = 1 << 30
@@ -25,7 +26,7 @@ class ObjectStoreMissing(StorageError):
     code = "object_store_unconfigured"
 
 
-def objects(svc):
+def objects(svc: Services):
     store = object_store(svc.settings)
     if store is None:
         raise ObjectStoreMissing("no object store is configured (HOSTFLOW_S3_ENDPOINT)")
@@ -88,7 +89,7 @@ class InspectedBody:
         self.inspection = self.inspecting.result(max_virtual_size)
 
 
-def upload(svc, image_id: str, stream, length: int | None = None) -> dict:
+def upload(svc: Services, image_id: str, stream, length: int | None = None) -> dict:
     """length: the request's Content-Length; servers end a short body as if it were whole."""
     image = svc.images.by_id(image_id)
     store, bucket, key = objects(svc), svc.settings.image_bucket, f"images/{image_id}"
@@ -113,7 +114,7 @@ def upload(svc, image_id: str, stream, length: int | None = None) -> dict:
     return svc.images.by_id(image_id)
 
 
-def _kill(svc, image_id: str, exc: Exception) -> None:
+def _kill(svc: Services, image_id: str, exc: Exception) -> None:
     if isinstance(exc, ImageRejected):
         reason = exc.reason
     elif isinstance(exc, HostflowError):
@@ -126,7 +127,7 @@ def _kill(svc, image_id: str, exc: Exception) -> None:
     log.warning("image %s killed: %s: %s", image_id, reason, message)
 
 
-def reap_interrupted(svc, older_than_s: int) -> list[str]:
+def reap_interrupted(svc: Services, older_than_s: int) -> list[str]:
     """Images left `saving` longer than any upload may take (the API process died
     mid-upload) become `killed`, and their unfinished multipart uploads are aborted."""
     cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)

@@ -7,6 +7,7 @@ import logging
 from infra.errors import Conflict, Invalid, NotFound
 from infra.object_store import parse_location
 from operations.image_upload import objects
+from operations.services import Services
 
 log = logging.getLogger("hostflow.api.images")
 FILTERS = {"name", "status", "disk_format", "container_format"}
@@ -28,7 +29,7 @@ def list_filters(args) -> dict:
     return filters
 
 
-def create_image(svc, body) -> dict:
+def create_image(svc: Services, body) -> dict:
     fields = body.model_dump()
     for field, fmt in (("kernel_id", "aki"), ("ramdisk_id", "ari")):
         if fields[field] is not None:
@@ -36,7 +37,7 @@ def create_image(svc, body) -> dict:
     return svc.images.add(status="queued", **fields)
 
 
-def _check_boot_image(svc, body, field: str, fmt: str) -> None:
+def _check_boot_image(svc: Services, body, field: str, fmt: str) -> None:
     if "ami" not in (body.disk_format, body.container_format):
         raise Invalid(f"{field} is only for ami images (direct kernel boot)", code="boot_image_needs_ami")
     ref = getattr(body, field)
@@ -49,7 +50,7 @@ def _check_boot_image(svc, body, field: str, fmt: str) -> None:
                       f"not a usable {fmt}", code="invalid_boot_image")
 
 
-def update_image(svc, image_id: str, body) -> dict:
+def update_image(svc: Services, image_id: str, body) -> dict:
     image = svc.images.by_id(image_id)
     if image["status"] == "deleted":
         raise Conflict(f"image {image_id} is deleted", code="image_deleted")
@@ -60,7 +61,7 @@ def update_image(svc, image_id: str, body) -> dict:
     return svc.images.edit(image_id, **changes)
 
 
-def delete_image(svc, image_id: str) -> dict:
+def delete_image(svc: Services, image_id: str) -> dict:
     """Deleting a deleted image removes what may be left of its object and changes nothing else."""
     image = svc.images.by_id(image_id)
     if image["status"] != "deleted":
@@ -76,14 +77,14 @@ def delete_image(svc, image_id: str) -> dict:
     return svc.images.by_id(image_id)
 
 
-def _remove_object(svc, image: dict) -> None:
+def _remove_object(svc: Services, image: dict) -> None:
     location = image["location"] or ""
     if location.startswith("s3://") and not svc.images.location_shared(location, image["id"]):
         bucket, key = parse_location(location)
         objects(svc).delete(bucket, key)
 
 
-def image_file(svc, image_id: str):
+def image_file(svc: Services, image_id: str):
     """(image, size, chunks) of an image's bytes as they are read from the object store."""
     image = svc.images.by_id(image_id)
     if image["status"] not in DOWNLOADABLE:

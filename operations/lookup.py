@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from infra.errors import Conflict, NotFound
+from operations.services import Services
 
 
 def everyone(project: str) -> bool:
     return True
 
 
-def find_host(svc, ref: str, env: str | None = None, sees: Callable[[str], bool] = everyone,
+def find_host(svc: Services, ref: str, env: str | None = None, sees: Callable[[str], bool] = everyone,
               deleted_too: bool = False) -> dict:
     """The live host with id `ref`, else the live host named `ref` (in `env` when given).
     A host the caller may not see is as absent as an unknown one. With `deleted_too`, a
@@ -34,7 +35,7 @@ def find_host(svc, ref: str, env: str | None = None, sees: Callable[[str], bool]
     raise NotFound(f"no host named {ref!r}" + (f" in env {env}" if env else ""), code="host_not_found")
 
 
-def _by_id(svc, ref: str) -> dict | None:
+def _by_id(svc: Services, ref: str) -> dict | None:
     try:
         return svc.hosts.get(ref)
     except NotFound:

@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from infra.errors import Invalid
-from infra.queue import QueueError, enqueue_operation
+from infra.queue import QueueError
 from operations import approvals
 from operations.origin import Origin
+from operations.services import Services
 
 Release = Callable[[object, dict], None]
 
@@ -23,8 +24,8 @@ def key_or_new(key: str | None) -> str:
     return key or f"auto:{uuid.uuid4()}"
 
 
-def submit(svc, kind: str, origin: Origin, params: dict, *, before_insert=None, release: Release | None = None,
-           **refs) -> dict:
+def submit(svc: Services, kind: str, origin: Origin, params: dict, *, before_insert=None,
+           release: Release | None = None, **refs) -> dict:
     """Records the operation (refs: host_id, volume_id, backup_id, op_id) and starts it
     if it is new; the operation either way."""
     op, created = svc.operations.create(kind, key_or_new(origin.key), params, source=origin.source,
@@ -35,14 +36,14 @@ def submit(svc, kind: str, origin: Origin, params: dict, *, before_insert=None, 
     return op
 
 
-def replay(svc, kind: str, key: str | None, params: dict) -> dict | None:
+def replay(svc: Services, kind: str, key: str | None, params: dict) -> dict | None:
     """The operation already recorded under this key (422 if the request differs), or None."""
     if key and svc.operations.by_key(key):
         return svc.operations.create(kind, key, params)[0]
     return None
 
 
-def replay_request(svc, kind: str, key: str | None, **request) -> dict | None:
+def replay_request(svc: Services, kind: str, key: str | None, **request) -> dict | None:
     """As `replay`, for operations whose params also hold ids chosen at submission: the
     comparison is on the request's own fields."""
     existing = svc.operations.by_key(key) if key else None
@@ -67,14 +68,14 @@ def deferred_start() -> Iterator[None]:
         _deferred.reset(token)
 
 
-def enqueue(svc, op: dict, attempt: int = 0, gate: bool = True, release: Release | None = None) -> None:
+def enqueue(svc: Services, op: dict, attempt: int = 0, gate: bool = True, release: Release | None = None) -> None:
     if attempt == 0 and gate:
         if _deferred.get():
             return
         if approvals.hold(svc, op):
             return
     try:
-        enqueue_operation(svc.redis, op["id"], attempt)
+        svc.queue.enqueue(op["id"], attempt)
     except QueueError:
         svc.operations.transition(op["id"], {"queued"}, "failed", error_code="queue_unavailable",
                                   error_message="the queue was unavailable; retry the operation")

@@ -11,6 +11,7 @@ from infra.errors import Conflict, Invalid
 from operations.origin import Origin
 from operations.record import submit
 from operations.requests import flavor_limits, refuse_out_of_range
+from operations.services import Services
 
 
 def _take_host(host_id: str, from_state: str, to_state: str):
@@ -18,7 +19,7 @@ def _take_host(host_id: str, from_state: str, to_state: str):
     return take(Host, host_id, {from_state}, to_state, code)
 
 
-def submit_resize(svc, host_id: str, body, origin: Origin) -> dict:
+def submit_resize(svc: Services, host_id: str, body, origin: Origin) -> dict:
     refuse_out_of_range(flavor_limits(body.flavor, svc.settings))
     host = svc.hosts.get(host_id)
     current, wanted = host["flavor"], body.flavor.model_dump()
@@ -36,7 +37,7 @@ def submit_resize(svc, host_id: str, body, origin: Origin) -> dict:
                   before_insert=_take_host(host_id, "active", "resizing"), host_id=host_id)
 
 
-def _pending(svc, host_id: str) -> dict:
+def _pending(svc: Services, host_id: str) -> dict:
     host = svc.hosts.get(host_id)
     resize = svc.operations.latest_for_host(host_id, "resize_host")
     if host["state"] != "verify_resize" or resize is None:
@@ -45,14 +46,14 @@ def _pending(svc, host_id: str) -> dict:
     return resize
 
 
-def submit_confirm(svc, host_id: str, origin: Origin) -> dict:
+def submit_confirm(svc: Services, host_id: str, origin: Origin) -> dict:
     resize = _pending(svc, host_id)
     return submit(svc, "confirm_resize", origin.keyed(f"confirm:{resize['id']}:{uuid.uuid4()}"),
                   {"resize_operation": resize["id"]},
                   before_insert=_take_host(host_id, "verify_resize", "confirming"), host_id=host_id)
 
 
-def submit_revert(svc, host_id: str, origin: Origin) -> dict:
+def submit_revert(svc: Services, host_id: str, origin: Origin) -> dict:
     """Back to the old vCPUs and memory; the disk keeps its grown size."""
     resize = _pending(svc, host_id)
     now, old = resize["params"]["flavor"], resize["params"]["from"]
@@ -62,7 +63,7 @@ def submit_revert(svc, host_id: str, origin: Origin) -> dict:
                   before_insert=_take_host(host_id, "verify_resize", "reverting"), host_id=host_id)
 
 
-def auto_confirm(svc, older_than_s: int) -> list[str]:
+def auto_confirm(svc: Services, older_than_s: int) -> list[str]:
     """Confirms every resize left in verify_resize for longer than older_than_s (as Nova's
     resize_confirm_window). Returns the hosts confirmed."""
     cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from operations import approvals, backups, snapshots, volumes
 from operations.hosts import deletes_volumes
 from operations.record import Release, enqueue
+from operations.services import Services
 
 RETRYABLE = {"failed", "rolled_back"}
 HOST_STATES = {"allocate_host": "building", "reclaim_host": "deleting"}
@@ -16,7 +17,7 @@ RELEASES: dict[str, Release] = {**dict.fromkeys(volumes.VOLUME_STATES, volumes.r
                                 **dict.fromkeys(snapshots.BUSY_STATES, snapshots.release)}
 
 
-def retry(svc, op_id: str) -> dict:
+def retry(svc: Services, op_id: str) -> dict:
     op = svc.operations.get(op_id)
     if op["state"] in RETRYABLE:
         _retake(svc, op)
@@ -27,14 +28,14 @@ def retry(svc, op_id: str) -> dict:
     return svc.operations.get(op_id)
 
 
-def _retake(svc, op: dict) -> None:
+def _retake(svc: Services, op: dict) -> None:
     if op["kind"] in RETAKES:
         RETAKES[op["kind"]](svc, op)
     elif op["kind"] == "reclaim_host" and deletes_volumes(op):
         svc.volumes.take_attached(op["host_id"])
 
 
-def start(svc, op: dict, run_id: str | None = None) -> None:
+def start(svc: Services, op: dict, run_id: str | None = None) -> None:
     """A new operation recorded under `deferred_start` waits for approval where the
     policy says so; else it is queued."""
     if not approvals.hold(svc, op, run_id):

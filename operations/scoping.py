@@ -8,6 +8,7 @@ route that takes `host_id`, `volume_id`, `backup_id` or `op_id` is scoped withou
 from __future__ import annotations
 
 from infra.errors import HostflowError, NotFound
+from operations.services import Services
 
 
 class Forbidden(HostflowError):
@@ -47,7 +48,7 @@ def project_by_id(store, key: str):
     return project_of
 
 
-def check_scope(svc, identity: dict, ids: dict, creates_in: str | None = None) -> None:
+def check_scope(svc: Services, identity: dict, ids: dict, creates_in: str | None = None) -> None:
     """404 for another project's host/volume/backup/operation named in `ids`; 403 for
     creating in another project (`creates_in`)."""
     if not scoped(identity):
@@ -59,7 +60,7 @@ def check_scope(svc, identity: dict, ids: dict, creates_in: str | None = None) -
         raise Forbidden(f"this token may not create in project {creates_in!r}", code="project_not_allowed")
 
 
-def _resolvers(svc) -> dict:
+def _resolvers(svc: Services) -> dict:
     """id parameter -> (id -> project, id -> the 404 an unknown id gets). The lookups raise
     that same 404 themselves for an id that does not exist."""
     return {
@@ -74,7 +75,7 @@ def _resolvers(svc) -> dict:
     }
 
 
-def operation_project(svc, op: dict) -> str | None:
+def operation_project(svc: Services, op: dict) -> str | None:
     """An operation belongs to its host's or volume's project; others (images) to none."""
     if op.get("host_id"):
         return svc.hosts.get(op["host_id"])["project"]

@@ -8,6 +8,7 @@ from infra.db.shares import ShareStore
 from infra.errors import Conflict, Invalid, NotFound
 from operations.origin import Origin
 from operations.record import replay, submit
+from operations.services import Services
 
 
 def _share(store: ShareStore, name: str, status_404: bool) -> dict:
@@ -19,18 +20,18 @@ def _share(store: ShareStore, name: str, status_404: bool) -> dict:
         raise Invalid(exc.message, code="unknown_share") from exc
 
 
-def _check_host(svc, host: dict) -> None:
+def _check_host(svc: Services, host: dict) -> None:
     if host["state"] != "active" or svc.operations.active_for_host(host["id"]):
         raise Conflict(f"host {host['id']} is {host['state']} or busy with another operation", code="host_busy")
 
 
-def submit_attach_share(svc, host_id: str, name: str, origin: Origin) -> dict:
+def submit_attach_share(svc: Services, host_id: str, name: str, origin: Origin) -> dict:
     """An unknown share named in the body: 422 unknown_share."""
     params = {"host_id": host_id, "share": name}
     existing = replay(svc, "attach_share", origin.key, params)
     if existing:
         return existing
-    store = ShareStore(svc.hosts.db)
+    store = svc.shares
     host, share = svc.hosts.get(host_id), _share(store, name, status_404=False)
     if share["env"] != host["env"]:
         raise Invalid(f"share {name} belongs to environment {share['env']}, host {host_id} to {host['env']}",
@@ -42,13 +43,13 @@ def submit_attach_share(svc, host_id: str, name: str, origin: Origin) -> dict:
                   host_id=host_id)
 
 
-def submit_detach_share(svc, host_id: str, name: str, origin: Origin) -> dict:
+def submit_detach_share(svc: Services, host_id: str, name: str, origin: Origin) -> dict:
     """An unknown share named in the path: 404 unknown_share."""
     params = {"host_id": host_id, "share": name}
     existing = replay(svc, "detach_share", origin.key, params)
     if existing:
         return existing
-    store = ShareStore(svc.hosts.db)
+    store = svc.shares
     host = svc.hosts.get(host_id)
     _share(store, name, status_404=True)
     if not any(s["name"] == name for s in store.for_host(host_id)):

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import uuid
 
-from infra.db.image_lifecycle import ImageLifecycle, snapshot_record
+from infra.db.image_lifecycle import snapshot_record
 from infra.db.models import Host
 from infra.db.take import take
 from infra.errors import Conflict, Invalid, NotFound
 from operations.origin import Origin
 from operations.record import replay_request, submit
+from operations.services import Services
 
 GIB = 1 << 30
 ROOT_DISK_FORMATS = {"qcow2", "raw", "ami", "vmdk", "vdi", "vhd", "vhdx"}
@@ -21,7 +22,7 @@ def _take_host(host_id: str, to_state: str):
     return take(Host, host_id, {"active"}, to_state, "host_busy")
 
 
-def _require_idle(svc, host: dict) -> None:
+def _require_idle(svc: Services, host: dict) -> None:
     active = svc.operations.active_for_host(host["id"])
     if host["state"] != "active" or active:
         details = {"state": host["state"], **({"operation": active["id"]} if active else {})}
@@ -30,7 +31,7 @@ def _require_idle(svc, host: dict) -> None:
                        code="host_busy", details=details)
 
 
-def submit_snapshot(svc, host_id: str, body, origin: Origin) -> dict:
+def submit_snapshot(svc: Services, host_id: str, body, origin: Origin) -> dict:
     replay = replay_request(svc, "snapshot_host", origin.key, host_id=host_id, name=body.name)
     if replay:
         return replay
@@ -48,14 +49,14 @@ def submit_snapshot(svc, host_id: str, body, origin: Origin) -> dict:
                   before_insert=take, release=release, host_id=host_id)
 
 
-def _image_or_none(svc, image_id: str) -> dict | None:
+def _image_or_none(svc: Services, image_id: str) -> dict | None:
     try:
         return svc.images.get(image_id)
     except NotFound:
         return None
 
 
-def submit_rebuild(svc, host_id: str, body, origin: Origin) -> dict:
+def submit_rebuild(svc: Services, host_id: str, body, origin: Origin) -> dict:
     replay = replay_request(svc, "rebuild_host", origin.key, host_id=host_id, image=body.image)
     if replay:
         return replay
@@ -64,7 +65,7 @@ def submit_rebuild(svc, host_id: str, body, origin: Origin) -> dict:
         image = svc.images.get(body.image)
     except NotFound as exc:
         raise Invalid(exc.message, code="unknown_image") from exc
-    check_rebuild_image(image, ImageLifecycle(svc.images.db).requirements(image["id"]), host["flavor"])
+    check_rebuild_image(image, svc.image_lifecycle.requirements(image["id"]), host["flavor"])
     _require_idle(svc, host)
     params = {"host_id": host_id, "image": body.image, "image_id": image["id"]}
     return submit(svc, "rebuild_host", origin.keyed(f"rebuild:{host_id}:{uuid.uuid4()}"), params,
@@ -93,19 +94,19 @@ def check_rebuild_image(image: dict, needs: dict, flavor: dict) -> None:
 RETRY_FROM = {"snapshot_host": {"active", "snapshotting"}, "rebuild_host": {"active", "rebuilding", "error"}}
 
 
-def retake(svc, op: dict) -> None:
+def retake(svc: Services, op: dict) -> None:
     """A failed snapshot or rebuild is retried with its host taken again (409 if another
     operation has it meanwhile); a killed snapshot image is queued again."""
     busy = BUSY_STATES[op["kind"]]
     with svc.operations.db.session() as session:
         take(Host, op["host_id"], RETRY_FROM[op["kind"]], busy, "host_busy")(session)
     if op["kind"] == "snapshot_host":
-        ImageLifecycle(svc.images.db).swap(op["params"]["image_id"], {"killed"}, "queued", status_reason=None)
+        svc.image_lifecycle.swap(op["params"]["image_id"], {"killed"}, "queued", status_reason=None)
 
 
-def release(svc, op: dict) -> None:
+def release(svc: Services, op: dict) -> None:
     """An operation that never reached the queue gives its host back; its image is killed."""
     svc.hosts.update(op["host_id"], state="active")
     if op["kind"] == "snapshot_host":
-        ImageLifecycle(svc.images.db).swap(op["params"]["image_id"], {"queued"}, "killed",
+        svc.image_lifecycle.swap(op["params"]["image_id"], {"queued"}, "killed",
                                            status_reason="the queue was unavailable; retry the operation")

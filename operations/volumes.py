@@ -11,6 +11,7 @@ from infra.errors import Conflict, Invalid, NoCapacity
 from operations.origin import Origin
 from operations.record import replay, submit
 from operations.requests import refuse_out_of_range, size_limit
+from operations.services import Services
 
 
 def _volume_code(state: str) -> str:
@@ -21,11 +22,11 @@ def _volume_code(state: str) -> str:
 VOLUME_STATES = {"create_volume": "creating", "delete_volume": "deleting"}
 
 
-def retake(svc, op: dict) -> None:
+def retake(svc: Services, op: dict) -> None:
     svc.volumes.take(op["volume_id"], {"error"}, VOLUME_STATES[op["kind"]])
 
 
-def release(svc, op: dict) -> None:
+def release(svc: Services, op: dict) -> None:
     """An operation that never reached the queue leaves its volume `error`, where its retry takes it from."""
     svc.volumes.swap(op["volume_id"], {VOLUME_STATES[op["kind"]]}, "error")
 
@@ -34,13 +35,13 @@ def swap_in(volume_id: str, from_states: set[str], to_state: str, **fields):
     return take(Volume, volume_id, from_states, to_state, _volume_code, **fields)
 
 
-def _plan(svc, kind: str, volume: dict, host_id: str | None = None) -> dict:
+def _plan(svc: Services, kind: str, volume: dict, host_id: str | None = None) -> dict:
     ctx = {"volume_id": volume["id"], "size_gb": volume["size_gb"], "hypervisor": volume["hypervisor"],
            "host_id": host_id}
     return svc.planner.volume(kind, ctx)
 
 
-def submit_create_volume(svc, body, origin: Origin, dry_run: bool = False) -> dict:
+def submit_create_volume(svc: Services, body, origin: Origin, dry_run: bool = False) -> dict:
     refuse_out_of_range(size_limit(body.size_gb, svc.settings))
     params = body.model_dump()
     existing = replay(svc, "create_volume", origin.key, params)
@@ -64,7 +65,7 @@ def submit_create_volume(svc, body, origin: Origin, dry_run: bool = False) -> di
                   volume_id=volume_id, op_id=op_id)
 
 
-def submit_delete_volume(svc, volume_id: str, origin: Origin, dry_run: bool = False) -> dict:
+def submit_delete_volume(svc: Services, volume_id: str, origin: Origin, dry_run: bool = False) -> dict:
     volume = svc.volumes.get(volume_id)
     if volume["state"] == "deleted":
         last = svc.operations.latest_for_volume(volume_id, "delete_volume")
@@ -81,7 +82,7 @@ def submit_delete_volume(svc, volume_id: str, origin: Origin, dry_run: bool = Fa
                   volume_id=volume_id)
 
 
-def submit_attach(svc, host_id: str, volume_id: str, origin: Origin, dry_run: bool = False) -> dict:
+def submit_attach(svc: Services, host_id: str, volume_id: str, origin: Origin, dry_run: bool = False) -> dict:
     params = {"host_id": host_id, "volume_id": volume_id}
     existing = replay(svc, "attach_volume", origin.key, params)
     if existing:
@@ -101,7 +102,7 @@ def submit_attach(svc, host_id: str, volume_id: str, origin: Origin, dry_run: bo
                   before_insert=swap_in(volume_id, {"available"}, "reserved"), volume_id=volume_id, host_id=host_id)
 
 
-def submit_detach(svc, host_id: str, volume_id: str, origin: Origin, dry_run: bool = False) -> dict:
+def submit_detach(svc: Services, host_id: str, volume_id: str, origin: Origin, dry_run: bool = False) -> dict:
     params = {"host_id": host_id, "volume_id": volume_id}
     existing = replay(svc, "detach_volume", origin.key, params)
     if existing:
@@ -116,7 +117,7 @@ def submit_detach(svc, host_id: str, volume_id: str, origin: Origin, dry_run: bo
                   before_insert=swap_in(volume_id, {"in-use"}, "detaching"), volume_id=volume_id, host_id=host_id)
 
 
-def submit_extend(svc, volume_id: str, size_gb: int, origin: Origin, dry_run: bool = False) -> dict:
+def submit_extend(svc: Services, volume_id: str, size_gb: int, origin: Origin, dry_run: bool = False) -> dict:
     refuse_out_of_range(size_limit(size_gb, svc.settings))
     volume = svc.volumes.get(volume_id)
     if size_gb <= volume["size_gb"]:

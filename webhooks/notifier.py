@@ -6,9 +6,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from infra.db.engine import database
 from infra.db.models import utcnow
 from infra.db.notifications import NotificationStore
+from infra.db.operations import OperationStore
 from infra.http_report import DeliveryFailed
+from infra.queue import queue, redis_from_url
 from webhooks.chat import replies
 from webhooks.report import summary
 from webhooks.tickets import jira, servicenow
@@ -59,8 +62,6 @@ def deliver(store: NotificationStore, notification_id: str, settings, send, now:
 def _expired(store: NotificationStore, note: dict, now: datetime) -> str | None:
     if note["target"] not in replies.CHAT_TARGETS:
         return None
-    from infra.db.operations import OperationStore
-
     return replies.expired(OperationStore(store.db).get(note["operation_id"])["reply_to"], now)
 
 
@@ -76,10 +77,6 @@ def backoff(attempts: int, settings) -> timedelta:
 def report_end(settings, op_id: str) -> None:
     """An operation from a ticket ended: its report is recorded, then queued for delivery.
     Should the queue fail, the housekeeping sweep finds it due and delivers it."""
-    from infra.db.engine import database
-    from infra.db.operations import OperationStore
-    from infra.queue import queue, redis_from_url
-
     db = database(settings.database_url)
     note = record_end(NotificationStore(db), OperationStore(db).get(op_id), settings)
     if note is None:

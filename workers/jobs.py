@@ -64,8 +64,8 @@ def progress_into(job):
 
 
 def run_operation(operation_id: str) -> dict:
-    """The flows queue's job. Imported here: a hypervisor worker never loads Prefect."""
-    from flows.runner import run_operation as run
+    """The flows queue's job."""
+    from flows.runner import run_operation as run  # here: hypervisor workers import this module, never Prefect
     from webhooks.notifier import report_end
 
     settings = Settings.from_env()

@@ -7,8 +7,10 @@ a cleanup of its image cache every HOSTFLOW_IMAGE_CACHE_CLEAN_INTERVAL seconds."
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
+import shutil
 import threading
 import time
 from datetime import UTC, datetime
@@ -16,8 +18,11 @@ from datetime import UTC, datetime
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
+from functions.networks import ensure_networks
+from infra.db.networks import default_network
 from infra.queue import JOB_FUNCTION, mark_alive, queue, redis_from_url
 from infra.settings import Settings
+from operations.bootstrap import node_context
 
 log = logging.getLogger("hostflow.worker")
 HEARTBEAT_EVERY = 10
@@ -28,8 +33,6 @@ def queue_names(role: str, node: str) -> list[str]:
 
 
 def prepare_node(settings: Settings) -> dict:
-    from operations.bootstrap import node_context
-
     node = node_context(settings)
     node.make_dir(node.root / "instances")
     node.make_dir(node.root / "images")
@@ -43,16 +46,11 @@ def prepare_node(settings: Settings) -> dict:
 def ensure_default_network(node, settings: Settings) -> None:
     """The default network at once, from settings; every network's record follows in an
     ensure_networks job that registration queues (nodes hold no database credentials)."""
-    from functions.networks import ensure_networks
-    from infra.db.networks import default_network
-
     outcome = ensure_networks(node, {"networks": [default_network(settings)]})
     log.info("default network: changed=%s %s", outcome.changed, outcome.note)
 
 
 def _disk_gb(path) -> int:
-    import shutil
-
     return shutil.disk_usage(path).total >> 30
 
 
@@ -106,11 +104,15 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def preload() -> None:
-    """Imports job modules once, before any job: a cold import costs ~1 s."""
-    import flows.runner  # noqa: F401
-    import workers.housekeeping  # noqa: F401
-    import workers.jobs  # noqa: F401
+PRELOAD = {"flows": ("workers.jobs", "flows.runner"), "control": ("workers.housekeeping",),
+           "hv": ("workers.jobs", "functions.registry")}
+
+
+def preload(role: str) -> None:
+    """Imports the role's job modules once, before any job: a cold import costs ~1 s.
+    A hypervisor worker never loads Prefect."""
+    for module in PRELOAD[role]:
+        importlib.import_module(module)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -126,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["HOSTFLOW_NODE"] = args.node
         os.environ["HOSTFLOW_STORAGE_ROOT"] = str(settings.storage_root)
     redis = redis_from_url(settings.redis_url)
-    preload()
+    preload(args.role)
     stop = threading.Event()
     if args.role == "hv":
         info = prepare_node(settings)

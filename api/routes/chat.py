@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, jsonify, request
 
 from api.auth import services
+from operations.services import Services
 from webhooks.chat import mattermost, slack
 from webhooks.chat.commands import answer
 from webhooks.chat.replies import check_response_url, expires_at
@@ -37,7 +38,7 @@ def mattermost_command():
     return _command(svc, "mattermost", form)
 
 
-def _command(svc, platform: str, form: dict[str, str]):
+def _command(svc: Services, platform: str, form: dict[str, str]):
     check_response_url(form.get("response_url"), svc.settings)
     user_id = form.get("user_id", "")
     user = chat_user(svc.settings, platform, user_id, form.get("user_name", ""))

@@ -16,7 +16,7 @@ bp = Blueprint("shares", __name__)
 
 
 def _store() -> ShareStore:
-    return ShareStore(services().hosts.db)
+    return services().shares
 
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request
 from api.auth import services, verify_credentials, verify_signature
 from api.request_body import json_body
 from api.views import operation_ref
+from operations.services import Services
 from webhooks.tickets import jira, servicenow
 from webhooks.tickets.submit import submit_ticket
 
@@ -30,7 +31,7 @@ def servicenow_item():
     return _answer(svc, ticket)
 
 
-def _answer(svc, ticket):
+def _answer(svc: Services, ticket):
     """An event the mapping asks nothing for is acknowledged (200), so the sender's log
     stays clean; a redelivery answers with the operation it made."""
     if ticket is None:

@@ -17,6 +17,7 @@ from infra.db.operations import TERMINAL
 from infra.errors import Conflict, Invalid, NoCapacity, NotFound
 from operations.backups import submit_restore
 from operations.requests import RestoreBackup
+from operations.services import Services
 
 FIELDS = ("volume_id", "name", "hypervisor")
 # API error codes that belong to one field of the form
@@ -40,7 +41,7 @@ def backup(backup_id: str, errors: dict | None = None, status: int = 200):
     return page, status
 
 
-def _parent(svc, record: dict) -> dict | None:
+def _parent(svc: Services, record: dict) -> dict | None:
     try:
         return svc.backups.get(record["parent_id"]) if record["parent_id"] else None
     except NotFound:
@@ -77,7 +78,7 @@ def restore(backup_id: str):
     return redirect(url_for("ui.operation", op_id=op["id"]), code=303)
 
 
-def _review(svc, record: dict, body: RestoreBackup):
+def _review(svc: Services, record: dict, body: RestoreBackup):
     if record["state"] != "available":
         return backup(record["id"], errors={"form": f"the backup is {record['state']}; only an available "
                                                     "backup can be restored"}, status=409)

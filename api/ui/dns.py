@@ -13,6 +13,7 @@ from api.ui import queries
 from api.ui.blueprint import bp, require_write
 from infra.errors import Conflict, NotFound
 from operations.dns import submit_remove
+from operations.services import Services
 
 HOST_KIND_NOTE = "a host's own name is removed when the host is reclaimed, not on its own"
 
@@ -22,7 +23,7 @@ def _record(ref: str) -> dict:
     return queries.dns_record(services(), g.identity, ref) or abort(404, f"no DNS name {ref}")
 
 
-def _host(svc, host_id: str) -> dict | None:
+def _host(svc: Services, host_id: str) -> dict | None:
     try:
         return svc.hosts.get(host_id)
     except NotFound:

@@ -14,6 +14,7 @@ from api.ui.pages import host as host_page
 from infra.errors import Conflict, NotFound
 from operations.hosts import submit_reclaim
 from operations.scoping import visible
+from operations.services import Services
 from operations.volumes import submit_attach, submit_detach
 
 
@@ -54,7 +55,7 @@ def reclaim(host_id: str):
     return _done(op)
 
 
-def _own_volume(svc, volume_id: str) -> dict | None:
+def _own_volume(svc: Services, volume_id: str) -> dict | None:
     """The volume, if this identity may see it (another project's is as unknown as a missing one)."""
     try:
         volume = svc.volumes.get(volume_id)

@@ -8,11 +8,12 @@ from api.ui import queries
 from api.ui.blueprint import bp, may_write
 from infra.db.operations import TERMINAL
 from operations.approvals import may_approve
+from operations.services import Services
 
 HOST_FILTERS = ("q", "env", "project", "state")
 
 
-def _image_names(svc) -> dict:
+def _image_names(svc: Services) -> dict:
     return {i["id"]: i["name"] for i in svc.images.list()}
 
 

@@ -7,15 +7,15 @@ from pathlib import Path
 
 from infra import console
 from infra.db.operations import TERMINAL
-from infra.db.shares import ShareStore
 from infra.errors import NotFound
 from operations.dns import list_records
 from operations.scoping import only_visible, operation_project, project_by_id, visible, visible_projects
+from operations.services import Services
 
 CONSOLE_LINES = 40
 
 
-def hypervisors(svc) -> list[dict]:
+def hypervisors(svc: Services) -> list[dict]:
     """Each node with its claimed and usable (total x allocation ratio) vCPU, RAM, disk."""
     rows = []
     for h in svc.hypervisors.all():
@@ -26,7 +26,7 @@ def hypervisors(svc) -> list[dict]:
     return rows
 
 
-def hosts(svc, identity: dict, filters: dict | None = None) -> list[dict]:
+def hosts(svc: Services, identity: dict, filters: dict | None = None) -> list[dict]:
     rows = only_visible(identity, svc.hosts.list())
     filters = filters or {}
     for key in ("env", "project", "state"):
@@ -39,94 +39,94 @@ def hosts(svc, identity: dict, filters: dict | None = None) -> list[dict]:
     return rows
 
 
-def volumes(svc, identity: dict) -> list[dict]:
+def volumes(svc: Services, identity: dict) -> list[dict]:
     return only_visible(identity, svc.volumes.list())
 
 
-def attachable_volumes(svc, identity: dict, host: dict) -> list[dict]:
+def attachable_volumes(svc: Services, identity: dict, host: dict) -> list[dict]:
     """Available volumes on the host's node, in its environment."""
     return [v for v in volumes(svc, identity) if v["state"] == "available"
             and v["hypervisor"] == host["hypervisor"] and v["env"] == host["env"]]
 
 
-def counts_per_env(svc, identity: dict) -> list[dict]:
+def counts_per_env(svc: Services, identity: dict) -> list[dict]:
     host_counts = Counter(h["env"] for h in hosts(svc, identity))
     volume_counts = Counter(v["env"] for v in volumes(svc, identity))
     return [{"env": env, "hosts": host_counts[env], "volumes": volume_counts[env]}
             for env in sorted(set(host_counts) | set(volume_counts))]
 
 
-def image_counts(svc) -> dict:
+def image_counts(svc: Services) -> dict:
     return dict(Counter(i["status"] for i in svc.images.list()))
 
 
-def operations(svc, identity: dict, limit: int = 100) -> list[dict]:
+def operations(svc: Services, identity: dict, limit: int = 100) -> list[dict]:
     """Running first (oldest first), then the ended ones, newest first."""
     ops, _ = svc.operations.list(limit=limit, projects=visible_projects(identity))
     running = sorted((o for o in ops if o["state"] not in TERMINAL), key=lambda o: o["created"] or "")
     return running + [o for o in ops if o["state"] in TERMINAL]
 
 
-def running_operations(svc, identity: dict) -> list[dict]:
+def running_operations(svc: Services, identity: dict) -> list[dict]:
     return [o for o in operations(svc, identity) if o["state"] not in TERMINAL]
 
 
-def host_operations(svc, host_id: str) -> list[dict]:
+def host_operations(svc: Services, host_id: str) -> list[dict]:
     return svc.operations.newest_about(host_id=host_id)
 
 
-def volume_operations(svc, volume_id: str) -> list[dict]:
+def volume_operations(svc: Services, volume_id: str) -> list[dict]:
     return svc.operations.newest_about(volume_id=volume_id)
 
 
-def backup_operations(svc, backup_id: str) -> list[dict]:
+def backup_operations(svc: Services, backup_id: str) -> list[dict]:
     return svc.operations.newest_about(backup_id=backup_id)
 
 
-def host_shares(svc, host_id: str) -> list[dict]:
-    return ShareStore(svc.hosts.db).for_host(host_id)
+def host_shares(svc: Services, host_id: str) -> list[dict]:
+    return svc.shares.for_host(host_id)
 
 
-def attachable_shares(svc, host: dict) -> list[dict]:
+def attachable_shares(svc: Services, host: dict) -> list[dict]:
     """The host's environment's shares it does not have yet."""
     attached = {s["name"] for s in host_shares(svc, host["id"])}
-    return [s for s in ShareStore(svc.hosts.db).list(host["env"]) if s["name"] not in attached]
+    return [s for s in svc.shares.list(host["env"]) if s["name"] not in attached]
 
 
-def restore_targets(svc, identity: dict, backup: dict) -> list[dict]:
+def restore_targets(svc: Services, identity: dict, backup: dict) -> list[dict]:
     """Available volumes the backup fits on (restore overwrites them)."""
     return [v for v in volumes(svc, identity) if v["state"] == "available" and v["size_gb"] >= backup["size_gb"]]
 
 
-def backups(svc, identity: dict) -> list[dict]:
+def backups(svc: Services, identity: dict) -> list[dict]:
     """Newest first; an operator's only for its projects' volumes, as the API lists them."""
     rows = only_visible(identity, svc.backups.list(), project_by_id(svc.volumes, "volume_id"))
     return sorted(rows, key=lambda b: b["created"] or "", reverse=True)
 
 
-def dns_records(svc, identity: dict) -> list[dict]:
+def dns_records(svc: Services, identity: dict) -> list[dict]:
     return only_visible(identity, list_records(svc, None, False), project_by_id(svc.hosts, "host_id"))
 
 
-def dns_record(svc, identity: dict, ref: str) -> dict | None:
+def dns_record(svc: Services, identity: dict, ref: str) -> dict | None:
     """The live record with this id, else the first at this name; None when there is none
     the identity may see."""
     rows = dns_records(svc, identity)
     return next((r for r in rows if r["id"] == ref), None) or next((r for r in rows if r["fqdn"] == ref), None)
 
 
-def operation_visible(svc, identity: dict, op: dict) -> bool:
+def operation_visible(svc: Services, identity: dict, op: dict) -> bool:
     try:
         return visible(identity, operation_project(svc, op))
     except NotFound:
         return False
 
 
-def dns_names(svc, host_id: str) -> list[dict]:
+def dns_names(svc: Services, host_id: str) -> list[dict]:
     return svc.planner.control.dns_records.list(host_id, False)
 
 
-def console_tail(svc, host: dict) -> str | None:
+def console_tail(svc: Services, host: dict) -> str | None:
     """The guest's serial log, when its node's storage is readable from here (one-machine
     stacks); None otherwise."""
     if not host.get("hypervisor"):

@@ -12,8 +12,8 @@ from api.origin import from_dashboard
 from api.ui.blueprint import bp, require_write
 from api.ui.pages import host as host_page
 from api.ui.queries import host_shares
-from infra.db.shares import ShareStore
 from infra.errors import Conflict, Invalid, NotFound
+from operations.services import Services
 from operations.shares import submit_attach_share, submit_detach_share
 
 ACTIONS = {
@@ -40,7 +40,7 @@ def _share_request(host_id: str, action: str):
     return redirect(url_for("ui.operation", op_id=op["id"]), code=303)
 
 
-def _review(svc, host: dict, action: str, title: str, name: str):
+def _review(svc: Services, host: dict, action: str, title: str, name: str):
     """The confirm page, when the request would be accepted now (else the check's error)."""
     share = _known_share(svc, name)
     attached = {s["name"] for s in host_shares(svc, host["id"])}
@@ -59,9 +59,9 @@ def _review(svc, host: dict, action: str, title: str, name: str):
                            fields={"share": name, "key": str(uuid.uuid4())})
 
 
-def _known_share(svc, name: str) -> dict:
+def _known_share(svc: Services, name: str) -> dict:
     try:
-        return ShareStore(svc.hosts.db).get(name)
+        return svc.shares.get(name)
     except NotFound as exc:
         raise Invalid(exc.message, code="unknown_share") from exc
 

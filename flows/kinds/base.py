@@ -6,9 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from infra.db.backups import BackupStore
+from infra.db.dns_records import DnsRecordStore
 from infra.db.hosts import HostStore
+from infra.db.image_lifecycle import ImageLifecycle
 from infra.db.images import ImageStore
+from infra.db.networks import NetworkStore
 from infra.db.operations import OperationStore
+from infra.db.shares import ShareStore
 from infra.db.volumes import VolumeStore
 from infra.settings import Settings
 
@@ -20,6 +24,10 @@ class Stores:
     images: ImageStore
     volumes: VolumeStore
     backups: BackupStore
+    shares: ShareStore
+    networks: NetworkStore
+    image_lifecycle: ImageLifecycle
+    dns_records: DnsRecordStore
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flows import dns
 from flows.kinds.base import Kind, Stores
-from infra.db.dns_records import DnsRecordStore
 from infra.settings import Settings
 
 
@@ -24,11 +23,11 @@ def _register_ctx(op: dict, st: Stores, settings: Settings) -> dict:
 
 
 def _registered(op: dict, st: Stores, ctx: dict) -> dict:
-    return {"host_id": op["host_id"], "record": DnsRecordStore(st.hosts.db).find(ctx["fqdn"], ctx["type"])}
+    return {"host_id": op["host_id"], "record": st.dns_records.find(ctx["fqdn"], ctx["type"])}
 
 
 def _register_failed(op: dict, st: Stores, _outcomes: dict, _rolled_back: bool) -> None:
-    records = DnsRecordStore(st.hosts.db)
+    records = st.dns_records
     record = records.find(op["params"]["fqdn"], op["params"]["type"])
     if record and record["host_id"] == op["host_id"] and record["state"] == "pending":
         records.set_state(record["id"], "error")

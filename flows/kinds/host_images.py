@@ -12,13 +12,12 @@ from flows import rebuild, snapshot
 from flows.kinds.base import Kind, Stores
 from flows.kinds.hosts import allocate_context
 from functions.snapshots import image_key
-from infra.db.image_lifecycle import ImageLifecycle
 from infra.settings import Settings
 
 
 def _snapshot_ctx(op: dict, st: Stores, settings: Settings) -> dict:
     host, image = st.hosts.get(op["host_id"]), st.images.get(op["params"]["image_id"])
-    ImageLifecycle(st.images.db).swap(image["id"], {"queued"}, "saving")
+    st.image_lifecycle.swap(image["id"], {"queued"}, "saving")
     return {"operation_id": op["id"], "host_id": host["id"], "name": host["name"], "hypervisor": host["hypervisor"],
             "image_id": image["id"], "image_name": image["name"], "bucket": settings.image_bucket,
             "key": image_key(image["id"])}
@@ -26,7 +25,7 @@ def _snapshot_ctx(op: dict, st: Stores, settings: Settings) -> dict:
 
 def _snapshotted(op: dict, st: Stores, ctx: dict) -> dict:
     facts = ctx["image_file"]
-    ImageLifecycle(st.images.db).swap(ctx["image_id"], {"queued", "saving"}, "active", size=facts["size"],
+    st.image_lifecycle.swap(ctx["image_id"], {"queued", "saving"}, "active", size=facts["size"],
                                       virtual_size=facts["virtual_size"], os_hash_value=facts["sha512"],
                                       location=facts["location"], status_reason=None)
     st.hosts.update(op["host_id"], state="active")
@@ -37,7 +36,7 @@ def _snapshot_failed(op: dict, st: Stores, outcomes: dict, rolled_back: bool) ->
     st.hosts.update(op["host_id"], state="active")
     if outcomes and not rolled_back:
         return
-    ImageLifecycle(st.images.db).swap(op["params"]["image_id"], {"queued", "saving"}, "killed",
+    st.image_lifecycle.swap(op["params"]["image_id"], {"queued", "saving"}, "killed",
                                       status_reason=_reason(st, op["id"]))
 
 

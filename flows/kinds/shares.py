@@ -4,7 +4,6 @@ from __future__ import annotations
 from flows import shares
 from flows.kinds.base import Kind, Stores
 from functions import share_config
-from infra.db.networks import NetworkStore
 from infra.db.shares import ShareStore
 from infra.settings import Settings
 
@@ -18,11 +17,11 @@ def env_shares(db, env: str, settings: Settings) -> dict:
 
 def record_allocated(st: Stores, host_id: str, ctx: dict) -> None:
     if ctx.get("share_ids"):
-        ShareStore(st.hosts.db).set_host(host_id, ctx["share_ids"])
+        st.shares.set_host(host_id, ctx["share_ids"])
 
 
 def record_reclaimed(st: Stores, host_id: str) -> None:
-    ShareStore(st.hosts.db).detach_host(host_id)
+    st.shares.detach_host(host_id)
 
 
 def _after(op: dict, attached: list[dict], share: dict) -> list[dict]:
@@ -31,11 +30,11 @@ def _after(op: dict, attached: list[dict], share: dict) -> list[dict]:
 
 
 def _share_ctx(op: dict, st: Stores, settings: Settings) -> dict:
-    store = ShareStore(st.hosts.db)
+    store = st.shares
     host, share = st.hosts.get(op["host_id"]), store.get(op["params"]["share"])
     attached = store.for_host(host["id"])
     after = _after(op, attached, share)
-    networks = NetworkStore(st.hosts.db).list()
+    networks = st.networks.list()
     return {"operation_id": op["id"], "host_id": host["id"], "name": host["name"], "hypervisor": host["hypervisor"],
             "share": share["name"], "share_ids": [s["id"] for s in after],
             "shares": [share_config.node_view(s) for s in after],
@@ -45,7 +44,7 @@ def _share_ctx(op: dict, st: Stores, settings: Settings) -> dict:
 
 def _changed(op: dict, st: Stores, ctx: dict) -> dict:
     """A retry of one left half-done (`error`) puts the host back `active` too."""
-    ShareStore(st.hosts.db).set_host(op["host_id"], ctx["share_ids"])
+    st.shares.set_host(op["host_id"], ctx["share_ids"])
     st.hosts.update(op["host_id"], state="active")
     return {"host_id": op["host_id"], "share": ctx["share"], "shares": [s["name"] for s in ctx["shares"]],
             "mounted": [s["mount_point"] for s in ctx["shares"]]}

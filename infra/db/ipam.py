@@ -2,6 +2,7 @@
 collision with a concurrent allocator the next free address is tried."""
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from dataclasses import dataclass
 
@@ -35,8 +36,6 @@ def _lease(row: IpAllocation) -> Lease:
 
 def mac_for(host_id: str, network: str) -> str:
     """A stable locally-administered MAC derived from host and network."""
-    import hashlib
-
     digest = hashlib.sha256(f"{host_id}/{network}".encode()).digest()
     return "52:54:00:" + ":".join(f"{b:02x}" for b in digest[:3])
 

@@ -6,17 +6,18 @@ import subprocess
 
 import pytest
 
-import operations.record
 from flows import allocate_host
 from flows.runner import run_operation
 from infra.errors import StepFailed
 from infra.queue import RqDispatcher
 from operations.bootstrap import api_services
 from operations.hosts import submit_allocate
+from operations.origin import Origin
 from operations.requests import AllocateHost, CreateVolume
 from operations.volumes import submit_create_volume, submit_delete_volume
 from tests.e2e.conftest import NOTHING, REPO, leftovers, unique_name
 from tests.e2e.test_volumes import volume_file
+from tests.fakes import RecordingQueue
 
 
 class FailAt:
@@ -38,10 +39,10 @@ def services(settings):
 
 def record_allocation(services, monkeypatch) -> dict:
     """Records an allocate operation as the API does, without handing it to the flows worker."""
-    monkeypatch.setattr(operations.record, "enqueue_operation", lambda *a, **k: None)
+    monkeypatch.setattr(services, "queue", RecordingQueue())
     body = AllocateHost(name=unique_name("fault"), env="test", image="hostflow-test",
                         flavor={"vcpus": 1, "ram_mb": 256, "disk_gb": 1})
-    op, _ = submit_allocate(services, body, None, "test", "test")
+    op, _ = submit_allocate(services, body, Origin("test", "test"))
     return op
 
 
@@ -140,9 +141,9 @@ def _fail_once(services, settings, op: dict, function: str) -> dict:
 
 
 def test_failed_create_and_delete_volume_are_retried_to_the_end(api, settings, services, monkeypatch):
-    monkeypatch.setattr("operations.record.enqueue_operation", lambda *a, **k: None)  # recorded, run here
+    monkeypatch.setattr(services, "queue", RecordingQueue())  # recorded, run here
     body = CreateVolume(name=unique_name("fault"), size_gb=1, env="test")
-    create = _fail_once(services, settings, submit_create_volume(services, body, None, "test", "test"),
+    create = _fail_once(services, settings, submit_create_volume(services, body, Origin("test", "test")),
                         "ensure_volume")
     volume = services.volumes.get(create["volume_id"])
     assert volume["state"] == "error" and not volume_file(settings, volume).exists()
@@ -153,7 +154,7 @@ def test_failed_create_and_delete_volume_are_retried_to_the_end(api, settings, s
     assert services.volumes.get(volume["id"])["state"] == "available"
     assert volume_file(settings, volume).stat().st_size == 1 << 30
 
-    delete = _fail_once(services, settings, submit_delete_volume(services, volume["id"], None, "test", "test"),
+    delete = _fail_once(services, settings, submit_delete_volume(services, volume["id"], Origin("test", "test")),
                         "delete_volume")
     assert services.volumes.get(volume["id"])["state"] == "error" and volume_file(settings, volume).exists()
     assert api.post(f"/v1/operations/{delete['id']}/retry").status_code == 202

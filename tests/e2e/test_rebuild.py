@@ -9,17 +9,18 @@ import uuid
 
 import pytest
 
-import operations.record
 from flows.runner import run_operation
 from infra import console, domain_boot, qemu_img
 from infra.image_source import sha512_of
 from infra.object_store import parse_location
 from infra.queue import RqDispatcher
 from operations.bootstrap import api_services, object_store
+from operations.origin import Origin
 from operations.requests import RebuildHost, SnapshotHost
 from operations.snapshots import submit_rebuild, submit_snapshot
 from tests.e2e.conftest import unique_name
 from tests.e2e.test_faults import FailAt
+from tests.fakes import RecordingQueue
 
 MARKER_OFFSET = 512 << 20
 MARKER_A, MARKER_B = "marker-A.first", "marker-B.second"
@@ -151,8 +152,8 @@ class FailAtStep(FailAt):
 
 def test_failed_snapshot_kills_its_image_and_leaves_no_object_or_file(
         services, settings, host, snapshot, made_images, monkeypatch):
-    monkeypatch.setattr(operations.record, "enqueue_operation", lambda *a, **k: None)  # recorded, run here
-    op = submit_snapshot(services, host.host["id"], SnapshotHost(name=unique_name("e2e-snap")), None, "test", "test")
+    monkeypatch.setattr(services, "queue", RecordingQueue())  # recorded, run here
+    op = submit_snapshot(services, host.host["id"], SnapshotHost(name=unique_name("e2e-snap")), Origin("test", "test"))
     image_id = op["params"]["image_id"]
     made_images.append(services.images.get(image_id))
     dispatcher = FailAtStep(RqDispatcher(services.redis, settings.step_timeout), "delete_snapshot_file")
@@ -172,8 +173,8 @@ def test_rebuild_whose_guest_never_comes_up_runs_the_host_on_its_old_disk(
         services, settings, host, snapshot, marker_b, monkeypatch):
     before = {"boot": host.boot(), "backing": qemu_img.info(host.disk, "qcow2")["backing-filename"],
               "record": services.hosts.get(host.host["id"])}
-    monkeypatch.setattr(operations.record, "enqueue_operation", lambda *a, **k: None)  # recorded, run here
-    op = submit_rebuild(services, host.host["id"], RebuildHost(image=snapshot["image"]["id"]), None, "test", "test")
+    monkeypatch.setattr(services, "queue", RecordingQueue())  # recorded, run here
+    op = submit_rebuild(services, host.host["id"], RebuildHost(image=snapshot["image"]["id"]), Origin("test", "test"))
     dispatcher = FailAt(RqDispatcher(services.redis, settings.step_timeout), "wait_guest_up")
     run_operation(op["id"], settings, dispatcher=dispatcher)
 

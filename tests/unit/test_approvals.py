@@ -14,7 +14,7 @@ from infra.db.tokens import TokenStore
 from infra.errors import StepFailed
 from infra.settings import Settings
 from operations import approvals
-from operations import record as submit
+from tests.fakes import record_only
 from tests.unit.test_engine import OUTCOME_DATA
 from tests.unit.test_resize import add_host
 
@@ -56,9 +56,8 @@ def make_api(tmp_path, monkeypatch):
     client.tokens = {role: tokens.create(role, role) for role in ("admin", "viewer")}
     client.tokens["approver"] = tokens.create("ops-lead", "operator", projects=["default"])
     client.tokens["operator"] = tokens.create("dev", "operator", projects=["default"])
-    client.queued, client.followers, client.resumed = [], [], []
-    monkeypatch.setattr(submit, "enqueue_operation", lambda redis, op_id, attempt=0: client.queued.append(op_id))
-    monkeypatch.setattr(approvals, "enqueue_operation", lambda redis, op_id, attempt=0: client.queued.append(op_id))
+    client.queued = record_only(client.svc).queued
+    client.followers, client.resumed = [], []
     monkeypatch.setattr(prefect_runs, "start_follower", lambda s, op_id: client.followers.append(op_id) or "run-1")
     monkeypatch.setattr(prefect_runs, "resume", lambda s, run_id, data: client.resumed.append((run_id, data)))
     return client

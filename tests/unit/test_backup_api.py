@@ -6,8 +6,7 @@ import pytest
 from flows.runner import run_operation
 from infra.db.models import Backup, Volume
 from infra.errors import StepFailed
-from infra.queue import QueueError
-from operations import record as submit
+from tests.fakes import RecordingQueue, record_only
 
 
 def add_volume(client, vid="v1", state="available", size_gb=1, host_id=None):
@@ -120,10 +119,8 @@ class Nodes:
 
 
 @pytest.fixture
-def queued(api, monkeypatch):
-    calls = []
-    monkeypatch.setattr(submit, "enqueue_operation", lambda redis, op_id, attempt=0: calls.append(op_id))
-    return calls
+def queued(api):
+    return record_only(api.svc).queued
 
 
 def _run(api, op_id, nodes):
@@ -164,11 +161,8 @@ def test_a_failed_restore_leaves_the_target_error_and_the_backup_available(api, 
     assert api.svc.volumes.get("v1")["state"] == "error" and api.svc.backups.get("b1")["state"] == "available"
 
 
-def test_a_backup_that_never_reached_the_queue_gives_its_records_back(api, monkeypatch):
-    def down(*_args, **_kw):
-        raise QueueError("redis: connection refused")
-
-    monkeypatch.setattr(submit, "enqueue_operation", down)
+def test_a_backup_that_never_reached_the_queue_gives_its_records_back(api):
+    api.svc.queue = RecordingQueue(down=True)
     add_volume(api)
     assert call(api, "POST", "/v1/volumes/v1/backups", {}).status_code == 503
     assert api.svc.volumes.get("v1")["state"] == "available"

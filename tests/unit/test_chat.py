@@ -134,7 +134,7 @@ def test_a_slack_allocation_that_needs_approval_shows_the_channel_the_buttons(tm
     from infra import prefect_runs
     from infra.db.images import ImageStore
     from operations import approvals
-    from operations import record as submit
+    from tests.fakes import record_only
 
     settings = Settings.from_env({"HOSTFLOW_STATE_DIR": str(tmp_path), "HOSTFLOW_REDIS_URL": "redis://127.0.0.1:1/0",
                                   "HOSTFLOW_SLACK_SIGNING_SECRET": SECRET, "HOSTFLOW_CHAT_USERS": json.dumps(USERS),
@@ -143,7 +143,7 @@ def test_a_slack_allocation_that_needs_approval_shows_the_channel_the_buttons(tm
     app = create_app(settings)
     ImageStore(app.extensions["hostflow"].operations.db).add(name="hostflow-test", disk_format="qcow2",
                                                              status="active", os_hash_value="00", location="/x")
-    monkeypatch.setattr(submit, "enqueue_operation", lambda *a, **k: pytest.fail("queued without approval"))
+    queue = record_only(app.extensions["hostflow"])
     monkeypatch.setattr(approvals.prefect_runs, "start_follower", lambda s, op_id: "run-1")
     monkeypatch.setattr(prefect_runs, "resume", lambda *a: None)
     resp = post_slack(app.test_client(), form("allocate web1 1c1g env=prod"))
@@ -152,3 +152,4 @@ def test_a_slack_allocation_that_needs_approval_shows_the_channel_the_buttons(tm
     assert [b["action_id"] for b in buttons] == ["approve", "reject"]
     op = app.extensions["hostflow"].operations.get(buttons[0]["value"])
     assert op["state"] == "awaiting_approval" and op["source"] == "slack"
+    assert queue.queued == [], "queued without approval"

@@ -18,6 +18,7 @@ from infra.db.images import ImageStore
 from infra.db.models import Host, Operation, Volume
 from infra.settings import Settings
 from operations.scoping import Forbidden
+from tests.fakes import RecordingQueue
 from tests.standins import StandIn
 from tests.unit.test_chat import SECRET, TOKEN, form, post_slack
 from tests.unit.test_dns_decide import FakeServer
@@ -33,11 +34,9 @@ REQUESTER = "mia (slack:UOPS)"
 
 @pytest.fixture
 def queue(monkeypatch):
-    """A fake queue: the operations handed to it, in order."""
-    queued = []
-    monkeypatch.setattr("operations.record.enqueue_operation", lambda redis, op_id, attempt=0: queued.append(op_id))
+    """A fake queue (installed on the app's services by `build`): the operations handed to it, in order."""
     monkeypatch.setattr(chat_run, "POLL_S", 0.05)
-    return queued
+    return RecordingQueue()
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +72,8 @@ def build(tmp_path, queue, template, **env) -> object:
         s.add(Volume(id="v2", name="logs", env="test", size_gb=1, state="in-use", hypervisor="hv1", host_id="h1"))
         s.add(Volume(id="v3", name="their-data", env="test", project="other", size_gb=1, state="available",
                      hypervisor="hv1"))
-    client.queue = queue
+    svc.queue = queue
+    client.queue = queue.queued
     return client
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from infra.db.models import Backup, Volume
 from infra.db.tokens import TokenStore
-from operations import record as submit
+from tests.fakes import record_only
 from tests.unit.test_dashboard_access import csrf_of, log_in
 from tests.unit.test_dashboard_forms import field_error
 
@@ -17,7 +17,7 @@ def backup(api, monkeypatch):
     """Backup b-alpha (3 GiB, incremental on b-full) of volume v-alpha in project alpha; an
     available 5 GiB volume and a too small 1 GiB one in alpha; one 5 GiB in beta. New
     volumes fit on hv1 only."""
-    monkeypatch.setattr(submit, "enqueue_operation", lambda redis, op_id, attempt=0: None)
+    record_only(api.svc)
     monkeypatch.setattr(api.svc.planner.control.capacity, "candidates", lambda vcpus, ram, disk: ["hv1"])
     with api.svc.operations.db.session() as s:
         for vid, project, size in (("v-alpha", "alpha", 3), ("v-spare", "alpha", 5), ("v-small", "alpha", 1),

@@ -7,14 +7,14 @@ import pytest
 
 from infra.db.models import DnsRecord, Host
 from infra.db.tokens import TokenStore
-from operations import record as submit
+from tests.fakes import record_only
 from tests.unit.test_dashboard_access import csrf_of, log_in
 
 
 @pytest.fixture
-def names(api, monkeypatch):
+def names(api):
     """web-alpha (project alpha) with a business CNAME and its own A name; web-beta (beta)."""
-    monkeypatch.setattr(submit, "enqueue_operation", lambda redis, op_id, attempt=0: None)
+    record_only(api.svc)
     with api.svc.operations.db.session() as s:
         for p in ("alpha", "beta"):
             s.add(Host(id=f"h-{p}", name=f"web-{p}", env="test", project=p, fqdn=f"web-{p}.test.cloud.internal",

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import update
 
 from infra.db.models import Host
-from operations import record as submit
+from tests.fakes import record_only
 from tests.unit.test_dashboard_access import csrf_of, log_in
 from tests.unit.test_dashboard_forms import field_error
 
@@ -13,8 +13,8 @@ FLAVOR = {"vcpus": "2", "ram_mb": "512", "disk_gb": "2"}
 
 
 @pytest.fixture
-def host(api, monkeypatch):
-    monkeypatch.setattr(submit, "enqueue_operation", lambda redis, op_id, attempt=0: None)
+def host(api):
+    record_only(api.svc)
     with api.svc.operations.db.session() as s:
         s.add(Host(id="h1", name="web1", env="test", project="default", fqdn="web1.test", state="active",
                    hypervisor="hv1", image_id="i", vcpus=1, ram_mb=256, disk_gb=1))

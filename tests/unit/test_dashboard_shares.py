@@ -6,15 +6,15 @@ import re
 import pytest
 
 from infra.db.models import Host, HostShare, Share
-from operations import record as submit
+from tests.fakes import record_only
 from tests.unit.test_dashboard_access import csrf_of, log_in
 from tests.unit.test_dashboard_forms import field_error
 
 
 @pytest.fixture
-def host(api, monkeypatch):
+def host(api):
     """web1 in env test with share `data` attached; `logs` (test) and `other` (prod) not."""
-    monkeypatch.setattr(submit, "enqueue_operation", lambda redis, op_id, attempt=0: None)
+    record_only(api.svc)
     with api.svc.operations.db.session() as s:
         s.add(Host(id="h1", name="web1", env="test", project="default", fqdn="web1.test", state="active",
                    hypervisor="hv1", image_id="i", vcpus=1, ram_mb=256, disk_gb=1))

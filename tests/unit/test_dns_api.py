@@ -6,15 +6,16 @@ import pytest
 
 from infra.db.models import DnsRecord, Host, Operation
 from infra.dns import RRset
+from tests.fakes import record_only
 from tests.unit.test_dns_decide import FakeServer
 
 NAMES = "/v1/hosts/h1/names"
 
 
 @pytest.fixture
-def client(api, monkeypatch):
+def client(api):
     """A host with an address, a fake authoritative server; operations recorded, not queued."""
-    monkeypatch.setattr("operations.record.enqueue_operation", lambda *a, **k: None)
+    record_only(api.svc)
     api.svc.planner.control.dns = FakeServer()
     with api.svc.operations.db.session() as s:
         s.add(Host(id="h1", name="web1", env="test", fqdn="web1.test.cloud.internal", state="active",

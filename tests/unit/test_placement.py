@@ -10,7 +10,7 @@ from functions.node import Control
 from infra.db.capacity import CapacityStore
 from infra.db.hypervisors import HypervisorStore
 from infra.errors import NoCapacity
-from operations import record as submit
+from tests.fakes import record_only
 
 RATIOS = {"cpu": 1.0, "ram": 1.0, "disk": 1.0}
 BODY = {"name": "web1", "env": "test", "image": "img", "flavor": {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}}
@@ -66,8 +66,8 @@ def post(client, body):
 
 
 @pytest.fixture
-def queued(monkeypatch):
-    monkeypatch.setattr(submit, "enqueue_operation", lambda *a, **k: None)
+def queued(api):
+    record_only(api.svc)
 
 
 def test_the_hint_reaches_the_claim_request(api, queued):

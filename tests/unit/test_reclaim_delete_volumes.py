@@ -9,18 +9,16 @@ from flows import reclaim_host
 from flows.runner import run_operation
 from infra.db.models import Host, Volume
 from infra.errors import StepFailed
-from operations import record as submit
+from tests.fakes import record_only
 
 RECLAIM_STEPS = ["ensure_stopped", "ensure_undefined", "delete_instance_files", "remove_host_names",
                  "remove_share_exports", "release_ip", "release_capacity"]
 
 
 @pytest.fixture
-def queued(api, monkeypatch):
+def queued(api):
     """Operations handed to the queue (none reach a worker)."""
-    calls = []
-    monkeypatch.setattr(submit, "enqueue_operation", lambda redis, op_id, attempt=0: calls.append(op_id))
-    return calls
+    return record_only(api.svc).queued
 
 
 def add_host_with_volumes(client):
@@ -174,7 +172,8 @@ def test_failure_in_the_delete_step_keeps_them_deleting_for_the_retry(api, queue
 
 
 def test_the_cli_flag_sends_the_option(capsys):
-    from cli.main import cmd_delete, parser
+    from cli.handlers import cmd_delete
+    from cli.parser import parser
 
     calls = []
 

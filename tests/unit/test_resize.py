@@ -12,8 +12,8 @@ from infra.db.hypervisors import HypervisorStore
 from infra.db.models import Host, Operation
 from infra.domain_xml import resized, sizing
 from infra.errors import NoCapacity, StepFailed
-from operations import record as submit
 from operations.resize import auto_confirm
+from tests.fakes import record_only
 
 SIZED = {"vcpus": 1, "max_vcpus": 4, "ram_mb": 256, "max_ram_mb": 256, "balloon": True}
 XML = """<domain type='qemu'><name>hf-h1</name><memory unit='KiB'>262144</memory>
@@ -135,8 +135,8 @@ class Nodes:
 
 
 @pytest.fixture
-def queued(api, monkeypatch):
-    monkeypatch.setattr(submit, "enqueue_operation", lambda redis, op_id, attempt=0: None)
+def queued(api):
+    record_only(api.svc)
     HypervisorStore(api.svc.operations.db).register("hv1", "hv.hv1", NODE, {"cpu": 1.0, "ram": 1.0, "disk": 1.0})
 
 

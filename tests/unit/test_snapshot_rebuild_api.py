@@ -7,12 +7,13 @@ import pytest
 from infra.db.image_lifecycle import ImageLifecycle
 from infra.db.images import ImageStore
 from infra.db.models import Host, Image, Operation
+from tests.fakes import record_only
 
 
 @pytest.fixture
-def queued(monkeypatch):
+def queued(api):
     """Operations are recorded but not handed to a queue."""
-    monkeypatch.setattr("operations.record.enqueue_operation", lambda *a, **k: None)
+    record_only(api.svc)
 
 
 def add_host(client, state="active", disk_gb=1, ram_mb=256, image_id=None):

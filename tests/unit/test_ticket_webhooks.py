@@ -10,20 +10,20 @@ from api.app import create_app
 from infra.db import migrate
 from infra.db.images import ImageStore
 from infra.settings import Settings
+from tests.fakes import record_only
 from tests.ticket_payloads import ALLOCATE_FIELDS, jira_issue, request_item
 
 JIRA_SECRET = "jira-s3cret"
 
 
-def make_client(tmp_path, monkeypatch, **env):
+def make_client(tmp_path, **env):
     settings = Settings.from_env({"HOSTFLOW_STATE_DIR": str(tmp_path), "HOSTFLOW_REDIS_URL": "redis://127.0.0.1:1/0",
                                   "HOSTFLOW_WEBHOOK_SECRET_JIRA": JIRA_SECRET,
                                   "HOSTFLOW_WEBHOOK_SECRET_SERVICENOW": "snow:pa55", **env})
     migrate.upgrade(settings.database_url)
-    queued = []
-    monkeypatch.setattr("operations.record.enqueue_operation", lambda redis, op_id, attempt=0: queued.append(op_id))
     app = create_app(settings)
     svc = app.extensions["hostflow"]
+    queued = record_only(svc).queued
     ImageStore(svc.operations.db).add(name="hostflow-test", disk_format="qcow2", status="active",
                                       os_hash_value="00", location="/nowhere")
     client = app.test_client()
@@ -32,8 +32,8 @@ def make_client(tmp_path, monkeypatch, **env):
 
 
 @pytest.fixture
-def api(tmp_path, monkeypatch):
-    return make_client(tmp_path, monkeypatch)
+def api(tmp_path):
+    return make_client(tmp_path)
 
 
 def send_jira(api, payload: dict, delivery="a1b2c3", secret=JIRA_SECRET, raw: bytes | None = None):
@@ -89,8 +89,8 @@ def test_an_unsigned_jira_delivery_is_told_which_header_it_lacks(api):
     assert "X-Hub-Signature" in resp.json["error"]["message"]
 
 
-def test_jira_without_a_configured_secret_is_refused(tmp_path, monkeypatch):
-    api = make_client(tmp_path, monkeypatch, HOSTFLOW_WEBHOOK_SECRET_JIRA="")
+def test_jira_without_a_configured_secret_is_refused(tmp_path):
+    api = make_client(tmp_path, HOSTFLOW_WEBHOOK_SECRET_JIRA="")
     assert send_jira(api, jira_issue(ALLOCATE_FIELDS)).json["error"]["code"] == "unknown_source"
 
 
@@ -151,8 +151,8 @@ def test_servicenow_without_the_right_basic_credentials_is_refused(api, headers,
     assert api.svc.hosts.list(include_deleted=True) == []
 
 
-def test_servicenow_may_use_a_bearer_token_instead(tmp_path, monkeypatch):
-    api = make_client(tmp_path, monkeypatch, HOSTFLOW_WEBHOOK_AUTH_SERVICENOW="bearer",
+def test_servicenow_may_use_a_bearer_token_instead(tmp_path):
+    api = make_client(tmp_path, HOSTFLOW_WEBHOOK_AUTH_SERVICENOW="bearer",
                       HOSTFLOW_WEBHOOK_SECRET_SERVICENOW="tok-123")
     assert send_snow(api, request_item(), {"Authorization": "Bearer tok-123"}).status_code == 202
     wrong = send_snow(api, request_item(), {"Authorization": "Bearer tok-124"})
@@ -193,8 +193,8 @@ def test_a_business_name_outside_the_zone_is_a_422_and_records_nothing(api):
     assert api.queued == []
 
 
-def test_a_broken_mapping_in_settings_is_a_clear_configuration_error(tmp_path, monkeypatch):
-    api = make_client(tmp_path, monkeypatch, HOSTFLOW_JIRA_MAPPING="{broken")
+def test_a_broken_mapping_in_settings_is_a_clear_configuration_error(tmp_path):
+    api = make_client(tmp_path, HOSTFLOW_JIRA_MAPPING="{broken")
     resp = send_jira(api, jira_issue(ALLOCATE_FIELDS))
     assert resp.status_code == 503 and resp.json["error"]["code"] == "ticket_mapping_invalid"
     assert "ticket mapping in settings is unusable" in resp.json["error"]["message"]

@@ -5,27 +5,15 @@ import pytest
 from flows.runner import run_operation
 from infra.db.hypervisors import HypervisorStore
 from infra.errors import StepFailed
-from infra.queue import QueueError
-from operations import record as submit
+from tests.fakes import record_only
 
 NODE = {"vcpus": 8, "ram_mb": 8192, "disk_gb": 100}
 RATIOS = {"cpu": 1.0, "ram": 1.0, "disk": 1.0}
 
 
-class Queue:
-    def __init__(self):
-        self.calls, self.down = [], False
-
-    def __call__(self, redis, op_id, attempt=0):
-        if self.down:
-            raise QueueError("redis: connection refused")
-        self.calls.append((op_id, attempt))
-
-
 @pytest.fixture
-def queue(api, monkeypatch):
-    q = Queue()
-    monkeypatch.setattr(submit, "enqueue_operation", q)
+def queue(api):
+    q = record_only(api.svc)
     HypervisorStore(api.svc.operations.db).register("hv1", "hv.hv1", NODE, RATIOS)
     return q
 
@@ -70,7 +58,7 @@ def test_retry_of_a_failed_create_takes_the_volume_back_and_completes(api, queue
     resp = retry(api, op_id)
     assert resp.status_code == 202, resp.json
     assert volume_state(api, volume_id) == "creating"
-    assert queue.calls[-1] == (op_id, 1)
+    assert queue.attempts[-1] == (op_id, 1)
     done = run(api, op_id, Nodes())
     assert done["state"] == "succeeded" and done["attempts"] == 2
     assert volume_state(api, volume_id) == "available"

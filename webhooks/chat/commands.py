@@ -7,13 +7,14 @@ from pydantic import ValidationError
 
 from cli.grammar import READS, Command, UsageError, parse, usage_text
 from infra.errors import HostflowError
+from operations.services import Services
 from webhooks.chat import run as chat_run
 from webhooks.chat.actions import Caller, read
 from webhooks.chat.replies import ephemeral
 from webhooks.chat.users import ChatUser
 
 
-def answer(svc, user: ChatUser, source: str, text: str, reply_to: dict | None) -> dict:
+def answer(svc: Services, user: ChatUser, source: str, text: str, reply_to: dict | None) -> dict:
     try:
         command = parse(text)
     except UsageError as exc:

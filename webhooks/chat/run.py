@@ -17,6 +17,7 @@ from cli.grammar import Command
 from infra.db.operations import TERMINAL
 from infra.errors import HostflowError
 from infra.http_report import DeliveryFailed, send
+from operations.services import Services
 from webhooks.chat import replies
 from webhooks.chat.actions import Caller, change
 from webhooks.chat.buttons import approval_blocks
@@ -51,7 +52,7 @@ def started(command: Command, op: dict) -> str:
             "I will post progress and the result here.")
 
 
-def start(svc, user: ChatUser, source: str, text: str, command: Command, reply_to: dict | None) -> dict:
+def start(svc: Services, user: ChatUser, source: str, text: str, command: Command, reply_to: dict | None) -> dict:
     job = ChatJob(svc, user, source, text, command, reply_to)
     threading.Thread(target=job.run, name="hostflow-chat-command", daemon=True).start()
     return job.answer(ACK_WAIT_S)

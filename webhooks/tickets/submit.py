@@ -5,10 +5,11 @@ from operations.hosts import submit_allocate, submit_reclaim
 from operations.lookup import find_host
 from operations.origin import Origin
 from operations.requests import ReclaimOptions, validate_allocate
+from operations.services import Services
 from webhooks.ticket import Ticket
 
 
-def submit_ticket(svc, ticket: Ticket) -> tuple[dict, bool]:
+def submit_ticket(svc: Services, ticket: Ticket) -> tuple[dict, bool]:
     origin = Origin(ticket.source, ticket.requester, ticket.key, ticket.reply_to)
     if ticket.kind == "allocate_host":
         return submit_allocate(svc, validate_allocate(ticket.params, svc.settings), origin)

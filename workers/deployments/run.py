@@ -25,6 +25,7 @@ from operations.lookup import find_host
 from operations.origin import Origin
 from operations.record import deferred_start
 from operations.retry import start
+from operations.services import Services
 
 POLL_S = 1.0
 
@@ -57,11 +58,11 @@ def origin() -> Origin:
     return Origin("prefect-ui", f"prefect flow run {flow_run.name} ({run})", f"prefect:{run}")
 
 
-def host_id(svc, host: str, env: str | None = None) -> str:
+def host_id(svc: Services, host: str, env: str | None = None) -> str:
     return find_host(svc, host, env)["id"]
 
 
-def _operation_of_run(svc) -> dict | None:
+def _operation_of_run(svc: Services) -> dict | None:
     found = svc.operations.by_key(f"prefect:{flow_run.id}")
     if found is None and (flow_run.parameters or {}).get("operation_id"):
         found = svc.operations.get(flow_run.parameters["operation_id"])
@@ -80,7 +81,7 @@ def on_cancel(_flow, run, _state) -> None:
             pass
 
 
-def follow(svc, op_id: str):
+def follow(svc: Services, op_id: str):
     """Gates an operation waiting for approval, then follows it to its end; the run ends
     as the operation does (Completed with its result, Cancelled, or Failed)."""
     log = get_run_logger()
@@ -97,7 +98,7 @@ def follow(svc, op_id: str):
     return _watch(svc, op_id, log)
 
 
-def _watch(svc, op_id: str, log):
+def _watch(svc: Services, op_id: str, log):
     seen: dict[tuple, str] = {}
     while True:
         op = svc.operations.get(op_id)
@@ -120,7 +121,7 @@ def _ending(op: dict):
     return Failed(message=message)
 
 
-def start_recorded(svc, record) -> dict:
+def start_recorded(svc: Services, record) -> dict:
     """Records the operation once (a resumed run finds it by its key) and starts it."""
     op = _operation_of_run(svc)
     if op is None:
