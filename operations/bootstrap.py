@@ -75,7 +75,7 @@ def object_store(settings: Settings):
 @lru_cache(maxsize=4)
 def _object_store(endpoint: str, access_key: str, secret_key: str, region: str, part_size: int):
     """One client per worker process: boto3 clients are thread-safe and slow to build."""
-    from infra.object_store import ObjectStore
+    from infra.object_store import ObjectStore  # here: boto3 loads only where an object store is configured
 
     return ObjectStore(endpoint, access_key, secret_key, region, part_size)
 

@@ -11,6 +11,7 @@ from functions.registry import FUNCTIONS
 from infra.errors import HostflowError
 from infra.settings import Settings
 from operations import bootstrap
+from webhooks.notifier import report_end
 
 log = logging.getLogger("hostflow.jobs")
 
@@ -66,7 +67,6 @@ def progress_into(job):
 def run_operation(operation_id: str) -> dict:
     """The flows queue's job."""
     from flows.runner import run_operation as run  # here: hypervisor workers import this module, never Prefect
-    from webhooks.notifier import report_end
 
     settings = Settings.from_env()
     return run(operation_id, settings, on_end=lambda op_id: report_end(settings, op_id))
