@@ -5,7 +5,8 @@ import logging
 
 from flask import Flask
 
-from api import errors, ui
+from api import errors, limits, ui
+from api.query import check_query
 from api.routes import (
     audit,
     backups,
@@ -35,6 +36,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["hostflow"] = api_services(settings)
     errors.install(app)
+    limits.install(app, settings)
+    app.before_request(check_query)
     blueprints = (hosts, operations, misc, volumes, backups, resize,
                   webhooks, images, snapshots, networks,
                   dns, shares, tickets, tokens, audit, chat,
