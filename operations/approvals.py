@@ -24,6 +24,10 @@ class NotAnApprover(HostflowError):
     code, status = "not_an_approver", 403
 
 
+class SelfApproval(HostflowError):
+    code, status = "self_approval", 403
+
+
 def _csv(value: str) -> set[str]:
     return {v.strip() for v in value.split(",") if v.strip()}
 
@@ -83,6 +87,8 @@ def decide(svc: Services, op_id: str, decision: str, by: str, note: str = "", re
     """Records the answer and queues the operation: to run, or to end `rejected`.
     Answering an operation that no longer waits is a 409 (it was answered already)."""
     op = svc.operations.get(op_id)
+    if decision == "approved" and by == op["requester"]:
+        raise SelfApproval(f"{by} requested operation {op_id} and may not approve it too; ask another approver")
     fields = {"approval_decision": decision, "approval_by": by, "approval_note": note[:1000]}
     if decision != "approved":
         svc.operations.request_cancel(op_id, by)

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 
 from api.auth import services
 from infra.errors import Conflict, NotFound
-from operations.approvals import decide, may_approve
+from operations.approvals import SelfApproval, decide, may_approve
 from operations.scoping import operation_project
 from webhooks.chat import slack
 from webhooks.chat.buttons import click
@@ -35,7 +35,7 @@ def slack_interactive():
         if project is not None and not user.sees(project):
             raise NotFound(f"operation {op_id} not found")
         op = decide(svc, op_id, decision, f"{user.name} ({user.key})", "via Slack")
-    except (NotFound, Conflict) as exc:
+    except (NotFound, Conflict, SelfApproval) as exc:
         return jsonify(ephemeral(exc.message))
     return jsonify({"replace_original": True, "response_type": "in_channel",
                     "text": f"`{op['kind']}` operation `{op_id}` {decision} by {user.name}"})

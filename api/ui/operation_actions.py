@@ -10,7 +10,7 @@ from api.ui.blueprint import bp, require_write
 from api.ui.pages import operation as operation_page
 from infra.db.operations import TERMINAL
 from infra.errors import Conflict
-from operations.approvals import cancel, decide, may_approve
+from operations.approvals import SelfApproval, cancel, decide, may_approve
 
 NOTE_LIMIT = 1000
 
@@ -49,7 +49,7 @@ def _decide(op_id: str, decision: str):
         return _refused(op_id, f"must be at most {NOTE_LIMIT} characters", 422, field="note")
     try:
         decide(svc, op_id, decision, g.identity["name"], note)
-    except Conflict as exc:
+    except (Conflict, SelfApproval) as exc:
         return _refused(op_id, exc.message, exc.status)
     return _back(op_id)
 

@@ -69,8 +69,9 @@ def call(api, method, path, body=None, who="admin"):
                              "Idempotency-Key": f"{method}{path}{json.dumps(body)}"})
 
 
-def allocate(api, **over) -> dict:
-    resp = call(api, "POST", "/v1/hosts", {**ALLOCATE, **over})
+def allocate(api, who="operator", **over) -> dict:
+    """Requested by the `dev` operator: nobody approves their own request."""
+    resp = call(api, "POST", "/v1/hosts", {**ALLOCATE, **over}, who=who)
     assert resp.status_code == 202, resp.json
     return api.svc.operations.get(resp.json["operation"]["id"])
 
@@ -315,3 +316,26 @@ def test_the_buttons_name_the_operation():
     blocks = approval_blocks({"id": "op1", "kind": "allocate_host", "approval": {"reason": "prod"}})
     assert [b["action_id"] for b in blocks[1]["elements"]] == ["approve", "reject"]
     assert {b["value"] for b in blocks[1]["elements"]} == {"op1"}
+
+
+# --- nobody approves their own request -----------------------------------------------
+
+def test_an_approver_may_not_approve_its_own_request(api):
+    op = allocate(api, who="approver")
+    resp = call(api, "POST", f"/v1/operations/{op['id']}/approve", who="approver")
+    assert resp.status_code == 403 and resp.json["error"]["code"] == "self_approval"
+    assert api.svc.operations.get(op["id"])["state"] == "awaiting_approval" and api.queued == []
+
+
+def test_an_approver_may_still_reject_its_own_request(api):
+    op = allocate(api, who="approver")
+    assert call(api, "POST", f"/v1/operations/{op['id']}/reject", who="approver").status_code == 202
+
+
+def test_a_slack_approver_may_not_approve_its_own_request(slack_api):
+    op = allocate(slack_api)
+    with slack_api.svc.operations.db.session() as s:
+        from infra.db.models import Operation
+        s.get(Operation, op["id"]).requester = "uadmin (slack:UADMIN)"
+    assert "may not approve it too" in click(slack_api, op["id"]).json["text"]
+    assert slack_api.svc.operations.get(op["id"])["state"] == "awaiting_approval"

@@ -157,3 +157,11 @@ def test_a_cancelled_or_rejected_operation_is_listed_as_ended(api, state):
     assert rows == [(' class="running"', waiting["id"]), ("", ended["id"])]
     assert f"state-{state}" in listing and "awaiting approval" in listing
     assert 'data-final="true"' in api.get(f"/ui/operations/{ended['id']}/live").get_data(as_text=True)
+
+
+def test_an_approver_may_not_approve_its_own_request_from_the_dashboard(api):
+    op = allocate(api, who="approver")
+    page_of(api, "approver", op["id"])
+    resp = post(api, op["id"], "approve")
+    assert resp.status_code == 403
+    assert api.svc.operations.get(op["id"])["state"] == "awaiting_approval" and api.queued == []
