@@ -6,11 +6,15 @@ from api.openapi.fragments import DELETE_VOLUMES, DRY_RUN, ERROR, ID, IDEMPOTENC
 
 HOST_PATHS = {
     "/v1/hosts": {
-        "post": {"summary": "allocate a host", "parameters": [DRY_RUN, IDEMPOTENCY],
+        "post": {"summary": "allocate a host from an image the token may see (by id, or the name of exactly one "
+                            "such active image: else `409 image_name_ambiguous`; none: `422 unknown_image`)",
+                 "parameters": [DRY_RUN, IDEMPOTENCY],
                  "requestBody": body("AllocateHost"),
                  "responses": {"202": answer("queued", OP_REF), "200": answer("plan (dry run)"),
                                **errors(400, 401, 403, 409, 422, 503)}},
-        "get": {"summary": "list hosts", "responses": {"200": answer("hosts"), **errors(401)}},
+        "get": {"summary": "list hosts",
+                "parameters": [{"name": "include_deleted", "in": "query", "schema": {"type": "boolean"}}],
+                "responses": {"200": answer("hosts"), **errors(401)}},
     },
     "/v1/hosts/{id}": {
         "parameters": [ID],
@@ -62,7 +66,8 @@ HOST_IMAGE_REF = {"type": "object", "properties": {**OP_REF["properties"], "imag
     "type": "object", "properties": {"id": {"type": "string"}}}}}
 HOST_IMAGE_PATHS = {
     "/v1/hosts/{id}/snapshot": {"parameters": [ID], "post": {
-        "summary": "a new qcow2 image of the host's root disk (live copy while it runs), `queued` until uploaded",
+        "summary": "a new qcow2 image of the host's root disk (live copy while it runs), `queued` until uploaded, "
+                   "private to the host's project; a public image's name: `409 image_name_taken`",
         "parameters": [IDEMPOTENCY], "requestBody": body("SnapshotHost"),
         "responses": {"202": answer("queued; the new image's id", HOST_IMAGE_REF),
                       **errors(400, 401, 403, 404, 409, 422)}}},
@@ -70,9 +75,10 @@ HOST_IMAGE_PATHS = {
         "summary": "replace the root disk by a new one on the image; id, name, addresses and volumes stay",
         "parameters": [IDEMPOTENCY], "requestBody": body("RebuildHost"),
         "responses": {"202": answer("queued", HOST_IMAGE_REF),
-                      "409": answer("host busy or not active (`host_busy`), image not active (`image_not_active`)",
-                                    ERROR),
-                      "422": answer("`unknown_image`, `image_not_bootable`, `flavor_disk_too_small`, "
+                      "409": answer("host busy or not active (`host_busy`), image not active (`image_not_active`), "
+                                    "several active images of that name visible (`image_name_ambiguous`)", ERROR),
+                      "422": answer("`unknown_image` (also one the token may not see), `image_not_bootable`, "
+                                    "`flavor_disk_too_small`, "
                                     "`flavor_ram_too_small`", ERROR),
                       **errors(400, 401, 403, 404)}}},
 }

@@ -6,6 +6,7 @@ from api.openapi.fragments import ERROR, ID, IDEMPOTENCY, OP_REF, answer, body, 
 NETWORK_PATHS = {
     "/v1/networks": {
         "get": {"summary": "networks (?env=: those an environment may use)",
+                "parameters": [{"name": "env", "in": "query", "schema": {"type": "string"}}],
                 "responses": {"200": answer("networks"), **errors(401)}},
         "post": {"summary": "record a network (admin); 409 subnet_overlap, segment_in_use, network_exists",
                  "requestBody": body("CreateNetwork"),

@@ -8,7 +8,9 @@ SHARE_REF = {"type": "object", "properties": {**OP_REF["properties"], "share": {
     "type": "object", "properties": {"name": {"type": "string"}}}}}
 SHARE_PATHS = {
     "/v1/shares": {
-        "get": {"summary": "shares (?env=: one environment's)", "responses": {"200": answer("shares"), **errors(401)}},
+        "get": {"summary": "shares (?env=: one environment's)",
+                "parameters": [{"name": "env", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": answer("shares"), **errors(401)}},
         "post": {"summary": "record a share (admin): its source must lie under a share root (HOSTFLOW_SHARE_ROOTS)",
                  "requestBody": body("CreateShare"),
                  "responses": {"201": answer("the share"), "409": answer("`share_exists`", ERROR),

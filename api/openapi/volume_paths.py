@@ -35,8 +35,9 @@ BACKUP_PATHS = {
         "parameters": [IDEMPOTENCY], "requestBody": {**body("CreateBackup"), "required": False},
         "responses": {"202": answer("queued", OP_REF), **errors(400, 401, 403, 404, 409, 422)}}},
     "/v1/backups": {"get": {
-        "summary": "list backups", "parameters": [{"name": "volume_id", "in": "query",
-                                                     "schema": {"type": "string"}}],
+        "summary": "list backups", "parameters": [{"name": "volume_id", "in": "query", "schema": {"type": "string"}},
+                                                  {"name": "include_deleted", "in": "query",
+                                                   "schema": {"type": "boolean"}}],
         "responses": {"200": answer("backups"), **errors(401)}}},
     "/v1/backups/{id}": {
         "parameters": [ID],
