@@ -8,7 +8,8 @@ from flows.engine import Step, on_control, run_recorded
 
 
 def _record(ctx: dict) -> dict:
-    return {k: ctx[k] for k in ("host_id", "fqdn", "type", "value", "ttl", "force")} | {"kind": "business"}
+    return {k: ctx[k] for k in ("host_id", "fqdn", "type", "value", "ttl", "force")} | {
+        "kind": "business", "project": ctx.get("project")}
 
 
 def _name(ctx: dict) -> dict:

@@ -3,7 +3,7 @@ value and verified at the authoritative server; records hostflow did not create 
 never changed or removed.
 
 Requests: {"fqdn", "type" (A, CNAME, PTR), "value", "host_id", "kind" (host or business),
-"ttl"?, "force"?} to ensure; {"fqdn", "host_id", "type"?} to remove one name;
+"ttl"?, "force"?, "project"?} to ensure; {"fqdn", "host_id", "type"?} to remove one name;
 {"host_id"} to remove all of a host's names."""
 from __future__ import annotations
 
@@ -26,19 +26,22 @@ class Want:
     host_id: str
     kind: str
     force: bool = False
+    project: str | None = None  # the requesting host's: force takes over only that project's names
 
     @classmethod
     def of(cls, ctl: Control, req: dict) -> Want:
         value = req["value"] if req["type"] == "A" else normalise(req["value"])
         return cls(normalise(req["fqdn"]), req["type"], value, int(req.get("ttl") or ctl.dns_ttl), req["host_id"],
-                   req.get("kind", "business"), bool(req.get("force")))
+                   req.get("kind", "business"), bool(req.get("force")), req.get("project"))
 
 
-def decide(want: Want, present: dict, owner: dict | None) -> str:
+def decide(want: Want, present: dict, owner: dict | None, infrastructure: bool = False) -> str:
     """none, add or replace; a Conflict when the name is not hostflow's to change.
 
     present: the server's record sets at the name by type (RRset: type, ttl, values);
-    owner: hostflow's live record for (fqdn, type), if any."""
+    owner: hostflow's live record for (fqdn, type), if any, with its host's project;
+    infrastructure: the name is the zone's own (it holds SOA or NS records, or names a
+    name server)."""
     others = set(present) - {want.type} - NOT_DATA
     if want.type == "CNAME" and others:
         raise Conflict(f"{want.fqdn} already has {', '.join(sorted(others))} records; a CNAME cannot sit beside "
@@ -50,19 +53,37 @@ def decide(want: Want, present: dict, owner: dict | None) -> str:
     ours = owner is not None and (owner["host_id"], owner["kind"]) == (want.host_id, want.kind)
     if ours and current is not None and current.values == (want.value,) and current.ttl == want.ttl:
         return "none"
-    if ours or want.force or (current is None and owner is None):
+    if infrastructure and not ours:
+        raise Conflict(f"{want.fqdn} is the zone's own name (SOA, NS or a name server); not even force takes it",
+                       code="name_reserved", details={"fqdn": want.fqdn})
+    if ours or (current is None and owner is None) or (want.force and _may_take(want, owner)):
         return "replace" if current is not None else "add"
     raise _taken(want, current, owner)
 
 
+def _may_take(want: Want, owner: dict | None) -> bool:
+    """Force takes over a name no one in hostflow owns, or a business name of the
+    requesting host's own project; never a host's own A/PTR, never another project's."""
+    if owner is None:
+        return True
+    return owner["kind"] == "business" and want.project is not None and owner.get("project") == want.project
+
+
 def _taken(want: Want, current, owner: dict | None) -> Conflict:
-    if owner is not None:
-        why = f"is hostflow's {owner['kind']} record of host {owner['host_id']}"
+    """Another project's owner is not named: its host id is not the caller's to learn."""
+    same_project = owner is not None and want.project is not None and owner.get("project") == want.project
+    if owner is not None and owner["kind"] == "host":
+        why, hint = "is a host's own name", "not even force takes it"
+    elif owner is not None and not same_project:
+        why, hint = "is another project's name", "not even force takes it"
+    elif owner is not None:
+        why, hint = f"is hostflow's {owner['kind']} record of host {owner['host_id']}", '"force": true takes it over'
     else:
-        why = f"has {want.type} {', '.join(current.values)}, not created by hostflow"
-    return Conflict(f"{want.fqdn} {why}; \"force\": true takes it over", code="name_taken",
-                    details={"fqdn": want.fqdn, "type": want.type, "owner": owner and owner["host_id"],
-                             "values": list(current.values) if current else []})
+        why, hint = f"has {want.type} {', '.join(current.values)}, not created by hostflow", \
+            '"force": true takes it over'
+    return Conflict(f"{want.fqdn} {why}; {hint}", code="name_taken",
+                    details={"fqdn": want.fqdn, "type": want.type, "owner": owner["host_id"] if same_project else None,
+                             "values": list(current.values) if current and (owner is None or same_project) else []})
 
 
 def check(ctl: Control, want: Want) -> tuple[str, object]:
@@ -71,7 +92,15 @@ def check(ctl: Control, want: Want) -> tuple[str, object]:
         raise Invalid(f"{want.fqdn} is outside the managed zones {', '.join(ctl.dns_zones)}",
                       code="outside_managed_zones")
     present = ctl.dns.rrsets(want.fqdn)
-    return decide(want, present, ctl.dns_records.find(want.fqdn, want.type)), present.get(want.type)
+    owner = ctl.dns_records.find(want.fqdn, want.type)
+    return decide(want, present, owner, _infrastructure(ctl, want.fqdn, present)), present.get(want.type)
+
+
+def _infrastructure(ctl: Control, fqdn: str, present: dict) -> bool:
+    if {"SOA", "NS"} & set(present):
+        return True
+    servers = ctl.dns.rrset(zone_of(fqdn, ctl.dns_zones), "NS")
+    return servers is not None and fqdn in {normalise(v) for v in servers.values}
 
 
 def ensure_record(ctl: Control, req: dict) -> Outcome:

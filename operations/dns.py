@@ -30,7 +30,7 @@ def submit_register(svc: Services, host_id: str, body, origin: Origin) -> dict:
     value = target(host, body.type)
     if value is None:
         raise Conflict(f"host {host_id} has no address yet", code="host_busy", details={"state": host["state"]})
-    want = dns.Want.of(control, {**request, "value": value, "kind": "business"})
+    want = dns.Want.of(control, {**request, "value": value, "kind": "business", "project": host["project"]})
     _refuse_conflicts(control, want)
     return submit(svc, "register_domain_name", origin.keyed(f"register-name:{host_id}:{uuid.uuid4()}"), request,
                   host_id=host_id)

@@ -19,7 +19,7 @@ def _register_ctx(op: dict, st: Stores, settings: Settings) -> dict:
     host, p = st.hosts.get(op["host_id"]), op["params"]
     return {"operation_id": op["id"], "host_id": host["id"], "name": host["name"], "fqdn": p["fqdn"],
             "type": p["type"], "value": target(host, p["type"]), "ttl": p.get("ttl") or settings.dns_ttl,
-            "force": p.get("force", False)}
+            "force": p.get("force", False), "project": host["project"]}
 
 
 def _registered(op: dict, st: Stores, ctx: dict) -> dict:

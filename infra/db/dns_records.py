@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 
 from infra.db.engine import Database
-from infra.db.models import DnsRecord, iso
+from infra.db.models import DnsRecord, Host, iso
 
 
 def _now() -> datetime:
@@ -20,10 +20,12 @@ class DnsRecordStore:
         self.db = db
 
     def find(self, fqdn: str, rtype: str) -> dict | None:
+        """The live record, with its host's `project` (whose names force may take over)."""
         with self.db.session() as s:
-            row = s.scalar(select(DnsRecord).where(DnsRecord.fqdn == fqdn, DnsRecord.type == rtype,
-                                                   DnsRecord.deleted_at.is_(None)))
-            return view(row) if row else None
+            found = s.execute(select(DnsRecord, Host.project).outerjoin(Host, Host.id == DnsRecord.host_id)
+                              .where(DnsRecord.fqdn == fqdn, DnsRecord.type == rtype,
+                                     DnsRecord.deleted_at.is_(None))).first()
+            return {**view(found[0]), "project": found[1]} if found else None
 
     def at_name(self, fqdn: str, host_id: str | None = None) -> list[dict]:
         with self.db.session() as s:

@@ -130,3 +130,24 @@ def test_the_records_are_listed(client):
     assert [(r["fqdn"], r["type"], r["value"], r["kind"]) for r in records] == [
         ("www.test.cloud.internal", "A", "10.213.0.5", "business")]
 
+
+
+def test_force_does_not_take_the_name_servers_name(client):
+    client.svc.planner.control.dns.sets[("cloud.internal", "NS")] = RRset("NS", 300, ("ns.cloud.internal.",))
+    client.svc.planner.control.dns.sets[("ns.cloud.internal", "A")] = RRset("A", 300, ("10.213.0.2",))
+    resp = send(client, "POST", NAMES, {"fqdn": "ns.cloud.internal", "type": "A", "force": True})
+    assert_refused(client, resp, 409, "name_reserved")
+
+
+def test_force_does_not_take_another_projects_name_and_the_409_names_no_host(client):
+    with client.svc.operations.db.session() as s:
+        s.add(Host(id="h-theirs", name="shop", env="test", project="beta", fqdn="shop.test.cloud.internal",
+                   state="active", hypervisor="hv1", image_id="i", vcpus=1, ram_mb=256, disk_gb=1))
+        s.add(DnsRecord(fqdn="www.cloud.internal", type="CNAME", host_id="h-theirs", kind="business",
+                        value="shop.test.cloud.internal", ttl=300, state="active"))
+    client.svc.planner.control.dns.sets[("www.cloud.internal", "CNAME")] = RRset(
+        "CNAME", 300, ("shop.test.cloud.internal.",))
+    resp = send(client, "POST", NAMES, {"fqdn": "www.cloud.internal", "type": "CNAME", "force": True})
+    assert resp.status_code == 409 and resp.json["error"]["code"] == "name_taken"
+    assert "h-theirs" not in json.dumps(resp.json) and "shop" not in json.dumps(resp.json)
+    assert count(client, Operation) == 0

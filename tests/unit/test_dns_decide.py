@@ -10,16 +10,16 @@ from infra.errors import Conflict, DnsUnavailable, Invalid
 HOST, OTHER = "h1", "h2"
 
 
-def want(rtype="A", value="10.213.0.5", ttl=300, host=HOST, kind="business", force=False):
-    return dns.Want("www.test.cloud.internal", rtype, value, ttl, host, kind, force)
+def want(rtype="A", value="10.213.0.5", ttl=300, host=HOST, kind="business", force=False, project="alpha"):
+    return dns.Want("www.test.cloud.internal", rtype, value, ttl, host, kind, force, project)
 
 
 def rr(rtype, *values, ttl=300):
     return {rtype: RRset(rtype, ttl, tuple(values))}
 
 
-def owner(host=HOST, kind="business"):
-    return {"host_id": host, "kind": kind, "state": "active"}
+def owner(host=HOST, kind="business", project="alpha"):
+    return {"host_id": host, "kind": kind, "state": "active", "project": project}
 
 
 @pytest.mark.parametrize("present, owned, action", [
@@ -36,15 +36,37 @@ def test_hostflows_own_record_converges(present, owned, action):
 @pytest.mark.parametrize("present, owned", [
     (rr("A", "10.213.0.9"), None),                         # someone else's record
     (rr("A", "10.213.0.5"), None),                         # someone else's, even with our value
-    (rr("A", "10.213.0.9"), owner(OTHER)),                 # another host's
+    (rr("A", "10.213.0.9"), owner(OTHER)),                 # another host's of the same project
     ({}, owner(OTHER)),                                    # another host's, missing on the server
-    (rr("A", "10.213.0.5"), owner(kind="host")),           # the host's own name, not a business one
 ])
 def test_a_name_that_is_not_ours_is_taken_unless_forced(present, owned):
     with pytest.raises(Conflict) as info:
         dns.decide(want(), present, owned)
     assert info.value.code == "name_taken"
     assert dns.decide(want(force=True), present, owned) in {"add", "replace"}
+
+
+@pytest.mark.parametrize("owned", [owner(OTHER, project="beta"), owner(OTHER, project=None)])
+def test_force_never_takes_another_projects_name_nor_names_its_host(owned):
+    with pytest.raises(Conflict) as info:
+        dns.decide(want(force=True), rr("A", "10.213.0.9"), owned)
+    assert info.value.code == "name_taken" and "another project's name" in info.value.message
+    assert OTHER not in info.value.message and info.value.details["owner"] is None
+    assert info.value.details["values"] == []
+
+
+@pytest.mark.parametrize("project", ["alpha", "beta"])
+def test_force_never_takes_a_hosts_own_name(project):
+    with pytest.raises(Conflict) as info:
+        dns.decide(want(force=True), rr("A", "10.213.0.5"), owner(OTHER, kind="host", project=project))
+    assert "a host's own name" in info.value.message
+
+
+@pytest.mark.parametrize("present", [rr("NS", "ns.cloud.internal."), rr("SOA", "ns. admin. 1 2 3 4 5"), {}])
+def test_the_zones_own_names_are_reserved_even_forced(present):
+    with pytest.raises(Conflict) as info:
+        dns.decide(want(force=True), present, None, infrastructure=True)
+    assert info.value.code == "name_reserved"
 
 
 @pytest.mark.parametrize("w, present", [
