@@ -12,7 +12,7 @@ class DeliveryFailed(HostflowError):
 
 def send(method: str, url: str, body: dict, auth: tuple[str, str] | None, timeout: float) -> None:
     try:
-        resp = requests.request(method, url, json=body, auth=auth, timeout=timeout,
+        resp = requests.request(method, url, json=body, auth=auth, timeout=timeout, allow_redirects=False,
                                 headers={"Accept": "application/json"})
     except requests.RequestException as exc:
         raise DeliveryFailed(f"{method} {url}: {type(exc).__name__}: {exc}") from exc

@@ -41,7 +41,7 @@ def deliver(store: NotificationStore, notification_id: str, settings, send, now:
     note = store.claim(notification_id, now, lease_s=settings.notify_timeout + 60)
     if note is None:
         return "skipped"
-    reason = _expired(store, note, now)
+    reason = _unaddressed(note) or _expired(store, note, now)
     if reason:
         log.info("report %s of operation %s dropped: %s", notification_id, note["operation_id"], reason)
         store.dropped(notification_id, reason)
@@ -57,6 +57,13 @@ def deliver(store: NotificationStore, notification_id: str, settings, send, now:
         return "failed"
     store.sent(notification_id, now)
     return "sent"
+
+
+def _unaddressed(note: dict) -> str | None:
+    """A ticket system whose base URL is not configured gets nothing, credentials least of all."""
+    if note["url"]:
+        return None
+    return f"{note['target']}_url_unset: HOSTFLOW_{note['target'].upper()}_URL is not set"
 
 
 def _expired(store: NotificationStore, note: dict, now: datetime) -> str | None:

@@ -21,7 +21,7 @@ def test_a_transition_to_approved_of_a_host_request_is_an_allocation():
                              "flavor": {"vcpus": 2, "ram_mb": 512, "disk_gb": 1}}
     assert ticket.key == "jira:d-1" and ticket.source == "jira"
     assert ticket.requester == "Mia Krystof (5b10ac8d82e05b22cc7d4ef5)"
-    assert ticket.reply_to == {"target": "jira", "issue": "OPS-42", "base_url": "https://acme.atlassian.net"}
+    assert ticket.reply_to == {"target": "jira", "issue": "OPS-42"}
 
 
 def test_without_a_delivery_id_the_key_is_the_issue_and_operation():
@@ -101,13 +101,12 @@ def test_business_names_in_a_text_field_become_a_list():
     assert ticket.params["names"] == ["www.test.cloud.internal", "shop.cloud.internal"]
 
 
-def test_the_comment_goes_to_the_configured_jira_or_the_issue_s_own():
-    reply_to = {"target": "jira", "issue": "OPS-42", "base_url": "https://acme.atlassian.net"}
-    own = jira.comment(reply_to, "done", Settings.from_env({}))
-    assert (own.method, own.url, own.body) == (
-        "POST", "https://acme.atlassian.net/rest/api/2/issue/OPS-42/comment", {"body": "done"})
+def test_the_comment_goes_only_to_the_configured_jira_never_to_the_payloads():
+    reply_to = {"target": "jira", "issue": "OPS-42", "base_url": "https://attacker.example"}
+    assert jira.comment(reply_to, "done", Settings.from_env({})).url == ""
     configured = jira.comment(reply_to, "done", Settings.from_env({"HOSTFLOW_JIRA_URL": "http://127.0.0.1:8791/"}))
-    assert configured.url == "http://127.0.0.1:8791/rest/api/2/issue/OPS-42/comment"
+    assert (configured.method, configured.url, configured.body) == (
+        "POST", "http://127.0.0.1:8791/rest/api/2/issue/OPS-42/comment", {"body": "done"})
 
 
 def test_an_approved_virtual_host_item_is_an_allocation():

@@ -12,9 +12,10 @@ from infra.settings import Settings
 from webhooks.notifier import backoff, deliver, deliver_due, record_end
 
 SETTINGS = Settings.from_env({"HOSTFLOW_API_URL": "http://hostflow.example:8770",
+                              "HOSTFLOW_JIRA_URL": "https://acme.atlassian.net",
                               "HOSTFLOW_JIRA_USER": "bot@example.com", "HOSTFLOW_JIRA_API_TOKEN": "tok",
                               "HOSTFLOW_NOTIFY_BACKOFF_S": "30", "HOSTFLOW_NOTIFY_BACKOFF_MAX_S": "100"})
-JIRA = {"target": "jira", "issue": "OPS-42", "base_url": "https://acme.atlassian.net"}
+JIRA = {"target": "jira", "issue": "OPS-42"}
 RESULT = {"host_id": "h1", "name": "web1", "fqdn": "web1.test.cloud.internal", "hypervisor": "hv1",
           "addresses": [{"network": "vm", "address": "10.213.0.17", "cidr": "10.213.0.0/24", "mac": "52:54:00:aa"}]}
 
@@ -139,3 +140,14 @@ def test_a_report_that_cannot_be_recorded_does_not_undo_the_ending():
 
 def _parse(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp)
+
+
+def test_with_no_jira_configured_the_report_is_dropped_and_no_credentials_leave(stores):
+    ops, notes = stores
+    unset = Settings.from_env({"HOSTFLOW_JIRA_USER": "bot@example.com", "HOSTFLOW_JIRA_API_TOKEN": "tok"})
+    op = ended(ops, result=RESULT, reply_to={**JIRA, "base_url": "https://attacker.example"})
+    note = record_end(notes, op, unset)
+    receiver = Receiver()
+    assert deliver(notes, note["id"], unset, receiver) == "dropped"
+    assert receiver.calls == []
+    assert notes.get(note["id"])["last_error"].startswith("jira_url_unset")

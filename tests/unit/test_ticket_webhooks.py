@@ -58,7 +58,7 @@ def test_a_signed_jira_transition_records_an_allocation_with_who_asked_and_where
     assert (op["kind"], op["source"]) == ("allocate_host", "jira")
     assert op["requester"] == "Mia Krystof (5b10ac8d82e05b22cc7d4ef5)"
     assert op["idempotency_key"] == "jira:a1b2c3" and op["params"]["flavor"]["ram_mb"] == 512
-    assert op["reply_to"] == {"target": "jira", "issue": "OPS-42", "base_url": "https://acme.atlassian.net"}
+    assert op["reply_to"] == {"target": "jira", "issue": "OPS-42"}
     assert op["notify"] is None and api.queued == [op["id"]]
 
 

@@ -42,7 +42,7 @@ def ticket(payload: dict, delivery_id: str | None, rules: Mapping) -> Ticket | N
     return Ticket(source="jira", kind=kind, params=rules.request(kind, view),
                   key=f"jira:{delivery_id}" if delivery_id else f"jira:{key}:{kind}",
                   requester=requester(payload.get("user") or {}),
-                  reply_to={"target": "jira", "issue": key, "base_url": base_url(lookup(payload, "issue.self"))})
+                  reply_to={"target": "jira", "issue": key})
 
 
 def moved_to(payload: dict) -> str | None:
@@ -71,15 +71,12 @@ def requester(user: dict) -> str:
     return f"{user['displayName']} ({ident})" if user.get("displayName") else ident
 
 
-def base_url(issue_self: str | None) -> str | None:
-    """https://acme.atlassian.net/rest/api/2/issue/10001 -> https://acme.atlassian.net"""
-    ok = isinstance(issue_self, str) and "/rest/api/" in issue_self
-    return issue_self.split("/rest/api/", 1)[0] if ok else None
-
-
 def comment(reply_to: dict, text: str, settings) -> Report:
-    """The setting wins over the issue's own URL, so a proxy or a stand-in can take it."""
-    base = (settings.jira_url or reply_to.get("base_url") or "").rstrip("/")
+    """Only to the configured Jira, never to a URL a payload names (the credentials go with
+    it); none configured: no URL, and the notifier drops the report (`jira_url_unset`)."""
+    if not settings.jira_url:
+        return Report("POST", "", {"body": text})
+    base = settings.jira_url.rstrip("/")
     return Report("POST", f"{base}/rest/api/2/issue/{quote(reply_to['issue'])}/comment", {"body": text})
 
 

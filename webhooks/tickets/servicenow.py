@@ -45,6 +45,9 @@ def ticket(payload: dict, rules: Mapping, default_table: str) -> Ticket | None:
 
 
 def work_notes(reply_to: dict, text: str, settings) -> Report:
+    """Only to the configured instance; none configured: no URL (`servicenow_url_unset`)."""
+    if not settings.servicenow_url:
+        return Report("PATCH", "", {"work_notes": text})
     base = settings.servicenow_url.rstrip("/")
     return Report("PATCH", f"{base}/api/now/table/{quote(reply_to['table'])}/{quote(reply_to['sys_id'])}",
                   {"work_notes": text})
