@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from api.limits import too_large
 from infra.errors import HostflowError
 
 log = logging.getLogger("hostflow.api")
@@ -33,6 +34,12 @@ def install(app: Flask) -> None:
         details = validation_details(exc)
         first = details[0] if details else {"loc": [], "msg": "invalid"}
         return error_response("invalid_request", f"{'.'.join(first['loc']) or 'body'}: {first['msg']}", 422, details)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge):
+        """werkzeug's own 413 (a body read past the limit) answers as api.limits' does."""
+        refused = too_large(request.max_content_length)
+        return error_response(refused.code, refused.message, refused.status, refused.details)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -6,6 +6,7 @@ import json
 
 from flask import request
 
+from api.limits import STREAMED
 from operations.scoping import check_scope, scoped
 from operations.services import Services
 
@@ -14,7 +15,8 @@ CREATES_IN_PROJECT = {"hosts.create_host", "volumes.create_volume"}
 
 
 def check_request(svc: Services, identity: dict) -> None:
-    """Reads the body only for a scoped token: an image upload's stream must stay unread."""
+    """Reads the body only for a scoped token, and only a JSON one (`api.request_body`
+    refuses to read any other as JSON): an image upload's stream must stay unread."""
     if not scoped(identity):
         return
     ids = {**_body_ids(), **(request.view_args or {})}
@@ -23,7 +25,11 @@ def check_request(svc: Services, identity: dict) -> None:
 
 
 def _body() -> dict:
-    """The JSON object sent, or {} (a malformed body is the route's 400 to give)."""
+    """The JSON object sent, or {} (a malformed body is the route's 400 to give). A body
+    not sent as JSON is not read: the routes take no ids from it (`json_body` answers it
+    415), and a streamed route's (STREAMED: the image upload) is its own to read."""
+    if request.endpoint in STREAMED or not request.is_json:
+        return {}
     try:
         body = json.loads(request.get_data(cache=True) or b"{}")
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than json.loads follows

@@ -17,13 +17,25 @@ from api.openapi.webhook_paths import GENERIC_WEBHOOK_PATHS, TICKET_PATHS
 __all__ = ["DRY_RUN", "IDEMPOTENCY", "all_paths", "document", "with_shared_answers"]
 
 
+TOO_LARGE = answer("`request_too_large`: the body is over the route's limit (HOSTFLOW_MAX_REQUEST_BYTES, "
+                   "a webhook's source's own), refused before it is read", ERROR)
+NOT_JSON = answer("`unsupported_media_type`: a body not sent as `Content-Type: application/json`", ERROR)
+
+
 def with_shared_answers(paths: dict) -> dict:
     """Answers a shared parameter brings wherever it is used: `dry_run` the plan (200),
-    `Idempotency-Key` a 422 `idempotency_key_reused` for a key sent before with another request."""
+    `Idempotency-Key` a 422 `idempotency_key_reused` for a key sent before with another request;
+    and a request body's: 413 over the size limit (not a streamed upload's), 415 a token
+    route's JSON body sent as anything else (webhooks take any: their senders choose)."""
     paths = copy.deepcopy(paths)  # the entries are module constants
-    for item in paths.values():
+    for path, item in paths.items():
         for op in (v for k, v in item.items() if k != "parameters"):
             params, answers = op.get("parameters", []), op["responses"]
+            media = op.get("requestBody", {}).get("content", {})
+            if media and "application/octet-stream" not in media:
+                answers.setdefault("413", TOO_LARGE)
+            if "application/json" in media and not path.startswith("/v1/webhooks/"):
+                answers.setdefault("415", NOT_JSON)
             if DRY_RUN in params:
                 answers.setdefault("200", answer("plan (dry run)"))
             if IDEMPOTENCY in params:

@@ -9,6 +9,7 @@ from api.auth import require, services
 from api.request_body import query_int
 from infra.db.audit import AuditFilter, AuditLog
 from infra.errors import Invalid
+from operations.redaction import shown_reply_to
 
 bp = Blueprint("audit", __name__)
 
@@ -45,4 +46,5 @@ def _filter() -> AuditFilter:
 @require(admin=True)
 def audit():
     records, total = AuditLog(services().operations.db).list(_filter())
-    return jsonify({"records": records, "total": total})
+    shown = [{**r, "reply_to": shown_reply_to(r.get("reply_to"))} for r in records]
+    return jsonify({"records": shown, "total": total})

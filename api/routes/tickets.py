@@ -18,7 +18,8 @@ def jira_issue():
     svc = services()
     verify_signature(svc.settings.webhook_secrets.get("jira"), request.get_data(cache=True),
                      request.headers.get(jira.SIGNATURE_HEADER), jira.SIGNATURE_HEADER)
-    ticket = jira.ticket(json_body(), request.headers.get(jira.DELIVERY_HEADER), jira.mapping(svc.settings))
+    payload = json_body(any_content_type=True)
+    ticket = jira.ticket(payload, request.headers.get(jira.DELIVERY_HEADER), jira.mapping(svc.settings))
     return _answer(svc, ticket)
 
 
@@ -27,7 +28,8 @@ def servicenow_item():
     svc = services()
     verify_credentials(svc.settings.webhook_auth.get("servicenow", "basic").lower(),
                        svc.settings.webhook_secrets.get("servicenow"), request.headers.get("Authorization"))
-    ticket = servicenow.ticket(json_body(), servicenow.mapping(svc.settings), svc.settings.servicenow_table)
+    payload = json_body(any_content_type=True)
+    ticket = servicenow.ticket(payload, servicenow.mapping(svc.settings), svc.settings.servicenow_table)
     return _answer(svc, ticket)
 
 

@@ -9,16 +9,19 @@ from pydantic import ValidationError
 
 from api.auth import services
 from api.origin import from_dashboard
+from api.request_body import whole_number
 from api.ui.blueprint import bp, require_write
 from infra.errors import Conflict, Invalid
-from operations.hosts import submit_allocate
+from operations.hosts import plan_allocate, submit_allocate
+from operations.image_access import only_seen
 from operations.requests import validate_allocate
-from operations.scoping import visible
+from operations.scoping import sees_for, visible
 
 ALLOCATE_FIELDS = ("name", "env", "image", "project", "vcpus", "ram_mb", "disk_gb")
 FLAVOR_FIELDS = ("vcpus", "ram_mb", "disk_gb")
 # API error codes that belong to one field of the form
-FIELD_OF_CODE = {"unknown_image": "image", "image_not_active": "image", "name_in_use": "name"}
+FIELD_OF_CODE = {"unknown_image": "image", "image_not_active": "image", "image_name_ambiguous": "image",
+                 "name_in_use": "name"}
 
 
 def _allocate_raw(form: dict) -> tuple[dict, dict]:
@@ -27,8 +30,9 @@ def _allocate_raw(form: dict) -> tuple[dict, dict]:
     errors, flavor = {}, {}
     for name in FLAVOR_FIELDS:
         value = form.get(name, "").strip()
-        flavor[name] = int(value) if value.isdigit() else 1
-        if not value.isdigit():
+        number = whole_number(value)
+        flavor[name] = 1 if number is None else number
+        if number is None:
             errors[name] = "must be a whole number"
     raw = {k: form.get(k, "").strip() for k in ("name", "env", "image", "project")}
     return {**raw, "flavor": flavor}, errors
@@ -61,7 +65,7 @@ def validate(form: dict, settings, identity: dict):
 
 def _allocate_form(values: dict, errors: dict | None = None, plan: dict | None = None, status: int = 200):
     svc = services()
-    images = [i for i in svc.images.list() if i["status"] == "active"]
+    images = [i for i in only_seen(svc.images.list(), sees_for(g.identity)) if i["status"] == "active"]
     return render_template("ui/allocate.html", values=values, errors=errors or {}, plan=plan,
                            images=images, key=values.get("key") or str(uuid.uuid4())), status
 
@@ -83,9 +87,9 @@ def allocate_submit():
     body, errors = validate(request.form, svc.settings, g.identity)
     if errors:
         return _allocate_form(values, errors, status=422)
-    if request.form.get("action") != "confirm":
-        return _allocate_form(values, plan=svc.planner.allocate(body))
     try:
+        if request.form.get("action") != "confirm":
+            return _allocate_form(values, plan=plan_allocate(svc, body, sees_for(g.identity)))
         op, _ = submit_allocate(svc, body, from_dashboard(values["key"]))
     except (Conflict, Invalid) as exc:
         return _allocate_form(values, {FIELD_OF_CODE.get(exc.code, "form"): exc.message}, status=exc.status)

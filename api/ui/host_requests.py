@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from api.auth import services
 from api.origin import from_dashboard
+from api.request_body import whole_number
 from api.ui.blueprint import bp, require_write
 from api.ui.pages import host as host_page
 from infra.errors import Conflict, Invalid
@@ -47,10 +48,10 @@ def _raw(spec: HostRequest, form) -> tuple[dict, dict]:
     for name in spec.fields:
         value = form.get(name, "").strip()
         if name in spec.numbers:
-            if value and not value.isdigit():
+            if value and whole_number(value) is None:
                 errors[name] = "must be a whole number"
             elif value:
-                raw[name] = int(value)
+                raw[name] = whole_number(value)
         else:
             raw[name] = value
     return raw, errors

@@ -8,20 +8,28 @@ from api.ui import queries
 from api.ui.blueprint import bp, may_write
 from infra.db.operations import TERMINAL
 from operations.approvals import may_approve
+from operations.image_access import only_seen, seen_image
+from operations.redaction import shown_operation
+from operations.scoping import sees_for
 from operations.services import Services
 
 HOST_FILTERS = ("q", "env", "project", "state")
 
 
+def _images(svc: Services) -> list[dict]:
+    """Those the logged-in token may see (operations.image_access)."""
+    return only_seen(svc.images.list(), sees_for(g.identity))
+
+
 def _image_names(svc: Services) -> dict:
-    return {i["id"]: i["name"] for i in svc.images.list()}
+    return {i["id"]: i["name"] for i in _images(svc)}
 
 
 @bp.get("/")
 def overview():
     svc = services()
     return render_template("ui/overview.html", hypervisors=queries.hypervisors(svc),
-                           envs=queries.counts_per_env(svc, g.identity), images=queries.image_counts(svc),
+                           envs=queries.counts_per_env(svc, g.identity), images=queries.image_counts(_images(svc)),
                            running=queries.running_operations(svc, g.identity))
 
 
@@ -77,7 +85,7 @@ def may_decide(op: dict) -> bool:
 
 def _operation_context(op_id: str, errors: dict | None = None) -> dict:
     svc = services()
-    op = svc.operations.get(op_id)
+    op = shown_operation(svc.operations.get(op_id))  # never the chat response_url
     host = svc.hosts.get(op["host_id"]) if op["host_id"] else None
     volume = svc.volumes.get(op["volume_id"]) if op["volume_id"] else None
     return {"op": op, "host": host, "volume": volume, "q": queries, "terminal": TERMINAL,
@@ -113,13 +121,13 @@ def volume(volume_id: str):
 
 @bp.get("/images")
 def images():
-    return render_template("ui/images.html", images=services().images.list(), q=queries)
+    return render_template("ui/images.html", images=_images(services()), q=queries)
 
 
 @bp.get("/images/<image_id>")
 def image(image_id: str):
     svc = services()
-    record = svc.images.by_id(image_id)
+    record = seen_image(svc, image_id, sees_for(g.identity))
     used_by = [h for h in queries.hosts(svc, g.identity) if h["image"] == image_id]
     names = _image_names(svc)
     return render_template("ui/image.html", image=record, hosts=used_by, q=queries,

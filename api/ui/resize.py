@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from api.auth import services
 from api.origin import from_dashboard
+from api.request_body import whole_number
 from api.ui.blueprint import bp, require_write
 from api.ui.pages import host as host_page
 from infra.errors import Conflict, Invalid
@@ -31,9 +32,10 @@ def validate(form, settings) -> tuple[ResizeHost | None, dict]:
     errors, flavor = {}, {}
     for name in FLAVOR_FIELDS:
         value = form.get(name, "").strip()
-        if not value.isdigit():
+        number = whole_number(value)
+        if number is None:
             errors[name] = "must be a whole number"
-        flavor[name] = int(value) if value.isdigit() else 1
+        flavor[name] = 1 if number is None else number
     try:
         body = ResizeHost.model_validate({"flavor": flavor})
     except ValidationError as exc:

@@ -12,6 +12,7 @@ from operations.dns import submit_register
 from operations.hosts import submit_allocate, submit_reclaim
 from operations.lookup import find_host
 from operations.origin import Origin
+from operations.redaction import shown_operation
 from operations.requests import (
     CreateVolume,
     RebuildHost,
@@ -46,7 +47,7 @@ class Caller:
     wait: Callable[[str], dict] = lambda op_id: {}
 
     def origin(self) -> Origin:
-        return Origin(self.source, f"{self.user.name} ({self.user.key})", reply_to=self.reply_to)
+        return Origin(self.source, f"{self.user.name} ({self.user.key})", reply_to=self.reply_to, sees=self.user.sees)
 
     def host(self, ref: str, env: str | None) -> dict:
         return find_host(self.svc, ref, env, sees=self.user.sees)
@@ -81,7 +82,7 @@ def status(caller: Caller, command) -> dict:
     project = operation_project(caller.svc, op)
     if project is not None and not caller.user.sees(project):
         raise NotFound(f"operation {op_id} not found")
-    return {"operation": op}
+    return {"operation": shown_operation(op)}
 
 
 def allocate(caller: Caller, command) -> dict:

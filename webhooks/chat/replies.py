@@ -26,7 +26,10 @@ def check_response_url(url: str | None, settings) -> None:
     if not url:
         return
     allowed = {h.strip().lower() for h in settings.chat_response_hosts.split(",") if h.strip()}
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1": not a URL at all
+        parts = urlsplit("")
     if parts.scheme not in {"http", "https"} or (parts.hostname or "").lower() not in allowed:
         raise ResponseUrlRefused(f"response_url host {parts.hostname or url!r} is not among the allowed chat "
                                  f"response hosts ({', '.join(sorted(allowed)) or 'none'}); nothing was started",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 
 from infra.errors import Unauthorized
@@ -10,6 +11,7 @@ from infra.errors import Unauthorized
 SIGNATURE_HEADER = "X-Slack-Signature"
 TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 MAX_SKEW_S = 300
+STAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -23,7 +25,9 @@ def verify(secret: str, timestamp: str | None, body: bytes, given: str | None, n
         raise Unauthorized("no Slack signing secret is configured", code="unknown_source")
     if not timestamp or not given:
         raise Unauthorized(f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER}", code="missing_signature")
-    if not timestamp.strip().isdigit() or abs((now or time.time()) - int(timestamp)) > MAX_SKEW_S:
+    stamp = timestamp.strip()
+    # ASCII digits only: str.isdigit() lets "²" through, which int() refuses (a 500)
+    if not STAMP.fullmatch(stamp) or abs((now or time.time()) - int(stamp)) > MAX_SKEW_S:
         raise Unauthorized("the request timestamp is more than 300 s from now", code="stale_timestamp")
-    if not hmac.compare_digest(signature(secret, timestamp.strip(), body).encode(), given.strip().encode()):
+    if not hmac.compare_digest(signature(secret, stamp, body).encode(), given.strip().encode()):
         raise Unauthorized("signature does not match the body", code="bad_signature")

@@ -15,6 +15,7 @@ text with the names separated by commas or spaces), published as CNAMEs to the h
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,11 +113,15 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value).strip().lower()
 
 
+# ASCII digits, few enough for int(): str.isdigit() lets "²" through, which int() refuses
+WHOLE = re.compile(r"[0-9]{1,18}")
+
+
 def _number(value: Any) -> Any:
     """Jira number fields arrive as floats (2.0), ServiceNow variables as strings ("2");
     anything else is left for validation to refuse."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and WHOLE.fullmatch(value.strip()):
         return int(value.strip())
     return value
