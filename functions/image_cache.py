@@ -1,9 +1,15 @@
 """Cleaning a hypervisor's image cache: unused entries older than an age are removed.
 
-In use, and never removed whatever its age: any file in the backing chain of a qcow2
-under the instances directory or of a disk of a defined domain (persistent or live
-definition), and any file a domain names (its kernel, initrd). If usage cannot be
-established (qemu-img or libvirt fails), nothing is removed.
+In use, and never removed whatever its age: any file in the backing chain of an
+instance's root disk or of a disk of a defined domain (persistent or live definition),
+and any file a domain names (its kernel, initrd). If usage cannot be established
+(qemu-img or libvirt fails), nothing is removed.
+
+qemu-img opens only disks the node made itself (`_inspectable`): the cache's qcow2
+entries and the instances' root disks (`disk.qcow2`, and `disk.qcow2.pre-rebuild` while
+a rebuild holds it aside). Whatever else lies under the root or a domain names (a
+console log the guest writes, a volume, a config drive, a download leftover) is never
+parsed, whatever its first bytes.
 
 Age counts from the entry's mtime, which ensure_image_cached refreshes on every
 cache hit, so it is the time since the entry was last asked for. atime is not used:
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -20,10 +27,13 @@ from pathlib import Path
 
 from functions.node import Node
 from functions.outcome import Outcome, Plan
+from functions.rebuild import aside_disk
 
 log = logging.getLogger("hostflow.image_cache")
 QCOW2_MAGIC = b"QFI\xfb"
 MAX_CHAIN = 16
+# a qcow2 entry as the cache names it (functions.node.Node.cached_image): <image id>-<sha512[:16]>.qcow2
+CACHED_QCOW2 = re.compile(r".+-[0-9A-Fa-f]{16}\.qcow2")
 
 
 @dataclass(frozen=True)
@@ -86,24 +96,54 @@ def files_in_use(node: Node) -> set[str]:
         for inactive in (True, False):
             xml = node.compute.xml(name, inactive=inactive)
             named |= files_in_domain(xml) if xml else set()
-    disks = {p for p in (node.root / "instances").rglob("*") if _is_qcow2(p)}
-    disks |= {Path(f) for f in named if _is_qcow2(Path(f))}
-    for disk in disks:
+    for disk in {*_root_disks(node), *(Path(f) for f in named)}:
         named |= _backing_chain(node, disk)
     return {os.path.realpath(f) for f in named}
 
 
+def _root_disks(node: Node) -> list[Path]:
+    """Where the instances' root disks are, whether they exist or not."""
+    instances = node.root / "instances"
+    if not instances.is_dir():
+        return []
+    hosts = [d.name for d in sorted(instances.iterdir()) if d.is_dir() and not d.is_symlink()]
+    return [disk for host in hosts for disk in (node.root_disk(host), aside_disk(node, host))]
+
+
 def _backing_chain(node: Node, path: Path) -> set[str]:
+    """The files under `path`, as far as the chain runs through the node's own disks: a
+    backing file that is not one (never the case for a disk hostflow made) is in use,
+    but not opened."""
     chain: set[str] = set()
     for _ in range(MAX_CHAIN):
+        if not (_inspectable(node, path) and _is_qcow2(path)):
+            break
         backing = node.disk_images.info(path, "qcow2").get("full-backing-filename")
         if not backing or backing in chain:
             break
         chain.add(backing)
         path = Path(backing)
-        if not _is_qcow2(path):
-            break
     return chain
+
+
+def _inspectable(node: Node, path: Path) -> bool:
+    """Whether `path` is a disk the node made itself, which qemu-img may open: a qcow2
+    entry of its cache (root/images/<image id>-<sha prefix>.qcow2) or an instance's root
+    disk (root/instances/<host id>/disk.qcow2 or its set-aside disk.qcow2.pre-rebuild).
+    Never a symlink, nor anything else under the root or outside it."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        directory = path.parent.resolve()
+    except OSError:
+        return False
+    root = node.root.resolve()
+    if directory == root / "images":
+        return bool(CACHED_QCOW2.fullmatch(path.name))
+    if directory.parent == root / "instances":
+        host = directory.name
+        return path.name in {node.root_disk(host).name, aside_disk(node, host).name}
+    return False
 
 
 def _is_qcow2(path: Path) -> bool:

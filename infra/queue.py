@@ -2,10 +2,15 @@
 
 Job ids are `<operation id>_<step>`; enqueues are unique, so two runners can
 never have the same step queued twice. The journal (not RQ) decides whether a
-finished job's result may be reused."""
+finished job's result may be reused.
+
+A worker runs its jobs as a `job_class_allowing(...)` class: a job's function is a
+string in Redis, so only the entry points its role runs are ever imported and called."""
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterable
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -18,15 +23,75 @@ from rq.serializers import JSONSerializer
 from infra.errors import HostflowError, StepFailed, WorkerLost
 
 JOB_FUNCTION = "workers.jobs.run_function"
+OPERATION_JOB = "workers.jobs.run_operation"
 RESULT_TTL = 7 * 24 * 3600
 PLAN_RESULT_TTL = 60  # a dry run reads its plan at once; a week of them would fill Redis
 ALIVE_PREFIX = "hostflow:alive:"
 ALIVE_TTL = 5
 NO_WORKER_GRACE = 10
 
+log = logging.getLogger("hostflow.queue")
+
 
 class QueueError(HostflowError):
     code = "queue_unavailable"
+
+
+class FunctionNotAllowed(HostflowError):
+    code = "function_not_allowed"
+
+
+class AllowedJob(Job):
+    """A job whose function is imported and called only if it is one of `allowed`.
+
+    RQ names a job's function by a string and the worker imports whatever it names:
+    anyone who can write to Redis could have a worker run `os.system`. Here anything
+    else fails the job with `function_not_allowed` before an import. Callbacks and
+    webhooks (RQ would import, call or request them when the job ends; hostflow sets
+    none) and functions named on an instance are refused the same way, and never run."""
+
+    allowed: frozenset[str] = frozenset()
+
+    def refusal(self) -> str | None:
+        """Why this job may not run, or None."""
+        name = self.func_name
+        if name not in self.allowed:
+            return f"{name!r} is not a job this worker runs (it runs {', '.join(sorted(self.allowed))})"
+        if self.instance is not None:
+            return f"{name!r} is named on an instance"
+        if self._success_callback_name or self._failure_callback_name or self._stopped_callback_name:
+            return f"{name!r} comes with callbacks"
+        if self.webhooks:
+            return f"{name!r} comes with webhooks"
+        return None
+
+    @property
+    def func(self):
+        refusal = self.refusal()
+        if refusal:
+            log.warning("job %s refused: %s", self.id, refusal)
+            raise FunctionNotAllowed(f"function_not_allowed: {refusal}")
+        return super().func
+
+    @property
+    def success_callback(self):
+        return None
+
+    @property
+    def failure_callback(self):
+        return None
+
+    @property
+    def stopped_callback(self):
+        return None
+
+    def send_webhooks(self, status, *, exc_string=None) -> None:
+        return None
+
+
+def job_class_allowing(functions: Iterable[str]) -> type[AllowedJob]:
+    """The job class of a worker that runs only `functions` (dotted names, as enqueued)."""
+    return type("AllowedJob", (AllowedJob,), {"allowed": frozenset(functions)})
 
 
 def redis_from_url(url: str) -> Redis:
@@ -189,7 +254,7 @@ def enqueue_operation(redis: Redis, operation_id: str, attempt: int = 0) -> None
     """Hands an operation to a flow runner on the `flows` queue."""
     try:
         queue(redis, "flows").enqueue(
-            "workers.jobs.run_operation", args=(operation_id,), job_id=operation_job_id(operation_id, attempt),
+            OPERATION_JOB, args=(operation_id,), job_id=operation_job_id(operation_id, attempt),
             job_timeout=3600, result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL,
         )
     except RedisError as exc:

@@ -4,6 +4,7 @@ they queue these on the control queue)."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from datetime import datetime
 
@@ -11,6 +12,7 @@ from infra.db.engine import database
 from infra.db.hypervisors import HypervisorStore
 from infra.db.networks import DEFAULT, NetworkStore, default_network
 from infra.db.notifications import NotificationStore
+from infra.errors import Invalid
 from infra.http_report import send
 from infra.queue import JOB_FUNCTION, queue, redis_from_url
 from infra.settings import Settings
@@ -22,6 +24,7 @@ from webhooks.notifier import deliver, deliver_due
 from workers.reaper import reap_lost_runs
 
 log = logging.getLogger("hostflow.housekeeping")
+NODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 
 
 def housekeeping() -> dict:
@@ -54,10 +57,26 @@ def deliver_notification(notification_id: str) -> dict:
 
 
 def register_hypervisor(name: str, queue_name: str, node_info: dict, ratios: dict) -> dict:
+    """A node registers itself on its own queue, `hv.<name>`, only: any other queue (another
+    node's, `control`, `flows`) would be recorded as the node's and sent its network
+    convergence job. Refused, the job fails (`registration_refused`) and nothing is
+    recorded or queued."""
+    refusal = _registration_refusal(name, queue_name)
+    if refusal:
+        log.warning("registration refused: %s", refusal)
+        raise Invalid(refusal, code="registration_refused")
     settings = Settings.from_env()
     HypervisorStore(database(settings.database_url)).register(name, queue_name, node_info, ratios)
     converge_node_networks(settings, name, queue_name)
     return {"ok": True}
+
+
+def _registration_refusal(name, queue_name) -> str | None:
+    if not isinstance(name, str) or not NODE_NAME.fullmatch(name):
+        return f"{name!r} is not a node name"
+    if queue_name != f"hv.{name}":
+        return f"node {name} may register only its own queue hv.{name}, not {queue_name!r}"
+    return None
 
 
 def converge_node_networks(settings: Settings, name: str, queue_name: str) -> None:

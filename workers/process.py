@@ -3,7 +3,10 @@
 `python -m workers.process --role hv --node hv1` serves queue hv.hv1: it makes the
 node's storage root and default network, registers the node's capacity through the control
 queue (nodes hold no database credentials), then heartbeats the same way, and queues
-a cleanup of its image cache every HOSTFLOW_IMAGE_CACHE_CLEAN_INTERVAL seconds."""
+a cleanup of its image cache every HOSTFLOW_IMAGE_CACHE_CLEAN_INTERVAL seconds.
+
+Each role runs only its own jobs (ROLE_JOBS): a job naming any other function fails
+`function_not_allowed` without being imported (infra.queue.AllowedJob)."""
 from __future__ import annotations
 
 import argparse
@@ -20,12 +23,22 @@ from rq.serializers import JSONSerializer
 
 from functions.networks import ensure_networks
 from infra.db.networks import default_network
-from infra.queue import JOB_FUNCTION, mark_alive, queue, redis_from_url
+from infra.queue import JOB_FUNCTION, OPERATION_JOB, job_class_allowing, mark_alive, queue, redis_from_url
 from infra.settings import Settings
 from operations.bootstrap import node_context
+from webhooks.notifier import DELIVER_JOB
 
 log = logging.getLogger("hostflow.worker")
 HEARTBEAT_EVERY = 10
+HEARTBEAT_JOB = "workers.housekeeping.hypervisor_heartbeat"
+REGISTER_JOB = "workers.housekeeping.register_hypervisor"
+HOUSEKEEPING_JOB = "workers.housekeeping.housekeeping"
+# what each role's worker runs: every job string hostflow enqueues on that role's queues
+ROLE_JOBS = {
+    "flows": frozenset({OPERATION_JOB}),
+    "control": frozenset({JOB_FUNCTION, HOUSEKEEPING_JOB, HEARTBEAT_JOB, REGISTER_JOB, DELIVER_JOB}),
+    "hv": frozenset({JOB_FUNCTION}),
+}
 
 
 def queue_names(role: str, node: str) -> list[str]:
@@ -58,7 +71,7 @@ def _heartbeat(redis, settings: Settings, stop: threading.Event) -> None:
     control = queue(redis, "control")
     while not stop.wait(HEARTBEAT_EVERY):
         try:
-            control.enqueue("workers.housekeeping.hypervisor_heartbeat", args=(settings.node, _now()), result_ttl=60,
+            control.enqueue(HEARTBEAT_JOB, args=(settings.node, _now()), result_ttl=60,
                             ttl=HEARTBEAT_EVERY * 3)
         except Exception:  # noqa: BLE001 - a missed beat must not kill the worker
             log.exception("heartbeat failed")
@@ -85,7 +98,7 @@ def _housekeeping(redis, settings: Settings, stop: threading.Event) -> None:
     control, every = queue(redis, "control"), max(1, min(60, settings.resize_auto_confirm_s))
     while not stop.wait(every):
         try:
-            control.enqueue("workers.housekeeping.housekeeping", result_ttl=every, ttl=every)
+            control.enqueue(HOUSEKEEPING_JOB, result_ttl=every, ttl=every)
         except Exception:  # noqa: BLE001 - redis may be restarting; try again next interval
             log.exception("housekeeping could not be queued")
 
@@ -115,6 +128,12 @@ def preload(role: str) -> None:
         importlib.import_module(module)
 
 
+def make_worker(redis, role: str, node: str, name: str, worker_ttl: int) -> SimpleWorker:
+    """The role's worker on its queues, running only the role's jobs."""
+    return SimpleWorker(queue_names(role, node), connection=redis, serializer=JSONSerializer, name=name,
+                        worker_ttl=worker_ttl, job_class=job_class_allowing(ROLE_JOBS[role]))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--role", choices=["flows", "control", "hv"], required=True)
@@ -134,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         info = prepare_node(settings)
         ratios = {"cpu": settings.cpu_allocation_ratio, "ram": settings.ram_allocation_ratio,
                   "disk": settings.disk_allocation_ratio}
-        queue(redis, "control").enqueue("workers.housekeeping.register_hypervisor",
+        queue(redis, "control").enqueue(REGISTER_JOB,
                                         args=(settings.node, f"hv.{settings.node}", info, ratios), result_ttl=600)
         threading.Thread(target=_heartbeat, args=(redis, settings, stop), daemon=True).start()
         if settings.image_cache_clean_interval > 0:
@@ -144,8 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     name = f"{args.role}-{args.node or 'main'}-{os.getpid()}"
     queues = queue_names(args.role, args.node)
     threading.Thread(target=_keep_alive, args=(redis, name, queues, stop), daemon=True).start()
-    worker = SimpleWorker([queue(redis, q) for q in queues], connection=redis,
-                          serializer=JSONSerializer, name=name, worker_ttl=settings.worker_ttl)
+    worker = make_worker(redis, args.role, args.node, name, settings.worker_ttl)
     try:
         worker.work(burst=args.burst, with_scheduler=False, logging_level="INFO")
     finally:
