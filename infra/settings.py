@@ -85,10 +85,13 @@ class Settings:
     exports_reload_command: str = ""  # run after an export file changes (e.g. "exportfs -ra"); "": none
     nfs_server: str = ""  # the NFS server's address on the share network, as guests mount it
     ui_session_secret: str = ""  # signs the dashboard's cookie; "": <state_dir>/ui-session-secret
+    ui_session_idle_s: int = 1800  # a dashboard session unused this long ends
+    ui_session_max_s: int = 43200  # and every session ends this long after its login
     api_url: str = "http://127.0.0.1:8770"  # the API as people reach it: links in ticket reports
     jira_url: str = ""  # Jira's base URL for comments; "": the one in the issue's own `self`
     jira_user: str = ""  # basic auth user:api-token for Jira's REST API
     jira_api_token: str = ""
+    source_projects: str = ""  # JSON {"jira": ["default"], "generic": ["*"]}: each webhook source's projects
     jira_mapping: str = ""  # JSON, or a file holding it: webhooks/tickets/mapping.py; "": the built-in one
     servicenow_url: str = ""  # the instance, e.g. https://acme.service-now.com
     servicenow_user: str = ""  # basic auth for the Table API
@@ -110,6 +113,10 @@ class Settings:
     notify_backoff_s: float = 30.0  # first retry of a failed report-back; doubles per attempt
     notify_backoff_max_s: float = 3600.0
     notify_timeout: float = 10.0
+    max_request_bytes: int = 1 << 20  # a body's limit, refused (413) before it is read; image uploads stream past it
+    max_ticket_webhook_bytes: int = 1 << 20  # a Jira or ServiceNow delivery's limit, at most max_request_bytes
+    max_chat_webhook_bytes: int = 64 << 10  # Slack's and Mattermost's commands and clicks, at most max_request_bytes
+    max_generic_webhook_bytes: int = 64 << 10  # a /v1/webhooks/generic delivery's limit, at most max_request_bytes
     webhook_secrets: dict = field(default_factory=dict)  # per source: HOSTFLOW_WEBHOOK_SECRET_<SOURCE>
     webhook_auth: dict = field(default_factory=dict)  # per source: HOSTFLOW_WEBHOOK_AUTH_<SOURCE>, basic|bearer
 

@@ -6,10 +6,8 @@ from flask import Blueprint, jsonify, request
 from api.auth import services, verify_signature
 from api.request_body import json_body
 from api.views import operation_ref
-from infra.errors import Invalid
-from operations.hosts import submit_allocate, submit_reclaim
-from operations.origin import Origin
-from operations.requests import GenericWebhook, ReclaimHost, validate_allocate
+from operations.requests import GenericWebhook
+from webhooks.generic import submit_generic
 
 bp = Blueprint("webhooks", __name__)
 # Sources with an endpoint of their own: their secrets do not open this one.
@@ -24,14 +22,8 @@ def generic():
     secret = None if source in OWN_ENDPOINT else svc.settings.webhook_secrets.get(source)
     verify_signature(secret, request.get_data(cache=True),
                      request.headers.get("X-Hub-Signature-256"))
-    hook = GenericWebhook.model_validate(json_body())
+    hook = GenericWebhook.model_validate(json_body(any_content_type=True))
     key = next((request.headers[h] for h in DELIVERY_HEADERS if request.headers.get(h)), None)
     key = f"{source}:{key}" if key else None
-    if hook.operation == "allocate_host":
-        op, _ = submit_allocate(svc, validate_allocate(hook.params, svc.settings), Origin(source, source, key))
-    elif hook.operation == "reclaim_host":
-        params = ReclaimHost.model_validate(hook.params)
-        op, _ = submit_reclaim(svc, params.host_id, Origin(source, source, key), delete_volumes=params.delete_volumes)
-    else:
-        raise Invalid(f"unknown operation {hook.operation!r}", code="unknown_operation")
+    op = submit_generic(svc, source, hook, key)
     return jsonify({"operation": operation_ref(op), "host": {"id": op["host_id"]}}), 202

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import time
 from pathlib import Path
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
@@ -59,6 +60,24 @@ def _session_secret(settings) -> str:
     return path.read_text().strip()
 
 
+def start_session(token_hash: str) -> None:
+    session.clear()  # a fresh session (and CSRF token) on login
+    session["token_hash"] = token_hash
+    session["issued"] = session["seen"] = int(time.time())
+
+
+def _fresh() -> bool:
+    """Within both limits: idle since the last request, and absolute since the login."""
+    settings, now = services().settings, time.time()
+    issued, seen = session.get("issued"), session.get("seen")
+    if not isinstance(issued, int) or not isinstance(seen, int):
+        return False
+    if now - seen > settings.ui_session_idle_s or now - issued > settings.ui_session_max_s:
+        return False
+    session["seen"] = int(now)
+    return True
+
+
 def csrf_token() -> str:
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(32)
@@ -77,12 +96,24 @@ def _load_identity():
         _check_csrf()
     if request.endpoint in OPEN_ENDPOINTS:
         return None
-    g.identity = identity_for_hash(services().tokens.db, session.get("token_hash"))
+    g.identity = identity_for_hash(services().tokens.db, session.get("token_hash")) if _fresh() else None
     if g.identity is None:
-        session.pop("token_hash", None)
+        session.clear()
         return redirect(url_for("ui.login", next=request.path))
     check_request(services(), g.identity)  # another project's host or operation: 404
     return None
+
+
+CSP = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+
+
+@bp.after_request
+def _security_headers(response):
+    """No page of the dashboard runs inside another site's frame, or runs script not its own."""
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def may_write() -> bool:

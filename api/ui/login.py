@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, session, url_for
 
 from api.auth import services
-from api.ui.blueprint import bp
+from api.ui.blueprint import bp, start_session
 from infra.db.tokens import hash_token
 
 
@@ -28,8 +28,7 @@ def login_submit():
         session.pop("token_hash", None)
         return render_template("ui/login.html", error="This token is unknown or revoked.",
                                next=request.form.get("next", "")), 401
-    session.clear()  # a fresh session (and CSRF token) on login
-    session["token_hash"] = hash_token(token)
+    start_session(hash_token(token))
     return redirect(_safe_next(request.form.get("next")))
 
 

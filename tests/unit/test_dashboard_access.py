@@ -122,3 +122,36 @@ def test_another_projects_operation_answers_404_and_is_not_listed(two_projects):
     assert api.get(f"/ui/operations/{other['id']}/live").status_code == 404
     listing = api.get("/ui/operations/live").get_data(as_text=True)
     assert own["id"] in listing and other["id"] not in listing
+
+
+def test_pages_may_not_be_framed_nor_run_script_from_elsewhere(api):
+    resp = api.get("/ui/login")
+    assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["X-Frame-Options"] == "DENY"
+
+
+class Clock:
+    def __init__(self, monkeypatch):
+        import api.ui.blueprint as blueprint
+        self.now = 1_000_000.0
+        monkeypatch.setattr(blueprint.time, "time", lambda: self.now)
+
+
+def test_a_session_left_idle_too_long_ends(api, monkeypatch):
+    clock = Clock(monkeypatch)
+    log_in(api, api.admin)
+    clock.now += api.svc.settings.ui_session_idle_s - 1
+    assert api.get("/ui/").status_code == 200
+    clock.now += api.svc.settings.ui_session_idle_s + 1
+    assert api.get("/ui/").status_code == 302
+
+
+def test_a_session_in_use_still_ends_at_its_absolute_limit(api, monkeypatch):
+    clock = Clock(monkeypatch)
+    log_in(api, api.admin)
+    for _ in range(api.svc.settings.ui_session_max_s // api.svc.settings.ui_session_idle_s):
+        clock.now += api.svc.settings.ui_session_idle_s - 1
+        assert api.get("/ui/").status_code == 200
+    clock.now += api.svc.settings.ui_session_idle_s - 1
+    assert api.get("/ui/").status_code == 302

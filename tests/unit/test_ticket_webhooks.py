@@ -206,3 +206,35 @@ def test_a_malformed_changelog_is_no_transition_not_a_crash(api, changelog):
     payload = {**jira_issue(ALLOCATE_FIELDS), "changelog": changelog, "user": "someone"}
     resp = send_jira(api, payload)
     assert resp.status_code == 200 and resp.json["ignored"]
+
+
+# --- a source acts within its projects (HOSTFLOW_SOURCE_PROJECTS) --------------------
+
+def add_host(api, project: str, name="web9") -> str:
+    from infra.db.models import Host
+    with api.svc.operations.db.session() as s:
+        s.add(Host(id=f"h-{project}", name=name, env="test", project=project, fqdn=f"{name}.test",
+                   state="active", hypervisor="hv1", image_id="i", vcpus=1, ram_mb=256, disk_gb=1))
+    return f"h-{project}"
+
+
+def test_a_jira_allocation_in_a_project_its_source_may_not_act_in_is_403(api):
+    resp = send_jira(api, jira_issue({**ALLOCATE_FIELDS, "customfield_10016": "payroll"}))
+    assert resp.status_code == 403 and resp.json["error"]["code"] == "project_not_allowed"
+    assert api.svc.hosts.list(include_deleted=True) == [] and api.queued == []
+
+
+def test_a_jira_reclaim_of_another_projects_host_is_as_unknown_as_a_missing_one(api):
+    add_host(api, "payroll")
+    reclaim = jira_issue({"customfield_10010": "web9", "customfield_10011": "test"}, "Host Reclaim")
+    resp = send_jira(api, reclaim)
+    assert resp.status_code == 404 and resp.json["error"]["code"] == "host_not_found"
+    assert api.svc.hosts.get("h-payroll")["state"] == "active" and api.queued == []
+
+
+def test_the_setting_gives_a_source_its_projects(tmp_path):
+    api = make_client(tmp_path, HOSTFLOW_SOURCE_PROJECTS=json.dumps({"jira": ["payroll"]}))
+    add_host(api, "payroll")
+    reclaim = jira_issue({"customfield_10010": "web9", "customfield_10011": "test"}, "Host Reclaim")
+    assert send_jira(api, reclaim).status_code == 202
+    assert send_jira(api, jira_issue(ALLOCATE_FIELDS), delivery="d-2").status_code == 403  # not default now

@@ -1,4 +1,5 @@
-"""A ticket's request becomes an operation like any other, remembering where to report its end."""
+"""A ticket's request becomes an operation like any other, remembering where to report its end,
+within the projects its source acts in (webhooks.sources)."""
 from __future__ import annotations
 
 from operations.hosts import submit_allocate, submit_reclaim
@@ -6,15 +7,18 @@ from operations.lookup import find_host
 from operations.origin import Origin
 from operations.requests import ReclaimOptions, validate_allocate
 from operations.services import Services
+from webhooks import sources
 from webhooks.ticket import Ticket
 
 
 def submit_ticket(svc: Services, ticket: Ticket) -> tuple[dict, bool]:
     origin = Origin(ticket.source, ticket.requester, ticket.key, ticket.reply_to)
     if ticket.kind == "allocate_host":
-        return submit_allocate(svc, validate_allocate(ticket.params, svc.settings), origin)
+        request = validate_allocate(ticket.params, svc.settings)
+        sources.check_creates_in(svc.settings, ticket.source, request.project)
+        return submit_allocate(svc, request, origin)
     params = dict(ticket.params)
     name, env = params.pop("name"), params.pop("env")
     options = ReclaimOptions.model_validate(params)
-    host = find_host(svc, str(name), str(env), deleted_too=True)
+    host = find_host(svc, str(name), str(env), sees=sources.sees(svc.settings, ticket.source), deleted_too=True)
     return submit_reclaim(svc, host["id"], origin, delete_volumes=options.delete_volumes)
