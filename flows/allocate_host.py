@@ -61,7 +61,8 @@ def _drive_request(ctx: dict) -> dict:
 def _domain_request(ctx: dict) -> dict:
     return {**_host(ctx), "operation_id": ctx["operation_id"], "project": ctx["project"],
             "vcpus": ctx["flavor"]["vcpus"], "ram_mb": ctx["flavor"]["ram_mb"],
-            "nics": [{"mac": n["mac"], "bridge": n["bridge"]} for n in _nics(ctx)], "boot": ctx["boot"],
+            "nics": [{"mac": n["mac"], "bridge": n["bridge"], "ip": n["cidr"].split("/")[0]} for n in _nics(ctx)],
+            "boot": ctx["boot"],
             **_shares(ctx)}
 
 

@@ -12,7 +12,7 @@ from infra.errors import ComputeError, GuestTimeout
 
 
 def spec_for(node: Node, req: dict) -> DomainSpec:
-    """req: {"host_id", "operation_id", "project", "vcpus", "ram_mb", "nics": [{"mac", "bridge"}],
+    """req: {"host_id", "operation_id", "project", "vcpus", "ram_mb", "nics": [{"mac", "bridge", "ip"?}],
     "boot": {"kernel": image?, "ramdisk": image?, "cmdline"?}}"""
     host_id = req["host_id"]
     boot = req.get("boot") or {}
@@ -22,7 +22,7 @@ def spec_for(node: Node, req: dict) -> DomainSpec:
         stack=node.stack, vcpus=req["vcpus"], ram_mb=req["ram_mb"], virt_type=node.virt_type,
         root_disk=str(node.root_disk(host_id)), config_drive=str(node.config_drive(host_id)),
         console_log=str(node.console_log(host_id)),
-        nics=tuple(Nic(n["mac"], n["bridge"]) for n in req["nics"]),
+        nics=tuple(Nic(n["mac"], n["bridge"], n.get("ip")) for n in req["nics"]),
         kernel=str(node.cached_image(kernel)) if kernel else None,
         ramdisk=str(node.cached_image(ramdisk)) if ramdisk else None,
         cmdline=boot.get("cmdline"), max_vcpus=max(req["vcpus"], node.max_live_vcpus),

@@ -11,8 +11,12 @@ ET.register_namespace("hostflow", METADATA_NS)
 
 @dataclass(frozen=True)
 class Nic:
+    """`ip`: the address recorded for it; libvirt's clean-traffic filter then drops what
+    the guest sends from any other IPv4 or MAC address, and any ARP claiming one."""
+
     mac: str
     bridge: str
+    ip: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ def build(spec: DomainSpec) -> str:
         _sub(iface, "mac", address=nic.mac)
         _sub(iface, "source", bridge=nic.bridge)
         _sub(iface, "model", type="virtio")
+        if nic.ip:
+            _sub(_sub(iface, "filterref", filter="clean-traffic"), "parameter", name="IP", value=nic.ip)
     _filesystems(dom, devices, spec.filesystems)
     serial = _sub(devices, "serial", type="pty")
     _sub(serial, "log", file=spec.console_log, append="off")

@@ -1,10 +1,12 @@
 """Allocate a host through the API, reach it, reclaim it, and find nothing left."""
 import subprocess
 import uuid
+import xml.etree.ElementTree as ET
 
 import pytest
 
 from infra import console
+from infra.domain_xml import domain_name
 from tests.e2e.conftest import NOTHING, leftovers, unique_name
 
 
@@ -48,6 +50,18 @@ def test_guest_answers_ping_from_a_namespace_on_its_bridge(api, host, probe):
     ping = subprocess.run(["ip", "netns", "exec", probe, "ping", "-c", "3", "-W", "2", address],
                           capture_output=True, text=True)
     assert ping.returncode == 0, ping.stdout + ping.stderr
+
+
+def test_the_guest_may_send_only_from_its_recorded_addresses(api, host, libvirt):
+    """libvirt's clean-traffic filter on its tap: other IPv4 sources and ARP claims are dropped."""
+    got = api.get(f"/v1/hosts/{host['id']}").json()["host"]
+    live = ET.fromstring(libvirt.xml(domain_name(host["id"]), inactive=False))
+    iface = live.find("devices/interface")
+    tap = iface.find("target").get("dev")
+    assert iface.find("filterref").get("filter") == "clean-traffic"
+    chains = subprocess.run(["ebtables", "-t", "nat", "-L"], capture_output=True, text=True, check=True).stdout
+    ip_chain = chains.split(f"Bridge chain: I-{tap}-ipv4-ip", 1)[1].split("Bridge chain:", 1)[0]
+    assert f"--ip-src {got['addresses'][0]['address']} -j RETURN" in ip_chain and "-j DROP" in ip_chain
 
 
 def test_same_key_same_body_returns_same_operation(api, host):

@@ -59,3 +59,14 @@ def test_metadata_marks_round_trip():
 
 def test_no_metadata_reads_empty():
     assert read_metadata("<domain><name>x</name></domain>") == {}
+
+
+def test_a_nic_with_its_recorded_address_gets_the_clean_traffic_filter():
+    root = ET.fromstring(build(spec(nics=(Nic("52:54:00:00:00:01", "br0", "10.213.0.7"),))))
+    ref = root.find("devices/interface/filterref")
+    assert ref.get("filter") == "clean-traffic"
+    assert [(p.get("name"), p.get("value")) for p in ref.findall("parameter")] == [("IP", "10.213.0.7")]
+
+
+def test_a_nic_without_an_address_has_no_filter():
+    assert ET.fromstring(build(spec())).find("devices/interface/filterref") is None
