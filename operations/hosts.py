@@ -3,11 +3,14 @@ REST endpoints and every webhook source)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from infra.db.models import Host
 from infra.db.volumes import take_attached
 from infra.dns_names import normalise, zone_of
-from infra.errors import Conflict, Invalid, NotFound
+from infra.errors import Conflict, Invalid
+from operations.image_access import image_to_use
+from operations.lookup import everyone
 from operations.origin import Origin
 from operations.record import enqueue, key_or_new
 from operations.services import Services
@@ -15,10 +18,7 @@ from operations.services import Services
 
 def submit_allocate(svc: Services, body, origin: Origin) -> tuple[dict, bool]:
     params = body.model_dump(exclude_none=True)  # no hypervisor hint: the fingerprint it always had
-    try:
-        image = svc.images.get(body.image)
-    except NotFound as exc:
-        raise Invalid(exc.message, code="unknown_image") from exc
+    image = image_to_use(svc, body.image, origin.sees)
     existing = svc.operations.by_key(origin.key) if origin.key else None
     if existing is None and image["status"] != "active":
         raise Conflict(f"image {image['id']} is {image['status']}, not active", code="image_not_active")
@@ -42,6 +42,12 @@ def submit_allocate(svc: Services, body, origin: Origin) -> tuple[dict, bool]:
     if created:
         enqueue(svc, op)
     return op, created
+
+
+def plan_allocate(svc: Services, body, sees: Callable[[str], bool] = everyone) -> dict:
+    """The dry run of an allocation, from the image the caller's reference resolves to."""
+    image = image_to_use(svc, body.image, sees)
+    return svc.planner.allocate(body.model_copy(update={"image": image["id"]}))
 
 
 def business_names(svc: Services, body) -> list[str]:

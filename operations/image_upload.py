@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from infra.errors import Conflict, HostflowError, StorageError
 from infra.image_inspection import ImageRejected, InspectingStream, Inspection
 from operations.bootstrap import object_store
+from operations.image_access import changeable_image
 from operations.services import Services
 
 log = logging.getLogger("hostflow.api.images")
@@ -89,9 +90,10 @@ class InspectedBody:
         self.inspection = self.inspecting.result(max_virtual_size)
 
 
-def upload(svc: Services, image_id: str, stream, length: int | None = None) -> dict:
-    """length: the request's Content-Length; servers end a short body as if it were whole."""
-    image = svc.images.by_id(image_id)
+def upload(svc: Services, image_id: str, stream, identity: dict, length: int | None = None) -> dict:
+    """length: the request's Content-Length; servers end a short body as if it were whole.
+    Only a token that may change the image uploads to it (operations.image_access)."""
+    image = changeable_image(svc, image_id, identity)
     store, bucket, key = objects(svc), svc.settings.image_bucket, f"images/{image_id}"
     limit = svc.settings.max_image_virtual_gb * GIB
     body = InspectedBody(stream, image["disk_format"], max_bytes=limit + limit // 8, length=length)

@@ -1,18 +1,24 @@
 """Where a request came from: what every recorded operation remembers of it."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from operations.lookup import everyone
 
 
 @dataclass(frozen=True)
 class Origin:
     """The face (`api`, `dashboard`, `slack`, `jira`, ...), who asked, the request's
-    idempotency key, and where the operation's end is reported (tickets and chat)."""
+    idempotency key, and where the operation's end is reported (tickets and chat).
+    `sees`: the projects whose images the caller may name (a token's, a chat user's);
+    every project where they are not known (tickets, Prefect runs, housekeeping)."""
 
     source: str
     requester: str
     key: str | None = None
     reply_to: dict | None = None
+    sees: Callable[[str], bool] = field(default=everyone, compare=False, repr=False)
 
     def keyed(self, fallback: str) -> Origin:
         """This origin, with `fallback` as its key when the request brought none."""

@@ -113,6 +113,11 @@ ContainerFormat = Literal[tuple(sorted(CONTAINER_FORMATS))]
 PropertyKey = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9_.:-]+$", max_length=255)]
 PropertyValue = Annotated[str, StringConstraints(strict=True, max_length=65535)]
 IMAGE_NAME = {"min_length": 1, "max_length": 255}
+ProjectName = Annotated[str, StringConstraints(strict=True, pattern=DNS_LABEL, max_length=63)]
+Visibility = Literal["private", "shared", "public"]
+VISIBILITY = ("private: the owner project only; shared: also the projects in shared_with; public: every "
+              "project (admin tokens only)")
+SHARED_WITH = "the projects a shared image is usable by, besides its owner"
 
 
 class CreateImage(Strict):
@@ -126,6 +131,11 @@ class CreateImage(Strict):
                                         description="an aki image (for an ami image: direct kernel boot)")
     ramdisk_id: StrictStr | None = Field(default=None, min_length=1, max_length=64, description="an ari image")
     protected: StrictBool = False
+    project: StrictStr | None = Field(default=None, pattern=DNS_LABEL, max_length=63, description=(
+        "the owner project: one of the token's (any for an admin); default: the token's one project, "
+        "`default` for an admin token without one"))
+    visibility: Visibility = Field(default="private", description=VISIBILITY)
+    shared_with: list[ProjectName] = Field(default_factory=list, max_length=64, description=SHARED_WITH)
 
 
 class UpdateImage(Strict):
@@ -136,6 +146,8 @@ class UpdateImage(Strict):
     min_ram_mb: StrictInt = Field(default=None, ge=0, le=1 << 30)
     properties: dict[PropertyKey, PropertyValue | None] = Field(default=None, max_length=128)
     protected: StrictBool = Field(default=None)
+    visibility: Visibility = Field(default=None, description=VISIBILITY)
+    shared_with: list[ProjectName] = Field(default=None, max_length=64, description=SHARED_WITH)
 
 
 class SnapshotHost(Strict):

@@ -7,6 +7,9 @@ The API checks every authenticated request with `check_scope` (`api.scoping`), s
 route that takes `host_id`, `volume_id`, `backup_id` or `op_id` is scoped without more code."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from infra.errors import HostflowError, NotFound
 from operations.services import Services
 
@@ -21,6 +24,12 @@ def scoped(identity: dict) -> bool:
 
 def visible(identity: dict, project: str | None) -> bool:
     return not scoped(identity) or project in (identity.get("projects") or [])
+
+
+def sees_for(identity: dict) -> Callable[[str], bool]:
+    """The token's `sees` predicate over projects (as `lookup.find_host` and
+    `image_access` take it): every project for an admin or viewer, else its own."""
+    return partial(visible, identity)
 
 
 def only_visible(identity: dict, rows: list[dict], project_of=lambda row: row["project"]) -> list[dict]:

@@ -1,6 +1,7 @@
 """Snapshot a host into a new image; rebuild a host from an image. The host is taken
 (`active` -> `snapshotting` / `rebuilding`, compare-and-swap) and the snapshot's image
-record added in the transaction that records the operation."""
+record (private to the host's project) added in the transaction that records the
+operation. A rebuild's image is one the caller may see (`image_access.resolve_image`)."""
 from __future__ import annotations
 
 import uuid
@@ -9,6 +10,7 @@ from infra.db.image_lifecycle import snapshot_record
 from infra.db.models import Host
 from infra.db.take import take
 from infra.errors import Conflict, Invalid, NotFound
+from operations.image_access import check_name_free, image_to_use
 from operations.origin import Origin
 from operations.record import replay_request, submit
 from operations.services import Services
@@ -37,6 +39,7 @@ def submit_snapshot(svc: Services, host_id: str, body, origin: Origin) -> dict:
         return replay
     host = svc.hosts.get(host_id)
     _require_idle(svc, host)
+    check_name_free(svc, body.name, "private")
     source_image = _image_or_none(svc, host["image"])
     image_id = str(uuid.uuid4())
 
@@ -51,7 +54,7 @@ def submit_snapshot(svc: Services, host_id: str, body, origin: Origin) -> dict:
 
 def _image_or_none(svc: Services, image_id: str) -> dict | None:
     try:
-        return svc.images.get(image_id)
+        return svc.images.by_id(image_id)
     except NotFound:
         return None
 
@@ -61,10 +64,7 @@ def submit_rebuild(svc: Services, host_id: str, body, origin: Origin) -> dict:
     if replay:
         return replay
     host = svc.hosts.get(host_id)
-    try:
-        image = svc.images.get(body.image)
-    except NotFound as exc:
-        raise Invalid(exc.message, code="unknown_image") from exc
+    image = image_to_use(svc, body.image, origin.sees)
     check_rebuild_image(image, svc.image_lifecycle.requirements(image["id"]), host["flavor"])
     _require_idle(svc, host)
     params = {"host_id": host_id, "image": body.image, "image_id": image["id"]}

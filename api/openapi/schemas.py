@@ -1,7 +1,9 @@
-"""The OpenAPI component schemas: the request bodies, taken from the pydantic models."""
+"""The OpenAPI component schemas: the request bodies, taken from the pydantic models, and
+the records answered (`Error`, `Image`)."""
 from __future__ import annotations
 
 from api.openapi.fragments import ERROR
+from api.openapi.image_paths import IMAGE_RECORD
 from operations.networks import CreateNetwork
 from operations.requests import (
     AllocateHost,
@@ -35,6 +37,7 @@ def component_schemas() -> dict:
             "RebuildHost": RebuildHost.model_json_schema(),
             "CreateImage": CreateImage.model_json_schema(),
             "UpdateImage": UpdateImage.model_json_schema(),
+            "Image": IMAGE_RECORD,
             "RegisterName": RegisterName.model_json_schema(),
             "CreateNetwork": CreateNetwork.model_json_schema(),
             "CreateShare": CreateShare.model_json_schema(),

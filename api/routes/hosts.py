@@ -6,9 +6,9 @@ from api.auth import require, services
 from api.origin import from_api
 from api.request_body import json_body
 from api.views import operation_ref
-from operations.hosts import submit_allocate, submit_reclaim
+from operations.hosts import plan_allocate, submit_allocate, submit_reclaim
 from operations.requests import ReclaimOptions, validate_allocate
-from operations.scoping import only_visible
+from operations.scoping import only_visible, sees_for
 
 bp = Blueprint("hosts", __name__)
 
@@ -34,7 +34,7 @@ def create_host():
     svc = services()
     body = validate_allocate(json_body(), svc.settings)
     if _dry_run():
-        return jsonify(svc.planner.allocate(body)), 200
+        return jsonify(plan_allocate(svc, body, sees_for(g.identity))), 200
     op, _ = submit_allocate(svc, body, from_api())
     resp = jsonify({"operation": operation_ref(op), "host": {"id": op["host_id"]}})
     return resp, 202, {"Location": operation_ref(op)["url"]}

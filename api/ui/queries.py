@@ -56,8 +56,8 @@ def counts_per_env(svc: Services, identity: dict) -> list[dict]:
             for env in sorted(set(host_counts) | set(volume_counts))]
 
 
-def image_counts(svc: Services) -> dict:
-    return dict(Counter(i["status"] for i in svc.images.list()))
+def image_counts(images: list[dict]) -> dict:
+    return dict(Counter(i["status"] for i in images))
 
 
 def operations(svc: Services, identity: dict, limit: int = 100) -> list[dict]:

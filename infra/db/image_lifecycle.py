@@ -31,8 +31,9 @@ class ImageLifecycle:
 
 
 def snapshot_record(image_id: str, name: str, host: dict, source: dict | None) -> Image:
-    """A queued qcow2 image of the host's root disk. Like Nova, it inherits the source
-    image's kernel, ramdisk and command line, so it boots as the host did."""
+    """A queued qcow2 image of the host's root disk, private to the host's project. Like
+    Nova, it inherits the source image's kernel, ramdisk and command line, so it boots as
+    the host did."""
     source = source or {}
     props = {"source_host_id": host["id"], "image_type": "snapshot"}
     if source.get("id"):
@@ -44,4 +45,5 @@ def snapshot_record(image_id: str, name: str, host: dict, source: dict | None) -
         props["os_command_line"] = source["properties"]["os_command_line"]
     return Image(id=image_id, name=name, disk_format="qcow2", container_format="bare", status="queued",
                  kernel_id=source.get("kernel_id"), ramdisk_id=source.get("ramdisk_id"), properties=props,
-                 min_disk_gb=host["flavor"]["disk_gb"], min_ram_mb=0)
+                 min_disk_gb=host["flavor"]["disk_gb"], min_ram_mb=0, project=host["project"], visibility="private",
+                 shared_with=[])

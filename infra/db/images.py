@@ -14,8 +14,10 @@ class ImageStore:
         self.db = db
 
     def get(self, ref: str) -> dict:
-        """An image by id, or the newest active image of that name (a rebuilt image
-        registers as a new record under the same name)."""
+        """An image by id (what the flows use: their operations carry the image's id), or
+        the newest active image of that name, whoever may see it: set-up and tests only.
+        A name a caller gives goes through `operations.image_access.resolve_image`, among
+        the images that caller may see."""
         with self.db.reading() as s:
             image = s.get(Image, ref)
             if image is None:
@@ -76,16 +78,30 @@ class ImageStore:
                                                    Image.status != "deleted").limit(1)) is not None
 
     def find_by_hash(self, name: str, sha512: str) -> dict | None:
+        """A registration's earlier record of these bytes: public ones only (a project's
+        own upload of the same file under that name is not the registration's)."""
         with self.db.reading() as s:
-            image = s.scalars(select(Image).where(Image.name == name, Image.os_hash_value == sha512)
+            image = s.scalars(select(Image).where(Image.name == name, Image.os_hash_value == sha512,
+                                                  Image.visibility == "public")
                               .order_by(Image.created_at.desc()).limit(1)).first()
             return view(image) if image else None
 
+    def named(self, name: str, statuses: tuple[str, ...] = ("active",), except_id: str | None = None) -> list[dict]:
+        """Every image of that name in those states, whoever owns it, oldest first."""
+        q = select(Image).where(Image.name == name, Image.status.in_(statuses)).order_by(Image.created_at)
+        if except_id is not None:
+            q = q.where(Image.id != except_id)
+        with self.db.reading() as s:
+            return [view(i) for i in s.scalars(q)]
+
     def deactivate_stale(self, name: str, keep_id: str) -> int:
-        """Marks the other active records of a re-registered image name deactivated."""
+        """Marks the other active records of a re-registered image name deactivated: those
+        of the same owner and visibility (another project's image of that name stays)."""
         with self.db.session() as s:
-            rows = s.scalars(select(Image).where(Image.name == name, Image.id != keep_id,
-                                                 Image.status == "active")).all()
+            keep = s.get(Image, keep_id)
+            rows = s.scalars(select(Image).where(Image.name == name, Image.id != keep_id, Image.status == "active",
+                                                 Image.project == keep.project,
+                                                 Image.visibility == keep.visibility)).all()
             for row in rows:
                 row.status = "deactivated"
             return len(rows)
@@ -94,9 +110,11 @@ class ImageStore:
         with self.db.session() as s:
             s.get(Image, image_id).status = "active"
 
-    def add(self, **fields) -> dict:
+    def add(self, visibility: str = "public", project: str = "default", **fields) -> dict:
+        """Without an owner, an image everyone sees (what set-up registers); the API's
+        create names its owner and visibility."""
         with self.db.session() as s:
-            image = Image(**fields)
+            image = Image(visibility=visibility, project=project, **fields)
             s.add(image)
             s.flush()
             return view(image)
@@ -111,4 +129,5 @@ def view(i: Image) -> dict:
         "virtual_size": i.virtual_size, "min_disk_gb": i.min_disk_gb or 0, "min_ram_mb": i.min_ram_mb or 0,
         "protected": bool(i.protected), "status_reason": i.status_reason, "status_message": i.status_message,
         "created_at": iso(i.created_at), "updated_at": iso(i.updated_at),
+        "project": i.project, "visibility": i.visibility, "shared_with": list(i.shared_with or []),
     }

@@ -1,4 +1,7 @@
-"""The table of images: the records of the image service (bytes in object storage)."""
+"""The table of images: the records of the image service (bytes in object storage).
+
+Like Glance, an image belongs to a `project` and has a `visibility`: `private` (its
+project only), `shared` (its project and those in `shared_with`) or `public` (everyone)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -31,3 +34,6 @@ class Image(Base):
     status_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     status_message: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    project: Mapped[str] = mapped_column(String(63), default="default", index=True)
+    visibility: Mapped[str] = mapped_column(String(16), default="private")
+    shared_with: Mapped[list] = mapped_column(JSON, default=list)
