@@ -11,8 +11,8 @@ from operations.lookup import everyone
 class Origin:
     """The face (`api`, `dashboard`, `slack`, `jira`, ...), who asked, the request's
     idempotency key, and where the operation's end is reported (tickets and chat).
-    `sees`: the projects whose images the caller may name (a token's, a chat user's);
-    every project where they are not known (tickets, Prefect runs, housekeeping)."""
+    `sees`: the projects whose images the caller may name (a token's, a chat user's, a
+    webhook source's); every project where they are not known (Prefect runs, housekeeping)."""
 
     source: str
     requester: str

@@ -11,7 +11,7 @@ from webhooks import sources
 
 
 def submit_generic(svc: Services, source: str, hook: GenericWebhook, key: str | None) -> dict:
-    origin = Origin(source, source, key)
+    origin = Origin(source, source, key, sees=sources.sees(svc.settings, source))
     if hook.operation == "allocate_host":
         request = validate_allocate(hook.params, svc.settings)
         sources.check_creates_in(svc.settings, source, request.project)

@@ -12,7 +12,8 @@ from webhooks.ticket import Ticket
 
 
 def submit_ticket(svc: Services, ticket: Ticket) -> tuple[dict, bool]:
-    origin = Origin(ticket.source, ticket.requester, ticket.key, ticket.reply_to)
+    sees = sources.sees(svc.settings, ticket.source)
+    origin = Origin(ticket.source, ticket.requester, ticket.key, ticket.reply_to, sees=sees)
     if ticket.kind == "allocate_host":
         request = validate_allocate(ticket.params, svc.settings)
         sources.check_creates_in(svc.settings, ticket.source, request.project)
@@ -20,5 +21,5 @@ def submit_ticket(svc: Services, ticket: Ticket) -> tuple[dict, bool]:
     params = dict(ticket.params)
     name, env = params.pop("name"), params.pop("env")
     options = ReclaimOptions.model_validate(params)
-    host = find_host(svc, str(name), str(env), sees=sources.sees(svc.settings, ticket.source), deleted_too=True)
+    host = find_host(svc, str(name), str(env), sees=sees, deleted_too=True)
     return submit_reclaim(svc, host["id"], origin, delete_volumes=options.delete_volumes)
