@@ -10,7 +10,7 @@ from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run
 from prefect.states import Cancelling
 
-from tests.e2e.conftest import NOTHING, leftovers, unique_name
+from tests.e2e.conftest import NOTHING, Api, leftovers, unique_name
 
 FLAVOR = {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}
 
@@ -44,13 +44,29 @@ def reclaim(api, host_id: str) -> None:
     assert api.wait(resp.json()["operation"]["id"])["state"] == "succeeded"
 
 
-def test_a_prod_allocation_waits_for_approval_and_proceeds_when_approved(api, libvirt):
+@pytest.fixture(scope="module")
+def approver(api):
+    """A second admin token: nobody approves their own request, and the `api` token asks."""
+    made = api.post("/v1/tokens", {"name": "e2e-approver", "role": "admin", "projects": []}).json()["token"]
+    yield Api(api.url, made["secret"])
+    api.delete(f"/v1/tokens/{made['id']}")
+
+
+def test_the_requester_may_not_approve_its_own_allocation(api):
+    op = waiting_for_approval(api)
+    resp = api.post(f"/v1/operations/{op['id']}/approve", {"note": "mine"})
+    assert resp.status_code == 403 and resp.json()["error"]["code"] == "self_approval"
+    assert api.post(f"/v1/operations/{op['id']}/reject", {"note": "done"}).status_code == 202
+    assert api.wait(op["id"])["state"] == "rejected"
+
+
+def test_a_prod_allocation_waits_for_approval_and_proceeds_when_approved(api, approver, libvirt):
     op = waiting_for_approval(api)
     assert libvirt.state(f"hf-{op['host_id']}") == "absent"
-    resp = api.post(f"/v1/operations/{op['id']}/approve", {"note": "e2e"})
+    resp = approver.post(f"/v1/operations/{op['id']}/approve", {"note": "e2e"})
     assert resp.status_code == 202, resp.text
     final = api.wait(op["id"])
-    assert final["state"] == "succeeded" and final["approval"]["by"] == "admin"
+    assert final["state"] == "succeeded" and final["approval"]["by"] == "e2e-approver"
     assert libvirt.state(f"hf-{op['host_id']}") == "running"
     assert wait_run(op["deployment_run_id"], lambda s: s.is_final()).is_completed()
     reclaim(api, op["host_id"])
