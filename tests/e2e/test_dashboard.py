@@ -43,6 +43,16 @@ def viewer_token(api):
     api.delete(f"/v1/tokens/{token['id']}")
 
 
+@pytest.fixture(scope="module")
+def approver_token(api):
+    """A second admin: nobody approves their own request, and the stack's admin token asks."""
+    resp = api.post("/v1/tokens", {"name": "e2e-dash-approver", "role": "admin"})
+    assert resp.status_code == 201, resp.text
+    token = resp.json()["token"]
+    yield token["secret"]
+    api.delete(f"/v1/tokens/{token['id']}")
+
+
 def ui(path: str = "") -> str:
     return os.environ["HOSTFLOW_API_URL"].rstrip("/") + "/ui/" + path
 
@@ -83,7 +93,7 @@ def test_a_viewer_sees_the_inventory_but_no_forms(page, viewer_token):
     expect(page.get_by_role("heading", name="403: forbidden")).to_be_visible()
 
 
-def test_allocate_watch_and_reclaim_through_the_forms(page, api):
+def test_allocate_watch_and_reclaim_through_the_forms(page, api, approver_token):
     name = unique_name("e2e-dash")
     log_in(page, os.environ["HOSTFLOW_TOKEN"])
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
@@ -106,10 +116,12 @@ def test_allocate_watch_and_reclaim_through_the_forms(page, api):
     expect(page.locator("#op-state")).to_have_text("awaiting_approval")
     expect(page.get_by_role("region", name="Approval")).to_contain_text("allocations in environment prod")
     shot(page, "approval")
+    url = page.url
+    log_in(page, approver_token)
+    page.goto(url)
     page.get_by_label("Note (optional)").fill("e2e dashboard")
     page.get_by_role("button", name="Approve").click()
-    expect(page.get_by_role("region", name="Approval")).to_contain_text("by admin: e2e dashboard")
-    url = page.url
+    expect(page.get_by_role("region", name="Approval")).to_contain_text("by e2e-dash-approver: e2e dashboard")
     expect(page.locator("#op-state")).to_have_text("succeeded", timeout=OPERATION_TIMEOUT_MS)
     assert page.url == url  # advanced by the live script, no navigation
     expect(page.get_by_role("row", name=re.compile("wait_guest_up"))).to_contain_text("hv")
