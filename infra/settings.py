@@ -30,6 +30,7 @@ class Settings:
     database_url: str = ""
     redis_url: str = "redis://127.0.0.1:6390/0"
     prefect_api_url: str = "http://127.0.0.1:4200/api"
+    prefect_ui_identity: str = ""  # who answers through the Prefect UI's resume form (an approver); "": nobody
     prefect_ui_url: str = ""  # flow run links on the dashboard; "": prefect_api_url without /api
     libvirt_uri: str = "qemu:///system"
     libvirt_log_dir: Path | None = Path("/var/log/libvirt/qemu")
@@ -101,7 +102,8 @@ class Settings:
     chat_users: str = ""  # JSON {"slack:<user_id>": {"role": "operator", "projects": ["default"]}, ...}
     slack_signing_secret: str = ""  # the Slack app's signing secret (v0 signatures)
     mattermost_token: str = ""  # the Mattermost slash command's token
-    chat_response_hosts: str = "hooks.slack.com,127.0.0.1,localhost"  # hosts a response_url may name
+    chat_response_hosts: str = "hooks.slack.com"  # hosts a response_url may name (https only)
+    chat_response_loopback: bool = False  # tests and the local stack: http://127.0.0.1 (or localhost) too
     chat_response_ttl_s: int = 1800  # a response_url takes posts this long after the command (Slack: 30 min)
     chat_progress_posts: int = 3  # progress posts per chat command at most (Slack takes 5 per response_url)
     chat_progress_interval_s: float = 5.0  # at least this long between two progress posts
@@ -174,4 +176,14 @@ def _convert(type_name, value: str):
         return int(value)
     if kind == "float":
         return float(value)
+    if kind == "bool":
+        return _flag(value)
     return value
+
+
+def _flag(value: str) -> bool:
+    if value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.strip().lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"{value!r} is not a yes/no value (1, true, yes, on; 0, false, no, off)")

@@ -23,7 +23,7 @@ USERS = {"slack:UOPS": {"role": "operator", "projects": ["default"]},
 def chat(tmp_path):
     settings = Settings.from_env({"HOSTFLOW_STATE_DIR": str(tmp_path), "HOSTFLOW_REDIS_URL": "redis://127.0.0.1:1/0",
                                   "HOSTFLOW_SLACK_SIGNING_SECRET": SECRET, "HOSTFLOW_MATTERMOST_TOKEN": TOKEN,
-                                  "HOSTFLOW_CHAT_USERS": json.dumps(USERS)})
+                                  "HOSTFLOW_CHAT_USERS": json.dumps(USERS), "HOSTFLOW_CHAT_RESPONSE_LOOPBACK": "1"})
     migrate.upgrade(settings.database_url)
     return create_app(settings).test_client()
 

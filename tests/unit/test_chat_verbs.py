@@ -53,6 +53,7 @@ def build(tmp_path, queue, template, **env) -> object:
     settings = Settings.from_env({"HOSTFLOW_STATE_DIR": str(tmp_path), "HOSTFLOW_REDIS_URL": "redis://127.0.0.1:1/0",
                                   "HOSTFLOW_SLACK_SIGNING_SECRET": SECRET, "HOSTFLOW_MATTERMOST_TOKEN": TOKEN,
                                   "HOSTFLOW_CHAT_USERS": json.dumps(USERS), "HOSTFLOW_CHAT_PROGRESS_POSTS": "0",
+                                  "HOSTFLOW_CHAT_RESPONSE_LOOPBACK": "1",
                                   **{f"HOSTFLOW_{k.upper()}": v for k, v in env.items()}})
     shutil.copy(template, tmp_path / "hostflow.db")
     client = create_app(settings).test_client()
@@ -210,7 +211,8 @@ def test_status_of_another_projects_operation_is_not_found(chat):
 
 
 @pytest.mark.parametrize("url", ["https://evil.example.com/response/x", "http://10.0.0.1/response",
-                                 "ftp://hooks.slack.com/x", "https://hooks.slack.com.evil.example/x"])
+                                 "ftp://hooks.slack.com/x", "https://hooks.slack.com.evil.example/x",
+                                 "http://hooks.slack.com/commands/T1/2/x"])
 def test_a_response_url_on_a_host_not_allowed_is_400_and_starts_nothing(chat, url):
     resp = post_slack(chat, form("resize web1 2c1g", response_url=url))
     assert resp.status_code == 400 and resp.json["error"]["code"] == "response_url_not_allowed"
@@ -263,3 +265,10 @@ def test_a_slow_start_is_still_acknowledged_in_time_and_the_command_goes_on(chat
     op = chat.svc.operations.latest_for_host("h1", "resize_host")
     assert op["source"] == "slack" and chat.queue == [op["id"]]
     assert posted["body"]["text"].startswith(f"Started resize_host `{op['id']}`")
+
+
+def test_loopback_is_refused_unless_the_test_setting_allows_it(tmp_path, queue, template):
+    chat = build(tmp_path, queue, template, chat_response_loopback="0")
+    resp = post_slack(chat, form("resize web1 2c1g", response_url="http://127.0.0.1:9/response"))
+    assert resp.status_code == 400 and resp.json["error"]["code"] == "response_url_not_allowed"
+    assert operations(chat) == [] and chat.queue == []

@@ -20,19 +20,26 @@ def ephemeral(text: str) -> dict:
     return {"response_type": "ephemeral", "text": text}
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 def check_response_url(url: str | None, settings) -> None:
-    """A response_url must name one of the hosts in HOSTFLOW_CHAT_RESPONSE_HOSTS: hostflow
-    posts results there, so a forged command cannot make it post anywhere else."""
+    """A response_url must be https on one of the hosts in HOSTFLOW_CHAT_RESPONSE_HOSTS:
+    hostflow posts results there, so a forged command cannot make it post anywhere else.
+    Loopback over http only where HOSTFLOW_CHAT_RESPONSE_LOOPBACK says so (tests)."""
     if not url:
         return
     allowed = {h.strip().lower() for h in settings.chat_response_hosts.split(",") if h.strip()}
     try:
         parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
     except ValueError:  # "http://[::1": not a URL at all
-        parts = urlsplit("")
-    if parts.scheme not in {"http", "https"} or (parts.hostname or "").lower() not in allowed:
-        raise ResponseUrlRefused(f"response_url host {parts.hostname or url!r} is not among the allowed chat "
-                                 f"response hosts ({', '.join(sorted(allowed)) or 'none'}); nothing was started",
+        parts, host = urlsplit(""), ""
+    listed = parts.scheme == "https" and host in allowed
+    loopback = settings.chat_response_loopback and parts.scheme in {"http", "https"} and host in LOOPBACK
+    if not (listed or loopback):
+        raise ResponseUrlRefused(f"response_url {url!r} is not https on one of the allowed chat response hosts "
+                                 f"({', '.join(sorted(allowed)) or 'none'}); nothing was started",
                                  details={"allowed": sorted(allowed)})
 
 

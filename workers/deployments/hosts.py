@@ -26,7 +26,7 @@ from operations.requests import (
 from operations.resize import submit_resize
 from operations.snapshots import submit_rebuild, submit_snapshot
 from operations.volumes import submit_attach, submit_create_volume, submit_detach
-from workers.deployments.run import follow, host_id, on_cancel, origin, record_and_follow, services
+from workers.deployments.run import follow, host_id, on_cancel, origin, record_and_follow, services, started_for
 
 
 class ReclaimHost(BaseModel):
@@ -42,8 +42,11 @@ class DetachVolume(AttachVolume):
 
 @flow(name="hostflow-operation", on_cancellation=[on_cancel])
 def operation(operation_id: str):
-    """Follows an operation started elsewhere (the API) that waits for approval."""
-    return follow(services(), operation_id)
+    """Follows an operation started elsewhere (the API) that waits for approval: only the
+    run the API started for it (`started_for`)."""
+    svc = services()
+    started_for(svc, operation_id)
+    return follow(svc, operation_id)
 
 
 @flow(name="allocate-host", on_cancellation=[on_cancel])

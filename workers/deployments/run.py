@@ -17,9 +17,9 @@ from prefect.states import Cancelled, Failed
 from pydantic import BaseModel, Field
 
 from infra.db.operations import TERMINAL
-from infra.errors import Conflict, NotFound
+from infra.errors import Conflict, HostflowError, NotFound
 from infra.settings import Settings
-from operations.approvals import cancel, decide
+from operations.approvals import SelfApproval, cancel, decide, may_approve
 from operations.bootstrap import api_services
 from operations.lookup import find_host
 from operations.origin import Origin
@@ -28,6 +28,10 @@ from operations.retry import start
 from operations.services import Services
 
 POLL_S = 1.0
+
+
+class NotThisRunsOperation(HostflowError):
+    code, status = "not_this_runs_operation", 403
 
 
 class Approval(RunInput):
@@ -70,15 +74,54 @@ def _operation_of_run(svc: Services) -> dict | None:
 
 
 def on_cancel(_flow, run, _state) -> None:
-    """The Prefect UI's cancel, for this run's operation."""
+    """The Prefect UI's cancel, for this run's operation (a run hostflow started for it)."""
     svc = services()
     op = svc.operations.by_key(f"prefect:{run.id}")
     op_id = op["id"] if op else (run.parameters or {}).get("operation_id")
-    if op_id:
+    if op_id and (op or _followed_by(svc, op_id, str(run.id))):
         try:
             cancel(svc, op_id, "prefect-ui")
         except (Conflict, NotFound):
             pass
+
+
+def _followed_by(svc: Services, op_id: str, run_id: str) -> bool:
+    try:
+        return svc.operations.get(op_id).get("deployment_run_id") == run_id
+    except NotFound:
+        return False
+
+
+def started_for(svc: Services, op_id: str, wait_s: float = 10.0) -> None:
+    """The API records the follower's run id right after starting it: a run started by
+    hand in the Prefect UI for some operation id is not that run, and touches nothing."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            recorded = svc.operations.get(op_id).get("deployment_run_id")
+        except NotFound:
+            recorded = None
+        if recorded == str(flow_run.id):
+            return
+        if recorded is not None or time.monotonic() >= deadline:
+            raise NotThisRunsOperation(f"flow run {flow_run.id} was not started by hostflow to follow operation "
+                                       f"{op_id}; it does nothing")
+        time.sleep(POLL_S)
+
+
+def record_answer(svc: Services, op_id: str, answer: Approval, log) -> None:
+    """Prefect's server has one shared login, so its resume form speaks for whoever
+    HOSTFLOW_PREFECT_UI_IDENTITY names, and only when that name is a listed approver;
+    otherwise the answer is not recorded and the operation keeps waiting."""
+    who = svc.settings.prefect_ui_identity
+    if not who or not may_approve(svc, "", who):
+        log.warning("answer to operation %s from the Prefect UI not recorded: HOSTFLOW_PREFECT_UI_IDENTITY (%r) "
+                    "is not an approver; it still awaits approval", op_id, who)
+        return
+    try:
+        decide(svc, op_id, "approved" if answer.approve else "rejected", who, answer.note, resume=False)
+    except (Conflict, SelfApproval) as exc:
+        log.info("answer to operation %s not recorded: %s", op_id, exc.message)
 
 
 def follow(svc: Services, op_id: str):
@@ -91,10 +134,7 @@ def follow(svc: Services, op_id: str):
         log.info("operation %s awaits approval: %s", op_id, op["approval"]["reason"])
         answer = suspend_flow_run(wait_for_input=Approval, key="approval",
                                   timeout=svc.settings.approval_timeout_s)
-        try:
-            decide(svc, op_id, "approved" if answer.approve else "rejected", "prefect-ui", answer.note, resume=False)
-        except Conflict:
-            log.info("operation %s was answered already", op_id)
+        record_answer(svc, op_id, answer, log)
     return _watch(svc, op_id, log)
 
 
