@@ -48,6 +48,8 @@ class ReclaimHost(ReclaimOptions):
 class GenericWebhook(Strict):
     operation: StrictStr
     params: dict
+    # the signed body is the delivery's key: a distinct id makes the same request asked again a new one
+    request_id: StrictStr | None = Field(None, min_length=1, max_length=200)
 
 
 def refuse_out_of_range(errors: list[dict]) -> None:

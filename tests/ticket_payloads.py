@@ -1,16 +1,18 @@
 """Ticket payloads as Jira and ServiceNow send them."""
 
 
-def jira_issue(fields: dict | None = None, issuetype="Host Request", to_status="Approved") -> dict:
-    """A `jira:issue_updated` delivery as Jira Cloud sends it for a status transition."""
+def jira_issue(fields: dict | None = None, issuetype="Host Request", to_status="Approved",
+               changelog_id: str = "10300", timestamp: int = 1732630000000) -> dict:
+    """A `jira:issue_updated` delivery as Jira Cloud sends it for a status transition
+    (`timestamp`: when Jira raised the event, ms; `changelog_id`: the change's id)."""
     return {
-        "timestamp": 1732630000000, "webhookEvent": "jira:issue_updated", "issue_event_type_name": "issue_generic",
+        "timestamp": timestamp, "webhookEvent": "jira:issue_updated", "issue_event_type_name": "issue_generic",
         "user": {"self": "https://acme.atlassian.net/rest/api/2/user?accountId=5b10ac8d82e05b22cc7d4ef5",
                  "accountId": "5b10ac8d82e05b22cc7d4ef5", "displayName": "Mia Krystof", "active": True},
         "issue": {"id": "10042", "key": "OPS-42", "self": "https://acme.atlassian.net/rest/api/2/issue/10042",
                   "fields": {"issuetype": {"name": issuetype, "id": "10005"}, "summary": "a web host",
                              "status": {"name": to_status}, **(fields or {})}},
-        "changelog": {"id": "10300", "items": [{"field": "status", "fieldtype": "jira", "from": "10000",
+        "changelog": {"id": changelog_id, "items": [{"field": "status", "fieldtype": "jira", "from": "10000",
                                                 "fromString": "Open", "to": "10001", "toString": to_status}]},
     }
 

@@ -2,15 +2,20 @@
 and the chat slash commands (Slack, Mattermost)."""
 from __future__ import annotations
 
-from api.openapi.fragments import ERROR, IDEMPOTENCY, OP_REF, answer, body, errors
+from api.openapi.fragments import ERROR, OP_REF, answer, body, errors
 
 GENERIC_WEBHOOK_PATHS = {
     "/v1/webhooks/generic": {"post": {
-        "summary": "a signed operation request", "security": [],
+        "summary": "a signed operation request; the signed body is its key (the same body again answers "
+                   "the operation it made)", "security": [],
         "parameters": [{"name": "X-Hub-Signature-256", "in": "header", "required": True,
-                        "schema": {"type": "string"}},
-                       {"name": "X-Hostflow-Source", "in": "header", "schema": {"type": "string"}},
-                       IDEMPOTENCY],
+                        "schema": {"type": "string"},
+                        "description": "sha256=<HMAC-SHA256 of \"<X-Hostflow-Timestamp>.<raw body>\" with the "
+                                       "source's secret>"},
+                       {"name": "X-Hostflow-Timestamp", "in": "header", "required": True,
+                        "schema": {"type": "string"},
+                        "description": "Unix seconds, signed; more than 300 s from now is `401 stale_request`"},
+                       {"name": "X-Hostflow-Source", "in": "header", "schema": {"type": "string"}}],
         "requestBody": body("GenericWebhook"),
         "responses": {"202": answer("queued", OP_REF), **errors(400, 401, 409, 422)}}},
 }
@@ -44,7 +49,8 @@ TICKET_PATHS = {
         "parameters": [{"name": "X-Hub-Signature", "in": "header", "required": True, "schema": {"type": "string"},
                         "description": "sha256=<HMAC-SHA256 of the raw body with HOSTFLOW_WEBHOOK_SECRET_JIRA>"},
                        {"name": "X-Atlassian-Webhook-Identifier", "in": "header", "schema": {"type": "string"},
-                        "description": "the idempotency key: a retried delivery is the same operation"}],
+                        "description": "not the key (it is not signed): the key is the signed event, its issue, "
+                                       "timestamp and changelog id (else the body's SHA-256)"}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
         "responses": TICKET_ANSWERS}},
     "/v1/webhooks/servicenow": {"post": {

@@ -25,9 +25,9 @@ def _form() -> dict[str, str]:
 @bp.post("/v1/webhooks/slack")
 def slack_command():
     svc = services()
-    slack.verify(svc.settings.slack_signing_secret, request.headers.get(slack.TIMESTAMP_HEADER),
-                 request.get_data(cache=True), request.headers.get(slack.SIGNATURE_HEADER))
-    return _command(svc, "slack", _form())
+    stamp, raw = request.headers.get(slack.TIMESTAMP_HEADER), request.get_data(cache=True)
+    slack.verify(svc.settings.slack_signing_secret, stamp, raw, request.headers.get(slack.SIGNATURE_HEADER))
+    return _command(svc, "slack", _form(), slack.delivery_key(stamp, raw))
 
 
 @bp.post("/v1/webhooks/mattermost")
@@ -35,10 +35,11 @@ def mattermost_command():
     svc = services()
     form = _form()
     mattermost.verify(svc.settings.mattermost_token, form.get("token"))
-    return _command(svc, "mattermost", form)
+    return _command(svc, "mattermost", form, mattermost.delivery_key(form.get("trigger_id")))
 
 
-def _command(svc: Services, platform: str, form: dict[str, str]):
+def _command(svc: Services, platform: str, form: dict[str, str], delivery: str | None):
+    """`delivery`: the request's key; a changing command delivered again starts nothing."""
     check_response_url(form.get("response_url"), svc.settings)
     user_id = form.get("user_id", "")
     user = chat_user(svc.settings, platform, user_id, form.get("user_name", ""))
@@ -48,4 +49,4 @@ def _command(svc: Services, platform: str, form: dict[str, str]):
                 "user": user.key, "expires_at": expires_at(svc.settings)}
     if not reply_to["response_url"]:
         reply_to = None  # nowhere to report the end to
-    return jsonify(answer(svc, user, platform, form.get("text", ""), reply_to)), 200
+    return jsonify(answer(svc, user, platform, form.get("text", ""), reply_to, delivery)), 200

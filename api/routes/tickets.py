@@ -16,10 +16,11 @@ bp = Blueprint("tickets", __name__)
 @bp.post("/v1/webhooks/jira")
 def jira_issue():
     svc = services()
-    verify_signature(svc.settings.webhook_secrets.get("jira"), request.get_data(cache=True),
+    raw = request.get_data(cache=True)
+    verify_signature(svc.settings.webhook_secrets.get("jira"), raw,
                      request.headers.get(jira.SIGNATURE_HEADER), jira.SIGNATURE_HEADER)
     payload = json_body(any_content_type=True)
-    ticket = jira.ticket(payload, request.headers.get(jira.DELIVERY_HEADER), jira.mapping(svc.settings))
+    ticket = jira.ticket(payload, raw, jira.mapping(svc.settings))  # keyed on the signed event, not a header
     return _answer(svc, ticket)
 
 

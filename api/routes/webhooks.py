@@ -1,18 +1,18 @@
-"""POST /v1/webhooks/generic: any tool that signs the raw body with HMAC-SHA256."""
+"""POST /v1/webhooks/generic: any tool that signs a timestamp and the raw body with
+HMAC-SHA256 (webhooks.generic); the signed body is the delivery's key."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from api.auth import services, verify_signature
+from api.auth import services
 from api.request_body import json_body
 from api.views import operation_ref
 from operations.requests import GenericWebhook
-from webhooks.generic import submit_generic
+from webhooks.generic import SIGNATURE_HEADER, TIMESTAMP_HEADER, delivery_key, submit_generic, verify
 
 bp = Blueprint("webhooks", __name__)
 # Sources with an endpoint of their own: their secrets do not open this one.
 OWN_ENDPOINT = {"jira", "servicenow"}
-DELIVERY_HEADERS = ("Idempotency-Key", "X-Delivery-Id", "X-GitHub-Delivery", "X-Request-Id")
 
 
 @bp.post("/v1/webhooks/generic")
@@ -20,10 +20,9 @@ def generic():
     svc = services()
     source = request.headers.get("X-Hostflow-Source", "generic").lower()
     secret = None if source in OWN_ENDPOINT else svc.settings.webhook_secrets.get(source)
-    verify_signature(secret, request.get_data(cache=True),
-                     request.headers.get("X-Hub-Signature-256"))
+    raw = request.get_data(cache=True)
+    verify(secret, request.headers.get(TIMESTAMP_HEADER), raw, request.headers.get(SIGNATURE_HEADER))
     hook = GenericWebhook.model_validate(json_body(any_content_type=True))
-    key = next((request.headers[h] for h in DELIVERY_HEADERS if request.headers.get(h)), None)
-    key = f"{source}:{key}" if key else None
-    op = submit_generic(svc, source, hook, key)
+    # the key is the signed body: a delivery-id header is not signed, so it is not the key
+    op = submit_generic(svc, source, hook, delivery_key(source, raw))
     return jsonify({"operation": operation_ref(op), "host": {"id": op["host_id"]}}), 202

@@ -3,13 +3,12 @@ import json
 
 from infra.db.models import Host
 from tests.fakes import record_only
-from tests.unit.test_api_validation import VALID, sign
+from tests.unit.test_api_validation import VALID, signed
 
 
 def hook(api, operation: str, params: dict):
     body = json.dumps({"operation": operation, "params": params}).encode()
-    return api.post("/v1/webhooks/generic", data=body, headers={"X-Hub-Signature-256": sign(body),
-                                                                "X-Delivery-Id": f"d-{operation}"})
+    return api.post("/v1/webhooks/generic", data=body, headers=signed(body))
 
 
 def test_an_allocation_outside_the_sources_projects_is_403_and_records_nothing(api):

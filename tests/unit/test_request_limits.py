@@ -1,11 +1,10 @@
 """Request size limits (api/limits.py): a body over its route's limit is `413
 request_too_large` before it is read and before any signature or token is checked, with
 a Content-Length or without one (chunked); the image upload streams past them."""
-import hashlib
-import hmac
 import io
 import json
 import os
+import time
 
 import pytest
 from werkzeug.test import EnvironBuilder
@@ -16,6 +15,7 @@ from infra.settings import Settings
 from tests import image_files as files
 from tests.fakes import record_only
 from tests.unit.test_image_api import MemoryStore
+from webhooks import generic
 
 KIB, MIB = 1 << 10, 1 << 20
 WEBHOOKS = {  # route -> its limit by default
@@ -26,7 +26,7 @@ WEBHOOKS = {  # route -> its limit by default
     "/v1/webhooks/slack/interactive": 64 * KIB,
     "/v1/webhooks/mattermost": 64 * KIB,
 }
-CHECKS = ("api.routes.webhooks.verify_signature", "api.routes.tickets.verify_signature",
+CHECKS = ("api.routes.webhooks.verify", "api.routes.tickets.verify_signature",
           "api.routes.tickets.verify_credentials", "webhooks.chat.slack.verify", "webhooks.chat.mattermost.verify",
           "api.routes.chat._form")
 
@@ -42,7 +42,8 @@ def chunked(client, method: str, path: str, body: bytes, headers: dict):
 
 
 def signed(raw: bytes, secret: str = "s3cret") -> dict:
-    return {"X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest(),
+    stamp = str(int(time.time()))
+    return {generic.TIMESTAMP_HEADER: stamp, generic.SIGNATURE_HEADER: generic.signature(secret, stamp, raw),
             "Content-Type": "application/json"}
 
 

@@ -14,6 +14,7 @@ from tests.fakes import record_only
 from tests.ticket_payloads import ALLOCATE_FIELDS, jira_issue, request_item
 
 JIRA_SECRET = "jira-s3cret"
+EVENT_KEY = "jira:OPS-42:jira:issue_updated:1732630000000:10300"  # the issue, event, timestamp, changelog id
 
 
 def make_client(tmp_path, **env):
@@ -57,7 +58,7 @@ def test_a_signed_jira_transition_records_an_allocation_with_who_asked_and_where
     op = api.svc.operations.get(resp.json["operation"]["id"])
     assert (op["kind"], op["source"]) == ("allocate_host", "jira")
     assert op["requester"] == "Mia Krystof (5b10ac8d82e05b22cc7d4ef5)"
-    assert op["idempotency_key"] == "jira:a1b2c3" and op["params"]["flavor"]["ram_mb"] == 512
+    assert op["idempotency_key"] == EVENT_KEY and op["params"]["flavor"]["ram_mb"] == 512
     assert op["reply_to"] == {"target": "jira", "issue": "OPS-42"}
     assert op["notify"] is None and api.queued == [op["id"]]
 
@@ -118,7 +119,8 @@ def test_a_jira_reclaim_names_the_host_by_name_and_environment(api):
     send_jira(api, jira_issue(ALLOCATE_FIELDS))
     [host] = api.svc.hosts.list()
     api.svc.operations.transition(host["created_operation"], {"queued"}, "succeeded")
-    reclaim = jira_issue({"customfield_10010": "web1", "customfield_10011": {"value": "test"}}, "Host Reclaim")
+    reclaim = jira_issue({"customfield_10010": "web1", "customfield_10011": {"value": "test"}}, "Host Reclaim",
+                         changelog_id="10301")
     resp = send_jira(api, reclaim, delivery="d-reclaim")
     assert resp.status_code == 202, resp.json
     op = api.svc.operations.get(resp.json["operation"]["id"])
@@ -237,4 +239,5 @@ def test_the_setting_gives_a_source_its_projects(tmp_path):
     add_host(api, "payroll")
     reclaim = jira_issue({"customfield_10010": "web9", "customfield_10011": "test"}, "Host Reclaim")
     assert send_jira(api, reclaim).status_code == 202
-    assert send_jira(api, jira_issue(ALLOCATE_FIELDS), delivery="d-2").status_code == 403  # not default now
+    allocate = jira_issue(ALLOCATE_FIELDS, changelog_id="10301")
+    assert send_jira(api, allocate, delivery="d-2").status_code == 403  # not default now

@@ -20,6 +20,7 @@ from infra.db.images import ImageStore
 from infra.settings import Settings
 from tests.fakes import record_only
 from tests.ticket_payloads import ALLOCATE_FIELDS, jira_issue, request_item
+from webhooks import generic
 from webhooks.chat import slack
 
 SLACK_SECRET, MM_TOKEN, GENERIC_SECRET, JIRA_SECRET, SNOW = "slack-s", "mm-token", "generic-s", "jira-s", "snow:pa55"
@@ -130,9 +131,15 @@ def auth_headers(draw, route: str, body: bytes) -> dict:
     elif route in {"generic", "jira"}:
         name = "X-Hub-Signature-256" if route == "generic" else "X-Hub-Signature"
         secret = GENERIC_SECRET if route == "generic" else JIRA_SECRET
+        signed = body
+        if route == "generic":  # the signature covers "<timestamp>.<body>"
+            stamp = {"valid": str(int(time.time())), "random": draw(header_values), "absent": None}[mode()]
+            if stamp is not None:
+                headers[generic.TIMESTAMP_HEADER] = stamp
+            signed = (stamp or "").strip().encode("utf-8", "replace") + b"." + body
         given = mode()
         if given == "valid":
-            headers[name] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+            headers[name] = "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
         elif given == "random":
             headers[name] = draw(header_values)
         for extra in ("X-Hostflow-Source", "X-Delivery-Id", "X-Atlassian-Webhook-Identifier", "Idempotency-Key"):

@@ -45,9 +45,18 @@ class Caller:
     reply_to: dict | None = None
     started: Callable[[dict], None] = lambda op: None
     wait: Callable[[str], dict] = lambda op_id: {}
+    delivery: str | None = None  # the signed request's key (webhooks.chat.slack.delivery_key)
+    calls: int = 0
 
     def origin(self) -> Origin:
-        return Origin(self.source, f"{self.user.name} ({self.user.key})", reply_to=self.reply_to, sees=self.user.sees)
+        """Each submission's key is the delivery's and the call's index in the command
+        (`attach web1 1g`: 0 the volume, 1 its attachment): the same signed request
+        delivered twice records each operation once."""
+        key = None
+        if self.delivery:
+            key, self.calls = f"{self.delivery}:{self.calls}", self.calls + 1
+        return Origin(self.source, f"{self.user.name} ({self.user.key})", key, reply_to=self.reply_to,
+                      sees=self.user.sees)
 
     def host(self, ref: str, env: str | None) -> dict:
         return find_host(self.svc, ref, env, sees=self.user.sees)

@@ -14,7 +14,10 @@ from webhooks.chat.replies import ephemeral
 from webhooks.chat.users import ChatUser
 
 
-def answer(svc: Services, user: ChatUser, source: str, text: str, reply_to: dict | None) -> dict:
+def answer(svc: Services, user: ChatUser, source: str, text: str, reply_to: dict | None,
+           delivery: str | None = None) -> dict:
+    """`delivery`: the key of the signed request (Slack: its timestamp and body); a changing
+    command whose request already started an operation starts nothing again."""
     try:
         command = parse(text)
     except UsageError as exc:
@@ -25,7 +28,11 @@ def answer(svc: Services, user: ChatUser, source: str, text: str, reply_to: dict
     if command.verb == "help":
         return ephemeral(f"```\n{usage_text()}\n```")
     if command.changes:
-        return chat_run.start(svc, user, source, text, command, reply_to)
+        seen = svc.operations.by_key(f"{delivery}:0") if delivery else None
+        if seen is not None:
+            return ephemeral(f"`{text.strip()}` was already received: it started {seen['kind']} `{seen['id']}` "
+                             f"({seen['state']}). Nothing new was started.")
+        return chat_run.start(svc, user, source, text, command, reply_to, delivery)
     try:
         answer = read(Caller(svc, user, source, reply_to), command)
     except (HostflowError, ValidationError) as exc:

@@ -52,17 +52,20 @@ def started(command: Command, op: dict) -> str:
             "I will post progress and the result here.")
 
 
-def start(svc: Services, user: ChatUser, source: str, text: str, command: Command, reply_to: dict | None) -> dict:
-    job = ChatJob(svc, user, source, text, command, reply_to)
+def start(svc: Services, user: ChatUser, source: str, text: str, command: Command, reply_to: dict | None,
+          delivery: str | None = None) -> dict:
+    job = ChatJob(svc, user, source, text, command, reply_to, delivery)
     threading.Thread(target=job.run, name="hostflow-chat-command", daemon=True).start()
     return job.answer(ACK_WAIT_S)
 
 
 class ChatJob:
-    def __init__(self, svc, user: ChatUser, source: str, text: str, command: Command, reply_to: dict | None):
+    def __init__(self, svc, user: ChatUser, source: str, text: str, command: Command, reply_to: dict | None,
+                 delivery: str | None = None):
         self.svc, self.text, self.command, self.reply_to = svc, text.strip(), command, reply_to
         self.source = source
-        self.caller = Caller(svc, user, source, reply_to, started=self._submitted, wait=self.follow)
+        self.caller = Caller(svc, user, source, reply_to, started=self._submitted, wait=self.follow,
+                             delivery=delivery)
         settings = svc.settings
         self.progress = Progress(self.post, settings.chat_progress_posts, settings.chat_progress_interval_s)
         stamp = (reply_to or {}).get("expires_at")

@@ -19,6 +19,12 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
+def delivery_key(timestamp: str, body: bytes) -> str:
+    """What the signature covers (the timestamp and the body): the same signed command
+    delivered twice within its 5 minutes is one request; after them it is refused as stale."""
+    return "slack:" + hashlib.sha256(f"v0:{timestamp.strip()}:".encode() + body).hexdigest()
+
+
 def verify(secret: str, timestamp: str | None, body: bytes, given: str | None, now: float | None = None) -> None:
     """Unauthorized unless `given` signs this body at a timestamp within 5 minutes of now (no replays)."""
     if not secret:

@@ -2,6 +2,7 @@
 the issue out (REST `POST /rest/api/2/issue/{key}/comment`)."""
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import quote
 
 from infra.errors import Invalid
@@ -9,7 +10,7 @@ from webhooks.ticket import Report, Ticket
 from webhooks.tickets.mapping import Mapping, lookup
 
 SIGNATURE_HEADER = "X-Hub-Signature"
-DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
+MAX_KEY_CHARS = 255  # operations.idempotency_key
 DEFAULT_MAPPING = {
     "rules": [
         {"match": {"issue.fields.issuetype.name": "Host Request", "transition_to": "Approved"},
@@ -29,8 +30,9 @@ def mapping(settings) -> Mapping:
     return Mapping.parse(settings.jira_mapping, DEFAULT_MAPPING)
 
 
-def ticket(payload: dict, delivery_id: str | None, rules: Mapping) -> Ticket | None:
-    """The operation an issue event asks for; None when the mapping says it asks for none."""
+def ticket(payload: dict, raw: bytes, rules: Mapping) -> Ticket | None:
+    """The operation an issue event asks for; None when the mapping says it asks for none.
+    `raw`: the signed body, whose event (or, lacking one, whose bytes) is the key."""
     key = lookup(payload, "issue.key")
     if not key:
         raise Invalid("not a Jira issue event: issue.key is missing", code="missing_fields",
@@ -40,9 +42,28 @@ def ticket(payload: dict, delivery_id: str | None, rules: Mapping) -> Ticket | N
     if kind is None:
         return None
     return Ticket(source="jira", kind=kind, params=rules.request(kind, view),
-                  key=f"jira:{delivery_id}" if delivery_id else f"jira:{key}:{kind}",
+                  key=event_key(payload, raw),
                   requester=requester(payload.get("user") or {}),
                   reply_to={"target": "jira", "issue": key})
+
+
+def event_key(payload: dict, raw: bytes) -> str:
+    """The idempotency key, from what the signature covers (never from a header, which a
+    captured delivery could be resent with a new value of): the event's own identity, the
+    issue with the event's timestamp and changelog id, which a redelivery of that event
+    (a retry, or a second registration matching it) carries unchanged; for an event with
+    neither, the SHA-256 of the signed body."""
+    issue, event = lookup(payload, "issue.key"), payload.get("webhookEvent")
+    stamp, change = payload.get("timestamp"), _obj(payload.get("changelog")).get("id")
+    if _scalar(issue) and (_scalar(stamp) or _scalar(change)):
+        key = "jira:" + ":".join(str(p) if _scalar(p) else "" for p in (issue, event, stamp, change))
+        if len(key) <= MAX_KEY_CHARS:
+            return key
+    return f"jira:sha256:{hashlib.sha256(raw).hexdigest()}"
+
+
+def _scalar(value) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool) and str(value) != ""
 
 
 def moved_to(payload: dict) -> str | None:

@@ -2,6 +2,7 @@
 within the projects its source acts in (webhooks.sources)."""
 from __future__ import annotations
 
+from infra.errors import Invalid
 from operations.hosts import submit_allocate, submit_reclaim
 from operations.lookup import find_host
 from operations.origin import Origin
@@ -12,6 +13,15 @@ from webhooks.ticket import Ticket
 
 
 def submit_ticket(svc: Services, ticket: Ticket) -> tuple[dict, bool]:
+    """A delivery whose key was recorded (the same signed event again) answers that
+    operation before anything is looked up again: a reclaim replayed after a new host took
+    the reclaimed one's name answers the first reclaim, it never reclaims the new host."""
+    done = svc.operations.by_key(ticket.key)
+    if done is not None:
+        if done["kind"] != ticket.kind:
+            raise Invalid("this delivery's key was already used with a different request",
+                          code="idempotency_key_reused")
+        return done, False
     sees = sources.sees(svc.settings, ticket.source)
     origin = Origin(ticket.source, ticket.requester, ticket.key, ticket.reply_to, sees=sees)
     if ticket.kind == "allocate_host":
