@@ -138,7 +138,7 @@ def test_a_slack_allocation_that_needs_approval_shows_the_channel_the_buttons(tm
 
     settings = Settings.from_env({"HOSTFLOW_STATE_DIR": str(tmp_path), "HOSTFLOW_REDIS_URL": "redis://127.0.0.1:1/0",
                                   "HOSTFLOW_SLACK_SIGNING_SECRET": SECRET, "HOSTFLOW_CHAT_USERS": json.dumps(USERS),
-                                  "HOSTFLOW_APPROVAL_ENVS": "prod"})
+                                  "HOSTFLOW_APPROVAL_ENVS": "prod", "HOSTFLOW_CHAT_RESPONSE_LOOPBACK": "1"})
     migrate.upgrade(settings.database_url)
     app = create_app(settings)
     ImageStore(app.extensions["hostflow"].operations.db).add(name="hostflow-test", disk_format="qcow2",
