@@ -18,6 +18,8 @@ SYSTEM_DIRS = {"/", "/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/run", "/
 
 class CreateShare(Strict):
     name: StrictStr = Field(pattern=DNS_LABEL, max_length=27, description="27 characters: its device tag is hfs-<name>")
+    project: StrictStr = Field(default="default", pattern=DNS_LABEL, max_length=63,
+                               description="the owner project: only its hosts (of `env`) get or attach the share")
     env: StrictStr = Field(pattern=DNS_LABEL, max_length=63)
     source: StrictStr = Field(pattern=PATH, max_length=1024, description="a directory on the hypervisors, under a "
                                                                          "share root (HOSTFLOW_SHARE_ROOTS)")
@@ -27,8 +29,9 @@ class CreateShare(Strict):
                                                 description="passthrough (virtiofs or 9p) or nfs (an export rule)")
 
     def record(self, roots: list) -> dict:
-        return {"name": self.name, "env": self.env, "source": checked_source(self.source, roots),
-                "mount_point": checked_mount_point(self.mount_point), "read_only": self.read_only, "mode": self.mode}
+        return {"name": self.name, "project": self.project, "env": self.env,
+                "source": checked_source(self.source, roots), "mount_point": checked_mount_point(self.mount_point),
+                "read_only": self.read_only, "mode": self.mode}
 
 
 class AttachShare(Strict):

@@ -1,16 +1,18 @@
-"""Shares: records an admin manages; attached to hosts at allocate (their environment's)
-or through these calls (operations)."""
+"""Shares: records an admin manages, each a project's in one environment; attached to
+hosts at allocate (their project's of their environment) or through these calls
+(operations). An operator token sees only its projects' shares."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from api.auth import require, services
 from api.origin import from_api
 from api.request_body import json_body
 from api.views import operation_ref
 from infra.db.shares import ShareStore
+from operations.scoping import visible_projects
 from operations.share_requests import AttachShare, CreateShare
-from operations.shares import submit_attach_share, submit_detach_share
+from operations.shares import record_share, submit_attach_share, submit_detach_share, visible_share
 
 bp = Blueprint("shares", __name__)
 
@@ -28,20 +30,20 @@ def _accepted(op: dict):
 @bp.get("/v1/shares")
 @require()
 def list_shares():
-    return jsonify({"shares": _store().list(request.args.get("env"))})
+    return jsonify({"shares": _store().list(request.args.get("env"), visible_projects(g.identity))})
 
 
 @bp.get("/v1/shares/<name>")
 @require()
 def get_share(name: str):
-    return jsonify({"share": _store().get(name)})
+    return jsonify({"share": visible_share(services(), name, g.identity)})
 
 
 @bp.post("/v1/shares")
 @require(write=True, admin=True)
 def create_share():
     body = CreateShare.model_validate(json_body())
-    return jsonify({"share": _store().create(body.record(services().settings.share_root_paths()))}), 201
+    return jsonify({"share": record_share(services(), body)}), 201
 
 
 @bp.get("/v1/hosts/<host_id>/shares")

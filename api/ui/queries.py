@@ -88,9 +88,9 @@ def host_shares(svc: Services, host_id: str) -> list[dict]:
 
 
 def attachable_shares(svc: Services, host: dict) -> list[dict]:
-    """The host's environment's shares it does not have yet."""
+    """The shares of the host's environment and project it does not have yet."""
     attached = {s["name"] for s in host_shares(svc, host["id"])}
-    return [s for s in svc.shares.list(host["env"]) if s["name"] not in attached]
+    return [s for s in svc.shares.list(host["env"], projects=[host["project"]]) if s["name"] not in attached]
 
 
 def restore_targets(svc: Services, identity: dict, backup: dict) -> list[dict]:

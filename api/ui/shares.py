@@ -1,6 +1,6 @@
-"""Attach and detach an environment's shares from the host page. The API has no dry run
-for these, so the confirm page shows the request; it is checked and submitted by the
-API's own submit functions."""
+"""Attach and detach shares (the host's project's, of its environment) from the host
+page. The API has no dry run for these, so the confirm page shows the request; it is
+checked and submitted by the API's own submit functions."""
 from __future__ import annotations
 
 import uuid
@@ -11,10 +11,9 @@ from api.auth import services
 from api.origin import from_dashboard
 from api.ui.blueprint import bp, require_write
 from api.ui.pages import host as host_page
-from api.ui.queries import host_shares
 from infra.errors import Conflict, Invalid, NotFound
 from operations.services import Services
-from operations.shares import submit_attach_share, submit_detach_share
+from operations.shares import check_attach, check_detach, submit_attach_share, submit_detach_share
 
 ACTIONS = {
     "attach": ("Attach share", submit_attach_share, "share"),
@@ -41,29 +40,15 @@ def _share_request(host_id: str, action: str):
 
 
 def _review(svc: Services, host: dict, action: str, title: str, name: str):
-    """The confirm page, when the request would be accepted now (else the check's error)."""
-    share = _known_share(svc, name)
-    attached = {s["name"] for s in host_shares(svc, host["id"])}
-    if action == "attach" and share["env"] != host["env"]:
-        raise Invalid(f"share {name} belongs to environment {share['env']}, the host to {host['env']}",
-                      code="share_other_env")
-    if action == "attach" and name in attached:
-        raise Conflict(f"share {name} is already attached to this host", code="share_already_attached")
-    if action == "detach" and name not in attached:
-        raise Conflict(f"share {name} is not attached to this host", code="share_not_attached")
+    """The confirm page, when the request would be accepted now (else the check's error,
+    the same the submit functions give)."""
+    share = check_attach(svc, host, name) if action == "attach" else check_detach(svc, host, name)
     summary = {"Share": name, "Source": share["source"], "Mount point": share["mount_point"],
                "Access": "read-only" if share["read_only"] else "read-write", "Host": host["name"]}
     return render_template("ui/confirm.html", host=host, title=f"{title} {name}: {host['name']}", plan=None,
                            summary=summary, destructive=action == "detach",
                            form_url=url_for(f"ui.{action}_share", host_id=host["id"]),
                            fields={"share": name, "key": str(uuid.uuid4())})
-
-
-def _known_share(svc: Services, name: str) -> dict:
-    try:
-        return svc.shares.get(name)
-    except NotFound as exc:
-        raise Invalid(exc.message, code="unknown_share") from exc
 
 
 @bp.post("/hosts/<host_id>/shares/attach")

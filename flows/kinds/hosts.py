@@ -29,7 +29,7 @@ def allocate_context(op: dict, host: dict, images: ImageStore, settings: Setting
         "boot": boot, "hypervisor_hint": (op.get("params") or {}).get("hypervisor"),
         "names": (op.get("params") or {}).get("names") or [],
         **host_networks(images.db, host.get("env", ""), settings),
-        **env_shares(images.db, host.get("env", ""), settings),
+        **env_shares(images.db, host.get("env", ""), host["project"], settings),
     }
 
 

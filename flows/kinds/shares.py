@@ -8,9 +8,10 @@ from infra.db.shares import ShareStore
 from infra.settings import Settings
 
 
-def env_shares(db, env: str, settings: Settings) -> dict:
-    """An allocation's context: its environment's shares (as the nodes see them)."""
-    found = ShareStore(db).list(env)
+def env_shares(db, env: str, project: str, settings: Settings) -> dict:
+    """An allocation's context: the shares of its environment and its project (as the nodes
+    see them); another project's shares of the same environment are not its own."""
+    found = ShareStore(db).list(env, projects=[project])
     return {"shares": [share_config.node_view(s) for s in found], "share_ids": [s["id"] for s in found],
             "nfs_server": settings.nfs_server}
 

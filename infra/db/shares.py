@@ -8,7 +8,7 @@ from infra.db.engine import Database
 from infra.db.models import HostShare, Share, iso
 from infra.errors import Conflict, NotFound
 
-FIELDS = ("id", "name", "env", "source", "mount_point", "read_only", "mode")
+FIELDS = ("id", "name", "project", "env", "source", "mount_point", "read_only", "mode")
 
 
 def view(row: Share) -> dict:
@@ -19,10 +19,13 @@ class ShareStore:
     def __init__(self, db: Database):
         self.db = db
 
-    def list(self, env: str | None = None) -> list[dict]:
+    def list(self, env: str | None = None, projects: list[str] | None = None) -> list[dict]:
+        """The shares (of one environment; of these projects: None, every project)."""
         query = select(Share).order_by(Share.name)
         if env is not None:
             query = query.where(Share.env == env)
+        if projects is not None:
+            query = query.where(Share.project.in_(projects))
         with self.db.session() as s:
             return [view(r) for r in s.scalars(query)]
 

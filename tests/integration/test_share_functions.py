@@ -10,8 +10,10 @@ import pytest
 from functions import compute, disks, shares
 from functions.node import Control
 from infra import console
-from infra.domain_xml import domain_name
+from infra.domain_xml import DomainSpec, Filesystem, build, domain_name
+from infra.errors import ComputeError
 from infra.nfs_exports import ExportsDir
+from tests.integration.conftest import TEST_STACK
 from tests.integration.test_node_functions import bring_up, requests
 
 
@@ -72,6 +74,37 @@ def test_the_inverse_takes_it_away_again(ninep, guest, share):
     assert shares.revert_share_mounts(ninep, req).changed is False  # reverted with the devices
     assert ninep.compute.filesystems(domain_name(guest["host_id"])) == []
     assert shares.wait_guest_mounts(ninep, {**req, "shares": []}).after == []
+
+
+# --- read-only over virtiofs ----------------------------------------------------------
+
+def define_with(node, fs: Filesystem) -> str:
+    """Defines (never starts) a domain whose one share is `fs`; its name."""
+    host_id = str(uuid.uuid4())
+    files = node.root / "virtiofs-probe"
+    spec = DomainSpec(name=domain_name(host_id), host_id=host_id, operation_id="itest", project="default",
+                      stack=TEST_STACK, vcpus=1, ram_mb=128, virt_type="qemu", root_disk=str(files / "root.qcow2"),
+                      config_drive=str(files / "config.iso"), console_log=str(files / "console.log"),
+                      filesystems=(fs,))
+    node.compute.define(build(spec))
+    return spec.name
+
+
+def test_this_libvirt_refuses_a_read_only_virtiofs_share(node, share):
+    """Why hostflow refuses a read-only passthrough share where the driver is virtiofs
+    (operations.shares.check_driver, 422 read_only_virtiofs_unsupported): libvirt 9.0 will
+    not define the domain, while the same share read-write it defines. Should this fail,
+    this libvirt takes <readonly/> on virtiofs: test the guest's mount and lift the refusal."""
+    version = node.compute.conn.getLibVersion()
+    name = define_with(node, Filesystem(share["source"], "hfs-itest", read_only=False, driver="virtiofs"))
+    node.compute.undefine(name)
+    try:
+        with pytest.raises(ComputeError) as err:
+            name = define_with(node, Filesystem(share["source"], "hfs-itest", read_only=True, driver="virtiofs"))
+    finally:
+        if node.compute.state(name) != "absent":
+            node.compute.undefine(name)
+    assert "virtiofs does not yet support read-only mode" in err.value.message, (version, err.value.message)
 
 
 # --- NFS export rules ---------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Shares on the host page: listed; attached and detached by a writer after a review
 step, through the API's submit functions; a refusal is shown next to the field and
 changes nothing."""
+import dataclasses
 import re
 
 import pytest
@@ -15,6 +16,7 @@ from tests.unit.test_dashboard_forms import field_error
 def host(api):
     """web1 in env test with share `data` attached; `logs` (test) and `other` (prod) not."""
     record_only(api.svc)
+    api.svc.settings = dataclasses.replace(api.svc.settings, share_driver="9p")  # `logs` is read-only
     with api.svc.operations.db.session() as s:
         s.add(Host(id="h1", name="web1", env="test", project="default", fqdn="web1.test", state="active",
                    hypervisor="hv1", image_id="i", vcpus=1, ram_mb=256, disk_gb=1))

@@ -47,12 +47,14 @@ class Backup(Base):
 
 
 class Share(Base):
-    """An environment's shared directory: `source` on the hypervisors (under a share root),
-    mounted at `mount_point` in its hosts, passed through (9p/virtiofs) or exported over NFS."""
+    """A project's shared directory in one environment: `source` on the hypervisors (under a
+    share root), mounted at `mount_point` in the project's hosts of that environment, passed
+    through (9p/virtiofs) or exported over NFS."""
 
     __tablename__ = "shares"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(63), unique=True)
+    project: Mapped[str] = mapped_column(String(63), index=True, default="default")
     env: Mapped[str] = mapped_column(String(63), index=True)
     source: Mapped[str] = mapped_column(String(1024))
     mount_point: Mapped[str] = mapped_column(String(255))
