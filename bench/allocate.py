@@ -99,8 +99,9 @@ class Api:
         self.session.headers["Authorization"] = f"Bearer {token}"
 
     def call(self, method: str, path: str, body: dict | None = None, key: str | None = None):
-        """(response, seconds from send to the whole body read)"""
-        headers = {"Idempotency-Key": key} if key else {}
+        """(response, seconds from send to the whole body read); a POST or DELETE carries `key`,
+        else a new Idempotency-Key (the API refuses a change without one)."""
+        headers = {"Idempotency-Key": key or str(uuid.uuid4())} if key or method in ("POST", "DELETE") else {}
         start = time.perf_counter()
         resp = self.session.request(method, self.url + path, json=body, headers=headers, timeout=60)
         return resp, time.perf_counter() - start

@@ -141,8 +141,9 @@ class AttachBench:
         self.url = os.environ["HOSTFLOW_API_URL"].rstrip("/")
 
     def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        changes = method in ("POST", "DELETE")  # the API refuses a change without an Idempotency-Key
         resp = self.session.request(method, self.url + path, json=body, timeout=60,
-                                    headers={"Idempotency-Key": str(uuid.uuid4())} if method == "POST" else {})
+                                    headers={"Idempotency-Key": str(uuid.uuid4())} if changes else {})
         if resp.status_code >= 300:
             raise SystemExit(f"{method} {path}: {resp.status_code} {resp.text[:300]}")
         return resp.json()

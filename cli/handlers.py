@@ -22,6 +22,7 @@ def _report(c: Client, data: dict, follow: bool) -> None:
 
 
 def _new_key() -> dict:
+    """Every call that starts an operation carries a new Idempotency-Key (the API refuses one without)."""
     return {"Idempotency-Key": str(uuid.uuid4())}
 
 
@@ -37,7 +38,7 @@ def cmd_create(c: Client, a) -> None:
 def cmd_delete(c: Client, a) -> None:
     params = {"dry_run": "true"} if a.dry_run else None
     body = {"delete_volumes": True} if a.delete_volumes else None
-    data = c.call("DELETE", f"/v1/hosts/{a.id}", body, params=params)
+    data = c.call("DELETE", f"/v1/hosts/{a.id}", body, params=params, headers=_new_key())
     _report(c, data, a.wait and not a.dry_run)
 
 
@@ -96,7 +97,7 @@ def cmd_demo(c: Client, a) -> int:
         return 1
     _show_guest(op)
     print(f"reclaiming {name}")
-    op = c.follow(c.call("DELETE", f"/v1/hosts/{host_id}")["operation"]["id"])
+    op = c.follow(c.call("DELETE", f"/v1/hosts/{host_id}", headers=_new_key())["operation"]["id"])
     print(f"reclaim {op['state']}")
     return 0 if op["state"] == "succeeded" else 1
 
@@ -107,7 +108,7 @@ def cmd_name_add(c: Client, a) -> None:
 
 
 def cmd_name_remove(c: Client, a) -> None:
-    _report(c, c.call("DELETE", f"/v1/hosts/{a.id}/names/{a.fqdn}"), a.wait)
+    _report(c, c.call("DELETE", f"/v1/hosts/{a.id}/names/{a.fqdn}", headers=_new_key()), a.wait)
 
 
 def cmd_network_create(c: Client, a) -> None:
@@ -129,7 +130,7 @@ def cmd_share_create(c: Client, a) -> None:
 
 def cmd_share_attach(c: Client, a) -> None:
     if a.detach:
-        data = c.call("DELETE", f"/v1/hosts/{a.id}/shares/{a.name}")
+        data = c.call("DELETE", f"/v1/hosts/{a.id}/shares/{a.name}", headers=_new_key())
     else:
         data = c.call("POST", f"/v1/hosts/{a.id}/shares", {"name": a.name}, headers=_new_key())
     _report(c, data, a.wait)

@@ -9,7 +9,7 @@ from infra.db.models import Host
 from infra.db.take import take
 from infra.errors import Conflict, Invalid
 from operations.origin import Origin
-from operations.record import submit
+from operations.record import replay_request, submit
 from operations.requests import flavor_limits, refuse_out_of_range
 from operations.services import Services
 
@@ -46,7 +46,19 @@ def _pending(svc: Services, host_id: str) -> dict:
     return resize
 
 
+def _replayed(svc: Services, kind: str, host_id: str, key: str | None) -> dict | None:
+    """The confirm or revert a retry (the same key) already recorded, before the host's state,
+    which that one changed, is checked; the key used for another request: 422."""
+    existing = replay_request(svc, kind, key)
+    if existing and existing["host_id"] != host_id:
+        raise Invalid("Idempotency-Key was already used with a different request", code="idempotency_key_reused")
+    return existing
+
+
 def submit_confirm(svc: Services, host_id: str, origin: Origin) -> dict:
+    existing = _replayed(svc, "confirm_resize", host_id, origin.key)
+    if existing:
+        return existing
     resize = _pending(svc, host_id)
     return submit(svc, "confirm_resize", origin.keyed(f"confirm:{resize['id']}:{uuid.uuid4()}"),
                   {"resize_operation": resize["id"]},
@@ -55,6 +67,9 @@ def submit_confirm(svc: Services, host_id: str, origin: Origin) -> dict:
 
 def submit_revert(svc: Services, host_id: str, origin: Origin) -> dict:
     """Back to the old vCPUs and memory; the disk keeps its grown size."""
+    existing = _replayed(svc, "revert_resize", host_id, origin.key)
+    if existing:
+        return existing
     resize = _pending(svc, host_id)
     now, old = resize["params"]["flavor"], resize["params"]["from"]
     back = {**old, "disk_gb": now["disk_gb"]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from api.openapi.fragments import DELIVERY_KEY, DRY_RUN, ERROR, IDEMPOTENCY, answer
+from api.openapi.fragments import DRY_RUN, ERROR, IDEMPOTENCY, answer
 from api.openapi.host_paths import HOST_IMAGE_PATHS, HOST_PATHS, HYPERVISOR_PATHS, OPERATION_PATHS, RESIZE_PATHS
 from api.openapi.identity import IDENTITY_PATHS
 from api.openapi.image_paths import IMAGE_PATHS
@@ -26,8 +26,8 @@ def with_shared_answers(paths: dict) -> dict:
     """Answers every /v1 call but the webhooks gives: 400 `unknown_parameter` for a query
     parameter it does not take (api.query), 422 `dry_run_not_supported`. Answers a shared
     parameter brings wherever it is used: `dry_run` the plan (200),
-    `Idempotency-Key` a 400 when it is missing or invalid and a 422 `idempotency_key_reused` for a key
-    sent before with another request (the generic webhook's optional delivery key the 422 only);
+    `Idempotency-Key` (required) a 400 when it is missing or invalid and a 422
+    `idempotency_key_reused` for a key sent before with another request;
     and a request body's: 413 over the size limit (not a streamed upload's), 415 a token
     route's JSON body sent as anything else (webhooks take any: their senders choose)."""
     paths = copy.deepcopy(paths)  # the entries are module constants
@@ -52,7 +52,6 @@ def with_shared_answers(paths: dict) -> dict:
                 answers["400"]["description"] += ("; `idempotency_key_required`: no Idempotency-Key (a dry run "
                                                   "needs none), `idempotency_key_invalid`: over 255 characters "
                                                   "or with a control character")
-            if IDEMPOTENCY in params or DELIVERY_KEY in params:
                 answers.setdefault("422", answer("invalid request", ERROR))
                 answers["422"]["description"] += "; `idempotency_key_reused`: the key came with another request"
     return paths

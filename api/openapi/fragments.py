@@ -10,7 +10,11 @@ OP_REF = {"type": "object", "properties": {"operation": {"type": "object", "prop
 
 DRY_RUN = {"name": "dry_run", "in": "query", "schema": {"type": "boolean"},
            "description": "answer 200 with the plan; change nothing"}
-IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": True,
+               "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+               "description": "required on every call that starts an operation (a dry run may omit it): the same "
+                              "key again (a retry) answers the same operation; none: 400 idempotency_key_required; "
+                              "over 255 characters or with a control character: 400 idempotency_key_invalid"}
 DELETE_VOLUMES = {"name": "delete_volumes", "in": "query", "schema": {"type": "boolean"},
                   "description": "delete the host's volumes instead of detaching them (as the body's field)"}
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}

@@ -54,10 +54,10 @@ RESIZE_PATHS = {
         "requestBody": body("ResizeHost"),
         "responses": {"202": answer("queued", OP_REF), **errors(400, 401, 403, 404, 409, 422)}}},
     "/v1/hosts/{id}/resize/confirm": {"parameters": [ID], "post": {
-        "summary": "keep the new size",
+        "summary": "keep the new size", "parameters": [IDEMPOTENCY],
         "responses": {"202": answer("queued", OP_REF), **errors(401, 403, 404, 409)}}},
     "/v1/hosts/{id}/resize/revert": {"parameters": [ID], "post": {
-        "summary": "back to the old vCPUs and memory (a grown disk stays)",
+        "summary": "back to the old vCPUs and memory (a grown disk stays)", "parameters": [IDEMPOTENCY],
         "responses": {"202": answer("queued", OP_REF), **errors(401, 403, 404, 409)}}},
 }
 

@@ -23,12 +23,17 @@ def _dry_run() -> bool:
     return request.args.get("dry_run", "").lower() in {"1", "true", "yes"}
 
 
+def _submit(submit, *args):
+    """The operation, or with `?dry_run=true` its plan (which needs no Idempotency-Key)."""
+    dry_run = _dry_run()
+    return _accepted(submit(services(), *args, from_api(dry_run=dry_run), dry_run=dry_run))
+
 
 @bp.post("/v1/volumes")
 @require(write=True)
 def create_volume():
     body = CreateVolume.model_validate(json_body())
-    return _accepted(submit_create_volume(services(), body, from_api(), dry_run=_dry_run()))
+    return _submit(submit_create_volume, body)
 
 
 @bp.get("/v1/volumes")
@@ -46,24 +51,24 @@ def get_volume(volume_id: str):
 @bp.delete("/v1/volumes/<volume_id>")
 @require(write=True)
 def delete_volume(volume_id: str):
-    return _accepted(submit_delete_volume(services(), volume_id, from_api(), dry_run=_dry_run()))
+    return _submit(submit_delete_volume, volume_id)
 
 
 @bp.post("/v1/hosts/<host_id>/volumes")
 @require(write=True)
 def attach(host_id: str):
     body = AttachVolume.model_validate(json_body())
-    return _accepted(submit_attach(services(), host_id, body.volume_id, from_api(), dry_run=_dry_run()))
+    return _submit(submit_attach, host_id, body.volume_id)
 
 
 @bp.delete("/v1/hosts/<host_id>/volumes/<volume_id>")
 @require(write=True)
 def detach(host_id: str, volume_id: str):
-    return _accepted(submit_detach(services(), host_id, volume_id, from_api(), dry_run=_dry_run()))
+    return _submit(submit_detach, host_id, volume_id)
 
 
 @bp.post("/v1/volumes/<volume_id>/extend")
 @require(write=True)
 def extend(volume_id: str):
     body = ExtendVolume.model_validate(json_body())
-    return _accepted(submit_extend(services(), volume_id, body.size_gb, from_api(), dry_run=_dry_run()))
+    return _submit(submit_extend, volume_id, body.size_gb)

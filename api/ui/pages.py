@@ -1,6 +1,8 @@
 """The read-only pages, and the fragments the live script polls."""
 from __future__ import annotations
 
+import uuid
+
 from flask import g, render_template, request
 
 from api.auth import services
@@ -58,7 +60,7 @@ def host(host_id: str, errors: dict | None = None, status: int = 200):
         shares=queries.host_shares(svc, host_id), share_options=queries.attachable_shares(svc, record),
         names=queries.dns_names(svc, host_id), operations=queries.host_operations(svc, host_id),
         console=queries.console_tail(svc, record), images=_image_names(svc), q=queries,
-        errors=errors or {}, terminal=TERMINAL)
+        errors=errors or {}, terminal=TERMINAL, form_key=str(uuid.uuid4()))
     return page, status
 
 

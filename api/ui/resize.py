@@ -75,10 +75,12 @@ def resize(host_id: str):
 
 
 def _answer(host_id: str, submit):
+    """Confirm or revert, under the key the host page rendered into its form (a double
+    submit is one operation; the other button then: 409 or 422 idempotency_key_reused)."""
     require_write()
     try:
-        op = submit(services(), host_id, from_dashboard())
-    except Conflict as exc:
+        op = submit(services(), host_id, from_dashboard(request.form.get("key")))
+    except (Conflict, Invalid) as exc:
         return _refused(host_id, {"form": exc.message}, exc.status)
     return _done(op)
 

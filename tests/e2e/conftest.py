@@ -22,14 +22,17 @@ class Api:
         self.session.headers["Authorization"] = f"Bearer {token}"
 
     def post(self, path, body=None, key=None, **kw):
-        headers = {"Idempotency-Key": key} if key else {}
+        """With `key` as its Idempotency-Key, else a new one (a call that starts an operation needs one)."""
+        headers = {"Idempotency-Key": key or str(uuid.uuid4()), **kw.pop("headers", {})}
         return self.session.post(self.url + path, json=body, headers=headers, timeout=30, **kw)
 
     def get(self, path, **kw):
         return self.session.get(self.url + path, timeout=30, **kw)
 
-    def delete(self, path, **kw):
-        return self.session.delete(self.url + path, timeout=30, **kw)
+    def delete(self, path, key=None, **kw):
+        """As post: with `key`, else a new Idempotency-Key."""
+        headers = {"Idempotency-Key": key or str(uuid.uuid4()), **kw.pop("headers", {})}
+        return self.session.delete(self.url + path, headers=headers, timeout=30, **kw)
 
     def wait(self, op_id: str, states=ENDED, timeout=180, until=None) -> dict:
         deadline = time.monotonic() + timeout

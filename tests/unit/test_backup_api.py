@@ -1,5 +1,6 @@
 """Backup requests that must be refused, leaving every record as it was."""
 import json
+import uuid
 
 import pytest
 
@@ -22,9 +23,11 @@ def add_backup(client, bid="b1", vid="v1", state="available", parent_id=None, si
                      stats={}))
 
 
-def call(client, method, path, body=None):
+def call(client, method, path, body=None, key=None):
+    """As a client of the API: each call with `key` as its Idempotency-Key, else a new one."""
     return client.open(path, method=method, data=json.dumps(body) if body is not None else None,
-                       headers={"Authorization": f"Bearer {client.admin}", "Content-Type": "application/json"})
+                       headers={"Authorization": f"Bearer {client.admin}", "Content-Type": "application/json",
+                                "Idempotency-Key": key or str(uuid.uuid4())})
 
 
 @pytest.mark.parametrize("body", [{"incremental": "yes"}, {"nmae": "x"}, {"name": "Not A Label"}])

@@ -1,6 +1,8 @@
 """Resize from the host page: the API's schema and limits, each error next to its field,
 the old and new flavor shown before anything is recorded; Confirm and Revert for a host
 waiting in verify_resize."""
+import re
+
 import pytest
 from sqlalchemy import update
 
@@ -96,3 +98,27 @@ def test_an_active_host_has_no_resize_to_confirm(api, host):
     resp = api.post(f"/ui/hosts/{host}/resize/confirm", data={"csrf_token": csrf})
     assert resp.status_code == 409 and "no resize to confirm" in resp.get_data(as_text=True)
     assert api.svc.operations.list()[1] == 0
+
+
+def form_key(page: str) -> str:
+    found = re.search(r'name="key" value="([^"]+)"', page)
+    assert found, "the form carries no key"
+    return found.group(1)
+
+
+@pytest.mark.parametrize(("answer", "kind"), [("confirm", "confirm_resize"), ("revert", "revert_resize")])
+def test_a_double_submitted_confirm_or_revert_is_one_operation(api, host, answer, kind):
+    in_verify_resize(api, host)
+    page = api.get(f"/ui/hosts/{host}")
+    key, csrf = form_key(page.get_data(as_text=True)), csrf_of(page)
+    first = api.post(f"/ui/hosts/{host}/resize/{answer}", data={"csrf_token": csrf, "key": key})
+    again = api.post(f"/ui/hosts/{host}/resize/{answer}", data={"csrf_token": csrf, "key": key})
+    assert first.status_code == again.status_code == 303 and first.location == again.location
+    ops = [op for op in api.svc.operations.list()[0] if op["kind"] == kind]
+    assert len(ops) == 1 and ops[0]["idempotency_key"] == key
+
+
+def test_each_render_of_the_host_page_has_a_new_key(api, host):
+    in_verify_resize(api, host)
+    assert form_key(api.get(f"/ui/hosts/{host}").get_data(as_text=True)) != \
+        form_key(api.get(f"/ui/hosts/{host}").get_data(as_text=True))

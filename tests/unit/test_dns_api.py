@@ -1,6 +1,7 @@
 """Business domain names through the API (a fake DNS server): what is recorded when
 accepted, and each refusal answered with a clear 4xx that changes nothing."""
 import json
+import uuid
 
 import pytest
 
@@ -25,9 +26,8 @@ def client(api):
 
 
 def send(client, method, path, body=None, token=None, key=None):
-    headers = {"Authorization": f"Bearer {token or client.admin}", "Content-Type": "application/json"}
-    if key:
-        headers["Idempotency-Key"] = key
+    headers = {"Authorization": f"Bearer {token or client.admin}", "Content-Type": "application/json",
+               "Idempotency-Key": key or str(uuid.uuid4())}
     return client.open(path, method=method, data=None if body is None else json.dumps(body), headers=headers)
 
 

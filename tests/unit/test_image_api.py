@@ -2,6 +2,7 @@
 delete guards, and uploads accepted or killed (the real Swift is in tests/e2e)."""
 import hashlib
 import json
+import uuid
 
 import pytest
 
@@ -48,7 +49,7 @@ def store(monkeypatch):
 
 
 def call(client, method, path, body=None, token=None, **kw):
-    headers = {"Authorization": f"Bearer {token or client.admin}"}
+    headers = {"Authorization": f"Bearer {token or client.admin}", "Idempotency-Key": str(uuid.uuid4())}
     if body is not None:
         kw["data"], headers["Content-Type"] = json.dumps(body), "application/json"
     return client.open(path, method=method, headers=headers, **kw)

@@ -3,6 +3,7 @@ and names only the images it may; another project's private image is the 404 an 
 id gets, and the unknown_image of an allocation or rebuild; only the owner (or an admin)
 changes an image; a public image's name is its own."""
 import json
+import uuid
 
 import pytest
 from alembic import command
@@ -48,7 +49,7 @@ def owners(api):
 
 
 def call(client, token, method, path, body=None, **kw):
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
     if body is not None:
         kw["data"], headers["Content-Type"] = json.dumps(body), "application/json"
     return client.open(path, method=method, headers=headers, **kw)

@@ -1,5 +1,7 @@
 """An operator token acts only on its own projects' hosts and volumes; for another
 project's it gets the very 404 an unknown id gets, and nothing changes."""
+import uuid
+
 import pytest
 
 from infra.db.models import Backup, Host, Volume
@@ -27,7 +29,9 @@ def scoped(api):
 
 
 def call(api, token, method, path, body=None):
-    return api.open(path, method=method, json=body, headers={"Authorization": f"Bearer {token}"})
+    """As a client of the API: each call with a new Idempotency-Key."""
+    return api.open(path, method=method, json=body,
+                    headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())})
 
 
 def ids(resp, key):

@@ -1,5 +1,7 @@
 """The optional `hypervisor` of an allocation: the claim lands on that node or fails no_capacity;
 without it, the node with most free RAM, as before (and the request's fingerprint is unchanged)."""
+import uuid
+
 import pytest
 
 from flows import allocate_host
@@ -62,7 +64,8 @@ def test_plan_names_the_pinned_node_without_room(capacity):
 
 
 def post(client, body):
-    return client.post("/v1/hosts", json=body, headers={"Authorization": f"Bearer {client.admin}"})
+    return client.post("/v1/hosts", json=body,
+                       headers={"Authorization": f"Bearer {client.admin}", "Idempotency-Key": str(uuid.uuid4())})
 
 
 @pytest.fixture

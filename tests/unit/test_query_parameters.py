@@ -1,5 +1,7 @@
 """A route's query parameters are the ones it takes: an unknown one, or a dry run asked of
 an operation that has no plan, is refused and nothing is done."""
+import uuid
+
 import pytest
 
 from infra.db.models import Host, Volume
@@ -20,7 +22,9 @@ def host(api):
 
 
 def send(api, method, path, body=None):
-    return api.open(path, method=method, json=body, headers={"Authorization": f"Bearer {api.admin}"})
+    """As a client of the API: each call with a new Idempotency-Key."""
+    return api.open(path, method=method, json=body,
+                    headers={"Authorization": f"Bearer {api.admin}", "Idempotency-Key": str(uuid.uuid4())})
 
 
 def operations(api) -> list:

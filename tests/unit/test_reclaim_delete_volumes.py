@@ -2,6 +2,7 @@
 the operation, the flow deletes them once the domain is undefined, the records say `deleted`;
 a failure gives back what it did not touch."""
 import json
+import uuid
 
 import pytest
 
@@ -34,7 +35,8 @@ def add_host_with_volumes(client):
 def reclaim(client, body=None, query=""):
     return client.open(f"/v1/hosts/h1{query}", method="DELETE",
                        data=json.dumps(body) if body is not None else None,
-                       headers={"Authorization": f"Bearer {client.admin}", "Content-Type": "application/json"})
+                       headers={"Authorization": f"Bearer {client.admin}", "Content-Type": "application/json",
+                                "Idempotency-Key": str(uuid.uuid4())})
 
 
 def states(client) -> dict:
@@ -101,14 +103,11 @@ def test_a_reclaim_in_progress_with_other_options_is_a_conflict(api, queued):
 
 
 def test_the_webhook_takes_the_option_too(api, queued):
-    import hashlib
-    import hmac
+    from tests.unit.test_api_validation import signed
 
     add_host_with_volumes(api)
     raw = json.dumps({"operation": "reclaim_host", "params": {"host_id": "h1", "delete_volumes": True}}).encode()
-    sig = "sha256=" + hmac.new(b"s3cret", raw, hashlib.sha256).hexdigest()
-    resp = api.post("/v1/webhooks/generic", data=raw, headers={"X-Hub-Signature-256": sig,
-                                                               "Content-Type": "application/json"})
+    resp = api.post("/v1/webhooks/generic", data=raw, headers=signed(raw, **{"Content-Type": "application/json"}))
     assert resp.status_code == 202, resp.json
     assert states(api)["v1"] == "deleting"
 
@@ -167,7 +166,7 @@ def test_failure_in_the_delete_step_keeps_them_deleting_for_the_retry(api, queue
     assert run(api, op_id, Nodes(fail_at="delete_host_volumes"))["state"] == "rolled_back"
     assert states(api) == {"v1": "deleting", "v2": "deleting", "v3": "available"}
     attach = api.post("/v1/hosts/h1/volumes", json={"volume_id": "v1"},
-                      headers={"Authorization": f"Bearer {api.admin}"})
+                      headers={"Authorization": f"Bearer {api.admin}", "Idempotency-Key": str(uuid.uuid4())})
     assert attach.status_code == 409
 
 
@@ -184,5 +183,7 @@ def test_the_cli_flag_sends_the_option(capsys):
 
     cmd_delete(Client(), parser().parse_args(["delete", "h1", "--delete-volumes"]))
     cmd_delete(Client(), parser().parse_args(["delete", "h1"]))
-    assert calls == [("DELETE", "/v1/hosts/h1", {"delete_volumes": True}, {"params": None}),
-                     ("DELETE", "/v1/hosts/h1", None, {"params": None})]
+    assert [(method, path, body, kw["params"]) for method, path, body, kw in calls] == [
+        ("DELETE", "/v1/hosts/h1", {"delete_volumes": True}, None), ("DELETE", "/v1/hosts/h1", None, None)]
+    keys = [kw["headers"]["Idempotency-Key"] for *_, kw in calls]
+    assert len(set(keys)) == 2 and all(len(key) == 36 for key in keys)  # a new key each time

@@ -1,6 +1,7 @@
 """Resize: the live-or-cold decision and the definition's sizing as data; the requests
 that must be refused; the flow's ends with faked nodes; the auto-confirm sweep."""
 import json
+import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
@@ -79,9 +80,11 @@ def add_host(client, state="active", host_id="h1"):
                    image_id="i", vcpus=1, ram_mb=256, disk_gb=1))
 
 
-def call(client, method, path, body=None):
+def call(client, method, path, body=None, key=None):
+    """As a client of the API: each call with `key` as its Idempotency-Key, else a new one."""
     return client.open(path, method=method, data=json.dumps(body) if body is not None else None,
-                       headers={"Authorization": f"Bearer {client.admin}", "Content-Type": "application/json"})
+                       headers={"Authorization": f"Bearer {client.admin}", "Content-Type": "application/json",
+                                "Idempotency-Key": key or str(uuid.uuid4())})
 
 
 def flavor(vcpus=1, ram_mb=256, disk_gb=1):

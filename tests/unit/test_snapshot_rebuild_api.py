@@ -1,6 +1,7 @@
 """Snapshot and rebuild requests: what is recorded when accepted, and each refusal
 answered with a clear 4xx that changes nothing."""
 import json
+import uuid
 
 import pytest
 
@@ -34,9 +35,8 @@ def add_image(client, **fields) -> str:
 
 
 def post(client, path, body, key=None):
-    headers = {"Authorization": f"Bearer {client.admin}", "Content-Type": "application/json"}
-    if key:
-        headers["Idempotency-Key"] = key
+    headers = {"Authorization": f"Bearer {client.admin}", "Content-Type": "application/json",
+               "Idempotency-Key": key or str(uuid.uuid4())}
     return client.post(path, data=json.dumps(body), headers=headers)
 
 

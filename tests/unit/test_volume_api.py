@@ -1,5 +1,6 @@
 """Volume requests that must be refused, leaving every state as it was."""
 import json
+import uuid
 
 import pytest
 
@@ -15,9 +16,11 @@ def add(client, host_state="active", volume_state="available", volume_hv="hv1", 
                      host_id=attached_to))
 
 
-def call(client, method, path, body=None):
+def call(client, method, path, body=None, key=None):
+    """As a client of the API: each call with `key` as its Idempotency-Key, else a new one."""
     return client.open(path, method=method, data=json.dumps(body) if body is not None else None,
-                       headers={"Authorization": f"Bearer {client.admin}", "Content-Type": "application/json"})
+                       headers={"Authorization": f"Bearer {client.admin}", "Content-Type": "application/json",
+                                "Idempotency-Key": key or str(uuid.uuid4())})
 
 
 def assert_unchanged(client, volume_state, host_state="active"):

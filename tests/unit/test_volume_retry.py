@@ -1,5 +1,7 @@
 """Retrying a failed create or delete: the volume is taken back `error` -> creating/deleting by
 compare-and-swap (409 if something else has it), and the operation runs again."""
+import uuid
+
 import pytest
 
 from flows.runner import run_operation
@@ -29,7 +31,9 @@ class Nodes:
 
 
 def call(client, method, path, body=None):
-    return client.open(path, method=method, json=body, headers={"Authorization": f"Bearer {client.admin}"})
+    """As a client of the API: each call with a new Idempotency-Key."""
+    return client.open(path, method=method, json=body,
+                       headers={"Authorization": f"Bearer {client.admin}", "Idempotency-Key": str(uuid.uuid4())})
 
 
 def run(client, op_id, nodes):
