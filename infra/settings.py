@@ -139,7 +139,9 @@ class Settings:
     def resolved(self) -> Settings:
         state = Path(self.state_dir)
         updates = {"state_dir": state}
-        if not self.database_url:
+        if not self.database_url and not self.node:
+            # a hypervisor node (HOSTFLOW_NODE) has no database: no fallback for it, and
+            # infra.db.engine.database refuses the empty URL (database_url_unset)
             updates["database_url"] = f"sqlite:///{state / 'hostflow.db'}"
         if self.images_dir is None:
             updates["images_dir"] = state / "images"

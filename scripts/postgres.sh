@@ -99,7 +99,7 @@ HBA
 }
 
 write_config() {
-  install -d -o "$PG_OS_USER" -g "$PG_OS_USER" -m 0755 "$PG_RUN_DIR"
+  install -d -o "$PG_OS_USER" -g "$PG_OS_USER" -m 0750 "$PG_RUN_DIR" # socket and log: postgres and root only
   local conf="$PGDATA_DIR/hostflow.conf"
   cat >"$conf.tmp" <<CONF
 # Written by scripts/postgres.sh on every 'up': edit the script, not this file.

@@ -117,9 +117,11 @@ install_cli() {
   fi
 }
 
+# 0751: others may traverse it (QEMU to the node roots, bind, postgres), not list it;
+# scripts/stack.sh up takes o+rwx off what lies in it (docs/operations.md).
 make_state_dir() {
   mkdir -p "$HOSTFLOW_STATE_DIR"
-  chmod 0755 "$HOSTFLOW_STATE_DIR"
+  chmod 0751 "$HOSTFLOW_STATE_DIR"
   log "state directory: $HOSTFLOW_STATE_DIR"
 }
 

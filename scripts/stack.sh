@@ -11,7 +11,8 @@
 # it). Services are stopped by their own pid (and process group), never by name.
 #
 # Settings are HOSTFLOW_* environment variables; the defaults below are used for
-# the ones not set, and all of them are exported to every service.
+# the ones not set. Each service gets them without the secrets its role has no use
+# for (withheld_vars): hypervisor workers, for one, get no database URL.
 #
 # To add a service: add a line to SERVICES and define start_<name> and
 # ready_<name> (and skip_<name> if it may be absent); '-' in a name becomes '_'
@@ -21,6 +22,10 @@
 # cannot see:
 # shellcheck disable=SC2317,SC2329
 set -euo pipefail
+# What this script and the services it starts create is not readable by others
+# (files 0640, directories 0750); see restrict_state_modes for what exists already.
+# The libvirt daemons keep their own (start_daemon).
+umask 027
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$REPO/.venv"
@@ -33,6 +38,10 @@ OPENRC="$REPO/.hostflow/openrc"
 export HOSTFLOW_STATE_DIR="${HOSTFLOW_STATE_DIR:-/var/lib/hostflow}"
 export HOSTFLOW_DATABASE_URL="${HOSTFLOW_DATABASE_URL:-sqlite:///$HOSTFLOW_STATE_DIR/hostflow.db}"
 export HOSTFLOW_REDIS_URL="${HOSTFLOW_REDIS_URL:-redis://127.0.0.1:6390/0}"
+# Our Redis always has its users (write_redis_acl): credentials in the URL (an
+# openrc sourced before) are dropped here and each service gets its own.
+REDIS_URL_BARE="${HOSTFLOW_REDIS_URL#redis://}"
+REDIS_URL_BARE="redis://${REDIS_URL_BARE#*@}"
 export HOSTFLOW_PREFECT_API_URL="${HOSTFLOW_PREFECT_API_URL:-http://127.0.0.1:4200/api}"
 export HOSTFLOW_PREFECT_UI_URL="${HOSTFLOW_PREFECT_UI_URL:-${HOSTFLOW_PREFECT_API_URL%/api}}"
 export HOSTFLOW_VIRT_TYPE="${HOSTFLOW_VIRT_TYPE:-qemu}" # KVM guests hang on this machine
@@ -55,6 +64,11 @@ export HOSTFLOW_ENV_TRAFFIC_CLASSES="${HOSTFLOW_ENV_TRAFFIC_CLASSES:-e2enet=vm,s
 # Approvals: allocations in env prod, or of more than 4 vCPUs, wait for an admin's yes.
 export HOSTFLOW_APPROVAL_ENVS="${HOSTFLOW_APPROVAL_ENVS:-prod}"
 export HOSTFLOW_APPROVAL_MAX_VCPUS="${HOSTFLOW_APPROVAL_MAX_VCPUS:-4}"
+# The Prefect UI's resume form answers as `prefect-ui`, a listed approver (Prefect has one shared login).
+export HOSTFLOW_APPROVERS="${HOSTFLOW_APPROVERS:-prefect-ui}"
+export HOSTFLOW_PREFECT_UI_IDENTITY="${HOSTFLOW_PREFECT_UI_IDENTITY:-prefect-ui}"
+# Chat response_urls: the tests' stand-ins listen on loopback over http.
+export HOSTFLOW_CHAT_RESPONSE_LOOPBACK="${HOSTFLOW_CHAT_RESPONSE_LOOPBACK:-1}"
 export HOSTFLOW_DNS_SERVER="${HOSTFLOW_DNS_SERVER:-127.0.0.1}"
 export HOSTFLOW_DNS_PORT="${HOSTFLOW_DNS_PORT:-5353}"
 export HOSTFLOW_DNS_KEY_NAME="${HOSTFLOW_DNS_KEY_NAME:-hostflow}"
@@ -116,6 +130,21 @@ export_dns_secret() {
   export HOSTFLOW_DNS_TSIG_SECRET
 }
 export_dns_secret
+# Redis users, one per role (write_redis_acl): their passwords are made once, one
+# file each in REDIS_AUTH_DIR (0700, files 0600); the ACL file holds their SHA-256.
+REDIS_AUTH_DIR="$HOSTFLOW_STATE_DIR/redis-auth"
+REDIS_ACL_FILE="$HOSTFLOW_STATE_DIR/redis/users.acl"
+HV_NODES=(hv1 hv2) # the simulated hypervisors: worker-hv1, worker-hv2
+redis_password() {
+  local file="$REDIS_AUTH_DIR/$1"
+  if [[ ! -s "$file" ]]; then
+    (umask 077 && mkdir -p "$REDIS_AUTH_DIR" && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$file")
+  fi
+  printf '%s' "$(<"$file")"
+}
+# redis://USER:PASSWORD@host:port/db for the stack's Redis
+redis_url_for() { printf 'redis://%s:%s@%s' "$1" "$(redis_password "$1")" "${REDIS_URL_BARE#redis://}"; }
+HOSTFLOW_REDIS_URL="$(redis_url_for admin)" # this script, the once steps, openrc
 TEST_IMAGE_DIR="$HOSTFLOW_STATE_DIR/images/test"
 STOP_TIMEOUT="${HOSTFLOW_STACK_STOP_TIMEOUT:-10}" # seconds between SIGTERM and SIGKILL
 SETTLE="${HOSTFLOW_STACK_SETTLE:-3}"              # a new process must live this long
@@ -196,9 +225,40 @@ ready_libvirtd() { virsh_ok; }
 
 start_redis() {
   mkdir -p "$HOSTFLOW_STATE_DIR/redis"
+  write_redis_acl
   spawn redis redis-server --bind "$REDIS_HOST" --port "$REDIS_PORT" \
-    --appendonly yes --maxmemory-policy noeviction \
+    --appendonly yes --maxmemory-policy noeviction --aclfile "$REDIS_ACL_FILE" \
     --dir "$HOSTFLOW_STATE_DIR/redis" --daemonize no
+}
+# Users (docs/operations.md#redis-users): no default user (a connection without
+# credentials gets NOAUTH); admin (this script, openrc: operators and tests); api,
+# flows, control: every key, no admin commands; node-<node>: its own queue, its
+# registries and worker keys, push-only to control, and RQ's shared job, result and
+# execution keys (job ids carry no node: see the docs).
+redis_acl_node() {
+  local node="$1" q="hv.$1" r
+  printf '~rq:queue:%s ~rq:queue:%s:* ' "$q" "$q"
+  for r in wip finished failed deferred scheduled canceled clean_registries; do printf '~rq:%s:%s ' "$r" "$q"; done
+  printf '%%W~rq:queue:control %%W~rq:queues ~rq:workers ~rq:workers:%s ~rq:worker:hv-%s-* ' "$q" "$node"
+  printf '%%R~rq:suspended %%R~rq:groups ~rq:job:* ~rq:results:* ~rq:executions:* ~rq:execution:* '
+  printf '~hostflow:alive:hv-%s-* &rq:pubsub:hv-%s-* ' "$node" "$node"
+  printf '+@all -@admin -@dangerous +info -scan'
+}
+redis_hash() { redis_password "$1" | sha256sum | cut -d' ' -f1; }
+write_redis_acl() {
+  local user node
+  {
+    printf 'user default off resetkeys resetchannels -@all\n'
+    printf 'user admin on #%s ~* &* +@all\n' "$(redis_hash admin)"
+    for user in api flows control; do
+      printf 'user %s on #%s ~* &* +@all -@admin\n' "$user" "$(redis_hash "$user")"
+    done
+    for node in "${HV_NODES[@]}"; do
+      printf 'user node-%s on #%s resetkeys resetchannels %s\n' "$node" "$(redis_hash "node-$node")" "$(redis_acl_node "$node")"
+    done
+  } >"$REDIS_ACL_FILE.tmp"
+  chmod 0600 "$REDIS_ACL_FILE.tmp"
+  mv "$REDIS_ACL_FILE.tmp" "$REDIS_ACL_FILE"
 }
 redis_cli() { redis-cli --no-auth-warning -u "$HOSTFLOW_REDIS_URL" "$@"; }
 ready_redis() { [[ "$(redis_cli ping 2>/dev/null)" == PONG ]]; }
@@ -302,7 +362,7 @@ start_api() {
   # for as long as it takes; --keep-alive 0: each answer closes its connection, as the sync
   # workers did (a kept-alive connection the server times out just as a client reuses it
   # fails that client's request with RemoteDisconnected)
-  spawn_py api "$VENV/bin/gunicorn" -w 2 --threads 8 --keep-alive 0 --timeout 900 -b "$API_HOST:$API_PORT" --access-logfile - \
+  SPAWN_ROLE=api spawn_py api "$VENV/bin/gunicorn" -w 2 --threads 8 --keep-alive 0 --timeout 900 -b "$API_HOST:$API_PORT" --access-logfile - \
     'api.app:create_app()'
 }
 ready_api() { curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_API_URL/healthz"; }
@@ -311,7 +371,7 @@ ready_api() { curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_API_URL/healthz"; }
 # there and not paused (a stopped runner pauses its deployments). Runs started in
 # the UI are polled for every second and run in their own process.
 skip_deployments() { module_missing workers.deployments.serve; }
-start_deployments() { PREFECT_RUNNER_POLL_FREQUENCY=1 spawn_py deployments "$VENV/bin/python" -m workers.deployments.serve; }
+start_deployments() { SPAWN_ROLE=flows PREFECT_RUNNER_POLL_FREQUENCY=1 spawn_py deployments "$VENV/bin/python" -m workers.deployments.serve; }
 ready_deployments() {
   curl -sf --max-time 3 "$HOSTFLOW_PREFECT_API_URL/deployments/name/detach-share/hostflow" 2>/dev/null |
     grep -Eq '"paused": ?false'
@@ -320,7 +380,7 @@ ready_deployments() {
 # An RQ worker is ready once it has registered itself in Redis (the rq:workers
 # set; each worker's hash has its pid), i.e. after its imports (~4 s here).
 skip_worker() { module_missing workers.process; }
-start_worker() { spawn_py "$1" "$VENV/bin/python" -m workers.process "${@:2}"; }
+start_worker() { SPAWN_ROLE="$3" SPAWN_NODE="${5:-}" spawn_py "$1" "$VENV/bin/python" -m workers.process "${@:2}"; }  # NAME --role ROLE ...
 ready_worker() {
   local key keys=()
   mapfile -t keys < <(redis_cli --raw smembers rq:workers 2>/dev/null)
@@ -345,6 +405,36 @@ ready_worker_hv1() { ready_worker "$1"; }
 skip_worker_hv2() { skip_worker; }
 start_worker_hv2() { start_worker worker-hv2 --role hv --node hv2; }
 ready_worker_hv2() { ready_worker "$1"; }
+
+# ------------------------------------------------------ each role's secrets --
+# The variables a service of ROLE is started without (spawn; SPAWN_ROLE=<role>):
+#   api      the API (gunicorn): no TSIG secret (its DNS client only queries, for dry
+#            runs), no ticketing credentials (the control worker delivers reports)
+#   flows    flow runners and the Prefect deployments: neither, nor the inbound
+#            webhook, chat and dashboard secrets (only the API checks those)
+#   control  the control worker: DNS updates and ticket reports, no inbound secrets
+#   hv       hypervisor workers: none of the above, no database URL (they have no
+#            database: what they record goes through the control queue) and no
+#            PREFECT_* settings (they never load Prefect)
+#   service  third-party daemons (Redis, Prefect server, memcached, Swift, named): no
+#            hostflow secret at all
+withheld_vars() {
+  local inbound=() tickets=(HOSTFLOW_JIRA_API_TOKEN HOSTFLOW_SERVICENOW_PASSWORD)
+  mapfile -t inbound < <(compgen -e HOSTFLOW_WEBHOOK_SECRET_ || true)
+  inbound+=(HOSTFLOW_SLACK_SIGNING_SECRET HOSTFLOW_MATTERMOST_TOKEN HOSTFLOW_UI_SESSION_SECRET)
+  case "$1" in
+    api) printf '%s\n' "${tickets[@]}" HOSTFLOW_DNS_TSIG_SECRET ;;
+    flows) printf '%s\n' "${tickets[@]}" HOSTFLOW_DNS_TSIG_SECRET "${inbound[@]}" ;;
+    control) printf '%s\n' "${inbound[@]}" ;;
+    hv)
+      printf '%s\n' "${tickets[@]}" HOSTFLOW_DNS_TSIG_SECRET "${inbound[@]}" HOSTFLOW_DATABASE_URL
+      compgen -e PREFECT_ || true
+      ;;
+    service) printf '%s\n' "${tickets[@]}" HOSTFLOW_DNS_TSIG_SECRET "${inbound[@]}" HOSTFLOW_DATABASE_URL \
+      HOSTFLOW_S3_SECRET_KEY ;;
+    *) die "withheld_vars: unknown role '$1'" ;;
+  esac
+}
 
 # ----------------------------------------------------------------- helpers --
 say() { printf '%s\n' "$*"; }
@@ -408,10 +498,21 @@ log_header() { printf '\n=== %s %s: %s ===\n' "$(date '+%F %T')" "$1" "${*:2}" >
 # (setsid), so that 'down' can stop it with everything it forked.
 STARTED=() # "name pid start-time" of what this run started
 spawn() {
-  local name="$1" pid
+  local name="$1" pid withheld=() redis_url
   shift
+  mapfile -t withheld < <(withheld_vars "${SPAWN_ROLE:-service}")
+  case "${SPAWN_ROLE:-service}" in # its own Redis user; third-party daemons get none
+    api | flows | control) withheld+=(HOSTFLOW_REDIS_URL) redis_url="$(redis_url_for "$SPAWN_ROLE")" ;;
+    hv) withheld+=(HOSTFLOW_REDIS_URL) redis_url="$(redis_url_for "node-$SPAWN_NODE")" ;;
+    *) withheld+=(HOSTFLOW_REDIS_URL) redis_url="" ;;
+  esac
   log_header "$name" "start $*"
-  (cd "$REPO" && exec setsid "$@") </dev/null >>"$(log_file "$name")" 2>&1 9>&- &
+  # the service's environment: ours without what its role has no use for
+  (
+    cd "$REPO" && unset "${withheld[@]}"
+    [[ -z "$redis_url" ]] || export HOSTFLOW_REDIS_URL="$redis_url"
+    exec setsid "$@"
+  ) </dev/null >>"$(log_file "$name")" 2>&1 9>&- &
   pid=$!
   printf '%s\n' "$pid" >"$(pid_file "$name").tmp"
   mv "$(pid_file "$name").tmp" "$(pid_file "$name")"
@@ -426,8 +527,9 @@ start_daemon() {
   shift
   log="$(log_file "$name")"
   log_header "$name" "start $*"
-  # libvirt daemons log warnings and errors to our log file.
-  LIBVIRT_LOG_OUTPUTS="3:file:$log" "$@" </dev/null >>"$log" 2>&1 9>&-
+  # libvirt daemons log warnings and errors to our log file; they run with the
+  # usual umask (they make files for QEMU, which runs as libvirt-qemu).
+  (umask 022 && LIBVIRT_LOG_OUTPUTS="3:file:$log" exec "$@") </dev/null >>"$log" 2>&1 9>&-
 }
 
 run_once() {
@@ -580,13 +682,40 @@ write_openrc() {
         HOSTFLOW_WEBHOOK_AUTH_SERVICENOW HOSTFLOW_JIRA_URL HOSTFLOW_JIRA_USER HOSTFLOW_JIRA_API_TOKEN \
         HOSTFLOW_SERVICENOW_URL HOSTFLOW_SERVICENOW_USER HOSTFLOW_SERVICENOW_PASSWORD \
         HOSTFLOW_SLACK_SIGNING_SECRET HOSTFLOW_MATTERMOST_TOKEN HOSTFLOW_CHAT_USERS \
-        HOSTFLOW_APPROVAL_ENVS HOSTFLOW_APPROVAL_MAX_VCPUS; do
+        HOSTFLOW_APPROVAL_ENVS HOSTFLOW_APPROVAL_MAX_VCPUS HOSTFLOW_APPROVERS HOSTFLOW_PREFECT_UI_IDENTITY \
+        HOSTFLOW_CHAT_RESPONSE_LOOPBACK; do
         printf 'export %s=%q\n' "$var" "${!var}"
       done
     } >"$OPENRC.tmp"
   )
   chmod 0600 "$OPENRC.tmp"
   mv "$OPENRC.tmp" "$OPENRC"
+}
+
+# State files are not readable by others: the state dir is 0751 (others may only
+# traverse it: QEMU (libvirt-qemu) to the node roots and share sources, bind to
+# bind/, postgres to pg/), everything in it loses g+w and o+rwx, except the paths in
+# STATE_OPEN_PATHS, which QEMU must traverse or read:
+#   nodes/   hypervisor storage roots: guest disks, config drives, kernels, console
+#            logs (functions/node.py make_dir makes their directories 0755)
+#   shares/  share sources passed through to guests (9p/virtiofs run as libvirt-qemu)
+#   test/    the integration tests' node root (test/nodes/itest, same as nodes/)
+# Files made later by the services get umask 027 (above). Run on every 'up', before
+# the services start and again after the once steps (configs they rewrote).
+STATE_OPEN_PATHS=(nodes shares test)
+restrict_state_modes() {
+  local entry name open
+  chmod 0751 "$HOSTFLOW_STATE_DIR"
+  for entry in "$HOSTFLOW_STATE_DIR"/* "$HOSTFLOW_STATE_DIR"/.[!.]*; do
+    [[ -e "$entry" || -L "$entry" ]] || continue
+    [[ -L "$entry" ]] && continue
+    name="${entry##*/}"
+    for open in "${STATE_OPEN_PATHS[@]}"; do
+      [[ "$name" == "$open" ]] && continue 2
+    done
+    chmod -R g-w,o-rwx "$entry"
+  done
+  chmod -R g-w,o-rwx "$REPO/.hostflow"
 }
 
 lock() {
@@ -608,8 +737,8 @@ cmd_up() {
   local line name kind match timeout s
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   mkdir -p "$HOSTFLOW_STATE_DIR"
-  chmod 0755 "$HOSTFLOW_STATE_DIR"
   lock
+  restrict_state_modes
   kvm_device_access
   [[ -x "$VENV/bin/python" ]] || die "no $VENV: run scripts/setup.sh first"
   say "hostflow stack: up"
@@ -629,12 +758,13 @@ cmd_up() {
   done
   wait_pending
   settle_check
+  restrict_state_modes
   write_openrc
   say ""
   say "hostflow stack is up"
   say "  API         $HOSTFLOW_API_URL"
   say "  Prefect UI  $HOSTFLOW_PREFECT_UI_URL"
-  say "  Redis       $HOSTFLOW_REDIS_URL"
+  say "  Redis       $REDIS_URL_BARE (users per role; admin's URL in openrc)"
   say "  database    $HOSTFLOW_DATABASE_URL"
   say "  libvirt     $HOSTFLOW_LIBVIRT_URI (virt type $HOSTFLOW_VIRT_TYPE)"
   say "  S3 (Swift)  $HOSTFLOW_S3_ENDPOINT (access key $HOSTFLOW_S3_ACCESS_KEY, region $HOSTFLOW_S3_REGION)"

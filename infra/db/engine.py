@@ -8,6 +8,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.errors import HostflowError
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
@@ -75,5 +77,9 @@ class Database:
 
 @lru_cache(maxsize=4)
 def database(url: str) -> Database:
-    """One Database (engines and their pools) per URL in a process."""
+    """One Database (engines and their pools) per URL in a process. A process without
+    one (a hypervisor worker: HOSTFLOW_NODE set, no HOSTFLOW_DATABASE_URL) gets none."""
+    if not url:
+        raise HostflowError("no database URL in this process (HOSTFLOW_DATABASE_URL): a hypervisor node "
+                            "has no database", code="database_url_unset")
     return Database(url)
