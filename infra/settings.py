@@ -32,6 +32,7 @@ class Settings:
     prefect_api_url: str = "http://127.0.0.1:4200/api"
     prefect_ui_identity: str = ""  # who answers through the Prefect UI's resume form (an approver); "": nobody
     prefect_ui_url: str = ""  # flow run links on the dashboard; "": prefect_api_url without /api
+    prefect_ui_projects: str = ""  # comma-separated projects a Prefect UI run may act in; "*": all; "": none
     libvirt_uri: str = "qemu:///system"
     libvirt_log_dir: Path | None = Path("/var/log/libvirt/qemu")
     virt_type: str = "kvm"

@@ -3,10 +3,10 @@
 As in Glance, an image belongs to a `project` and is `private` (that project's),
 `shared` (that project's and those in `shared_with`) or `public` (everyone's). `sees`
 is the caller's predicate over projects, as `lookup.find_host` takes it: a token's
-(`scoping.sees_for`), a chat user's, or every project (an admin, and callers whose
-projects are not known: tickets, Prefect runs). An image the caller may not see is
-exactly as absent as an unknown id; one it sees but does not own answers `403
-image_not_owned` to a change."""
+(`scoping.sees_for`), a chat user's, a Prefect UI run's (its one project), or every
+project (an admin, and callers whose projects are not known: tickets). An image the
+caller may not see is exactly as absent as an unknown id; one it sees but does not own
+answers `403 image_not_owned` to a change."""
 from __future__ import annotations
 
 from collections.abc import Callable

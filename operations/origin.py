@@ -12,7 +12,8 @@ class Origin:
     """The face (`api`, `dashboard`, `slack`, `jira`, ...), who asked, the request's
     idempotency key, and where the operation's end is reported (tickets and chat).
     `sees`: the projects whose images the caller may name (a token's, a chat user's, a
-    webhook source's); every project where they are not known (Prefect runs, housekeeping)."""
+    webhook source's, a Prefect UI run's one project); every project where they are not
+    known (housekeeping)."""
 
     source: str
     requester: str

@@ -42,6 +42,8 @@ EXTRA: dict[str, str] = {
                     "`postgresql+psycopg://...` for several nodes",
     "redis_url": "RQ's queues and results, the workers' liveness keys",
     "prefect_api_url": "the Prefect server every process reports its flow runs to",
+    "prefect_ui_projects": "a deployment run's `project` parameter must be one of them, else it fails "
+                           "`project_not_allowed` having recorded nothing; the stack sets `default`",
     "libvirt_uri": "the libvirt connection of the hypervisor workers",
     "virt_type": "`kvm` in production; the stack sets `qemu` (TCG), since KVM guests hang on the machine it "
                  "was built on",

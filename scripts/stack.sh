@@ -67,6 +67,8 @@ export HOSTFLOW_APPROVAL_MAX_VCPUS="${HOSTFLOW_APPROVAL_MAX_VCPUS:-4}"
 # The Prefect UI's resume form answers as `prefect-ui`, a listed approver (Prefect has one shared login).
 export HOSTFLOW_APPROVERS="${HOSTFLOW_APPROVERS:-prefect-ui}"
 export HOSTFLOW_PREFECT_UI_IDENTITY="${HOSTFLOW_PREFECT_UI_IDENTITY:-prefect-ui}"
+# Runs started in the Prefect UI act in these projects only (the e2e tests' runs: default).
+export HOSTFLOW_PREFECT_UI_PROJECTS="${HOSTFLOW_PREFECT_UI_PROJECTS:-default}"
 # Chat response_urls: the tests' stand-ins listen on loopback over http.
 export HOSTFLOW_CHAT_RESPONSE_LOOPBACK="${HOSTFLOW_CHAT_RESPONSE_LOOPBACK:-1}"
 export HOSTFLOW_DNS_SERVER="${HOSTFLOW_DNS_SERVER:-127.0.0.1}"
@@ -683,7 +685,7 @@ write_openrc() {
         HOSTFLOW_SERVICENOW_URL HOSTFLOW_SERVICENOW_USER HOSTFLOW_SERVICENOW_PASSWORD \
         HOSTFLOW_SLACK_SIGNING_SECRET HOSTFLOW_MATTERMOST_TOKEN HOSTFLOW_CHAT_USERS \
         HOSTFLOW_APPROVAL_ENVS HOSTFLOW_APPROVAL_MAX_VCPUS HOSTFLOW_APPROVERS HOSTFLOW_PREFECT_UI_IDENTITY \
-        HOSTFLOW_CHAT_RESPONSE_LOOPBACK; do
+        HOSTFLOW_PREFECT_UI_PROJECTS HOSTFLOW_CHAT_RESPONSE_LOOPBACK; do
         printf 'export %s=%q\n' "$var" "${!var}"
       done
     } >"$OPENRC.tmp"

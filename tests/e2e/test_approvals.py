@@ -123,13 +123,15 @@ def test_cancelling_an_ended_operation_is_a_conflict(api):
 def test_a_prefect_deployment_run_ends_with_a_host(api, settings, libvirt):
     name = unique_name("e2e-ui")
     request = {"name": name, "env": "test", "image": "hostflow-test", "flavor": FLAVOR}
-    run = run_deployment("allocate-host/hostflow", parameters={"request": request}, timeout=180)
+    # the stack lets Prefect UI runs act in project default (HOSTFLOW_PREFECT_UI_PROJECTS)
+    run = run_deployment("allocate-host/hostflow", parameters={"project": "default", "request": request},
+                         timeout=180)
     assert run.state.is_completed(), run.state.message
     listed = api.get("/v1/operations", params={"kind": "allocate_host", "limit": 20}).json()["operations"]
     op = next(o for o in listed if o["deployment_run_id"] == str(run.id))
     assert op["state"] == "succeeded" and op["source"] == "prefect-ui" and str(run.id) in op["requester"]
     assert libvirt.state(f"hf-{op['host_id']}") == "running"
-    gone = run_deployment("reclaim-host/hostflow", parameters={"request": {"host": name, "env": "test"}},
-                          timeout=180)
+    gone = run_deployment("reclaim-host/hostflow",
+                          parameters={"project": "default", "request": {"host": name, "env": "test"}}, timeout=180)
     assert gone.state.is_completed(), gone.state.message
     assert leftovers(settings, libvirt, op["host_id"]) == NOTHING

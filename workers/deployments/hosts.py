@@ -5,11 +5,17 @@ A run started in the Prefect UI behaves as a request to the API: its typed param
 layer's validation and submission, recorded as an operation with source `prefect-ui`;
 the operation then runs as any other (the flow runner on the `flows` queue, its
 functions on the hypervisors' queues) while this run follows it to its end
-(`workers.deployments.run`)."""
+(`workers.deployments.run`).
+
+Each takes a `project` (but `hostflow-operation`, which follows an operation the API
+recorded): the run acts in that project alone, which HOSTFLOW_PREFECT_UI_PROJECTS must
+list (`workers.deployments.run.Scope`). Allocations and new volumes are created in it
+(their request models here have no `project` of their own); hosts and volumes of other
+projects are not found."""
 from __future__ import annotations
 
 from prefect import flow
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from operations.dns import submit_register
 from operations.hosts import submit_allocate, submit_reclaim
@@ -21,12 +27,13 @@ from operations.requests import (
     RegisterName,
     ResizeHost,
     SnapshotHost,
+    Strict,
     validate_allocate,
 )
 from operations.resize import submit_resize
 from operations.snapshots import submit_rebuild, submit_snapshot
 from operations.volumes import submit_attach, submit_create_volume, submit_detach
-from workers.deployments.run import follow, host_id, on_cancel, origin, record_and_follow, services, started_for
+from workers.deployments.run import follow, on_cancel, record_and_follow, services, started_for
 
 
 class ReclaimHost(BaseModel):
@@ -39,6 +46,15 @@ class DetachVolume(AttachVolume):
     pass
 
 
+def _in_the_runs_project(model: type[BaseModel]) -> type[BaseModel]:
+    """The API's request model without its `project`: the run's `project` parameter is it."""
+    fields = {name: (f.annotation, f) for name, f in model.model_fields.items() if name != "project"}
+    return create_model(model.__name__, __base__=Strict, __doc__=model.__doc__, **fields)
+
+
+AllocateInProject = _in_the_runs_project(AllocateHost)
+CreateVolumeInProject = _in_the_runs_project(CreateVolume)
+
 
 @flow(name="hostflow-operation", on_cancellation=[on_cancel])
 def operation(operation_id: str):
@@ -50,32 +66,39 @@ def operation(operation_id: str):
 
 
 @flow(name="allocate-host", on_cancellation=[on_cancel])
-def allocate_host(request: AllocateHost):
-    """Allocates a host, as POST /v1/hosts does."""
-    return record_and_follow(lambda svc: submit_allocate(
-        svc, validate_allocate(request.model_dump(exclude_none=True), svc.settings), origin())[0])
+def allocate_host(project: str, request: AllocateInProject):
+    """Allocates a host in `project`, as POST /v1/hosts does."""
+    return record_and_follow(project, lambda svc, scope: submit_allocate(
+        svc, validate_allocate({**request.model_dump(exclude_none=True), "project": scope.project}, svc.settings),
+        scope.origin())[0])
 
 
 @flow(name="reclaim-host", on_cancellation=[on_cancel])
-def reclaim_host(request: ReclaimHost):
-    """Reclaims a host, as DELETE /v1/hosts/{id} does."""
-    return record_and_follow(lambda svc: submit_reclaim(svc, host_id(svc, request.host, request.env), origin(),
-                                           delete_volumes=request.delete_volumes)[0])
+def reclaim_host(project: str, request: ReclaimHost):
+    """Reclaims a host of `project`, as DELETE /v1/hosts/{id} does."""
+    return record_and_follow(project, lambda svc, scope: submit_reclaim(
+        svc, scope.host_id(svc, request.host, request.env), scope.origin(),
+        delete_volumes=request.delete_volumes)[0])
 
 
 @flow(name="create-volume", on_cancellation=[on_cancel])
-def create_volume(request: CreateVolume):
-    """Creates a volume, as POST /v1/volumes does."""
-    return record_and_follow(lambda svc: submit_create_volume(svc, request, origin()))
+def create_volume(project: str, request: CreateVolumeInProject):
+    """Creates a volume in `project`, as POST /v1/volumes does."""
+    return record_and_follow(project, lambda svc, scope: submit_create_volume(
+        svc, CreateVolume(**request.model_dump(), project=scope.project), scope.origin()))
 
 
-def _host_flow(name: str, model: type[BaseModel], submit, doc: str):
-    """A deployment for an operation on one host, named by name (and env) or id."""
+def _host_flow(name: str, model: type[BaseModel], submit, doc: str, volume=False):
+    """A deployment for an operation on one host of `project`, named by name (and env) or
+    id; with `volume`, the request's volume must be the project's too."""
 
-    def run(host: str, request, env: str | None = None):
-        return record_and_follow(lambda svc: submit(svc, host_id(svc, host, env), request, origin()))
+    def run(project: str, host: str, request, env: str | None = None):
+        def record(svc, scope):
+            origin = scope.checked(svc, volume_id=request.volume_id) if volume else scope.origin()
+            return submit(svc, scope.host_id(svc, host, env), request, origin)
+        return record_and_follow(project, record)
 
-    run.__annotations__ = {"host": str, "request": model, "env": str | None}
+    run.__annotations__ = {"project": str, "host": str, "request": model, "env": str | None}
     run.__name__ = run.__qualname__ = name.replace("-", "_")
     run.__doc__ = doc
     return flow(name=name, on_cancellation=[on_cancel])(run)
@@ -90,10 +113,10 @@ register_name = _host_flow("register-name", RegisterName, submit_register,
                            "Registers a DNS name for a host, as POST .../names does.")
 attach_volume = _host_flow("attach-volume", AttachVolume,
                            lambda svc, host, r, origin: submit_attach(svc, host, r.volume_id, origin),
-                           "Attaches a volume to a host, as POST .../volumes does.")
+                           "Attaches a volume to a host, as POST .../volumes does.", volume=True)
 detach_volume = _host_flow("detach-volume", DetachVolume,
                            lambda svc, host, r, origin: submit_detach(svc, host, r.volume_id, origin),
-                           "Detaches a volume from a host, as DELETE .../volumes/{id} does.")
+                           "Detaches a volume from a host, as DELETE .../volumes/{id} does.", volume=True)
 
 DEPLOYMENTS = (operation, allocate_host, reclaim_host, create_volume, resize_host, snapshot_host, rebuild_host,
                register_name, attach_volume, detach_volume)

@@ -2,12 +2,20 @@
 to the API would (source `prefect-ui`, the run's id as the idempotency key), starts it,
 and follows it to its end.
 
+A run acts within the one project its `project` parameter names, as an `operator`
+token of that project would (`operations.scoping`): the project must be one of
+HOSTFLOW_PREFECT_UI_PROJECTS (empty: none; `*`: every one), else the run fails at once
+(403 `project_not_allowed`) having recorded nothing; an allowed run creates in that
+project, and another project's host, volume or backup is as unknown to it (404) as to
+such a token.
+
 An operation that needs approval waits here: `suspend_flow_run(wait_for_input=Approval)`
 ends this run's process (no worker is held) until the UI's resume form or the API
 answers. Cancelling this run in the UI asks the operation to cancel."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from prefect import get_run_logger
 from prefect.flow_runs import suspend_flow_run
@@ -25,6 +33,7 @@ from operations.lookup import find_host
 from operations.origin import Origin
 from operations.record import deferred_start
 from operations.retry import start
+from operations.scoping import Forbidden, check_scope, sees_for
 from operations.services import Services
 
 POLL_S = 1.0
@@ -43,27 +52,63 @@ class HostRef(BaseModel):
     host: str = Field(min_length=1, max_length=64, description="the host's name or id")
     env: str | None = Field(default=None, description="its environment, where the name is in several")
 
-    def resolve(self, svc) -> str:
-        return host_id(svc, self.host, self.env)
+    def resolve(self, svc, scope: Scope) -> str:
+        return scope.host_id(svc, self.host, self.env)
 
 
-def record_and_follow(record) -> dict:
-    """Records the run's operation (once) with `record(svc)`, starts it and follows it."""
+def ui_projects(settings: Settings) -> set[str]:
+    return {p.strip() for p in settings.prefect_ui_projects.split(",") if p.strip()}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The project a run acts in, as an `operator` token of that one project would."""
+
+    project: str
+
+    @classmethod
+    def allowed(cls, settings: Settings, project: str) -> Scope:
+        """403 `project_not_allowed` for a project HOSTFLOW_PREFECT_UI_PROJECTS does not list."""
+        projects = ui_projects(settings)
+        if not projects:
+            raise Forbidden("runs started in the Prefect UI may act in no project: HOSTFLOW_PREFECT_UI_PROJECTS "
+                            "is empty", code="project_not_allowed")
+        if "*" not in projects and project not in projects:
+            raise Forbidden(f"runs started in the Prefect UI may not act in project {project!r} "
+                            f"(HOSTFLOW_PREFECT_UI_PROJECTS: {', '.join(sorted(projects))})",
+                            code="project_not_allowed")
+        return cls(project)
+
+    @property
+    def identity(self) -> dict:
+        return {"name": "prefect-ui", "role": "operator", "projects": [self.project]}
+
+    def origin(self) -> Origin:
+        run = flow_run.id
+        return Origin("prefect-ui", f"prefect flow run {flow_run.name} ({run})", f"prefect:{run}",
+                      sees=sees_for(self.identity))
+
+    def host_id(self, svc: Services, host: str, env: str | None = None) -> str:
+        """The host named (or with id) `host` in this project; another's: 404 host_not_found."""
+        return find_host(svc, host, env, sees=sees_for(self.identity))["id"]
+
+    def checked(self, svc: Services, **ids: str | None) -> Origin:
+        """The run's origin, once the volume or backup named (`volume_id=`, `backup_id=`) is
+        found to be this project's: another's is the 404 an unknown id gets, as in the API."""
+        check_scope(svc, self.identity, ids)
+        return self.origin()
+
+
+def record_and_follow(project: str, record) -> dict:
+    """Refuses a project the run may not act in, then records the run's operation (once)
+    with `record(svc, scope)`, starts it and follows it."""
     svc = services()
-    return follow(svc, start_recorded(svc, lambda: record(svc))["id"])
+    scope = Scope.allowed(svc.settings, project)
+    return follow(svc, start_recorded(svc, lambda: record(svc, scope))["id"])
 
 
 def services():
     return api_services(Settings.from_env())
-
-
-def origin() -> Origin:
-    run = flow_run.id
-    return Origin("prefect-ui", f"prefect flow run {flow_run.name} ({run})", f"prefect:{run}")
-
-
-def host_id(svc: Services, host: str, env: str | None = None) -> str:
-    return find_host(svc, host, env)["id"]
 
 
 def _operation_of_run(svc: Services) -> dict | None:
