@@ -89,6 +89,8 @@ class Settings:
     ui_session_secret: str = ""  # signs the dashboard's cookie; "": <state_dir>/ui-session-secret
     ui_session_idle_s: int = 1800  # a dashboard session unused this long ends
     ui_session_max_s: int = 43200  # and every session ends this long after its login
+    ui_login_max_failures: int = 5  # failed dashboard logins per address (IPv6: /64) per window; then 429; 0: no limit
+    ui_login_window_s: int = 300  # the window of ui_login_max_failures, in seconds
     api_url: str = "http://127.0.0.1:8770"  # the API as people reach it: links in ticket reports
     jira_url: str = ""  # Jira's base URL for comments; "": the one in the issue's own `self`
     jira_user: str = ""  # basic auth user:api-token for Jira's REST API

@@ -18,6 +18,7 @@ from infra.db.networks import NetworkStore, default_network
 from infra.db.operations import OperationStore
 from infra.db.shares import ShareStore
 from infra.db.tokens import TokenStore
+from infra.db.ui_sessions import LoginLimiter, UiSessionStore
 from infra.db.volumes import VolumeStore
 from infra.dns import DnsClient
 from infra.dns_names import reverse_zone
@@ -114,4 +115,5 @@ def api_services(settings: Settings) -> Services:
     planner = Planner(control_context(settings), RqDispatcher(redis, step_timeout=20), settings, images)
     return Services(settings, redis, RqOperationQueue(redis), OperationStore(db), HostStore(db), images,
                     HypervisorStore(db), TokenStore(db), planner, VolumeStore(db), BackupStore(db), ShareStore(db),
-                    ImageLifecycle(db), networks=network_store(settings, db))
+                    ImageLifecycle(db), networks=network_store(settings, db), ui_sessions=UiSessionStore(db),
+                    ui_logins=LoginLimiter(db, settings.ui_login_max_failures, settings.ui_login_window_s))

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # names for the type checker only: the stores pull in SQLAlch
     from infra.db.operations import OperationStore
     from infra.db.shares import ShareStore
     from infra.db.tokens import TokenStore
+    from infra.db.ui_sessions import LoginLimiter, UiSessionStore
     from infra.db.volumes import VolumeStore
     from infra.settings import Settings
 
@@ -45,3 +46,5 @@ class Services:
     shares: ShareStore
     image_lifecycle: ImageLifecycle
     networks: NetworkStore | None = None
+    ui_sessions: UiSessionStore | None = None  # the dashboard's live sessions
+    ui_logins: LoginLimiter | None = None  # the dashboard's failed logins per address

@@ -61,9 +61,19 @@ def _session_secret(settings) -> str:
 
 
 def start_session(token_hash: str) -> None:
-    session.clear()  # a fresh session (and CSRF token) on login
+    """A fresh session (and CSRF token) on login, with a new id the server keeps as live
+    until the logout: a copy of the cookie is refused after it."""
+    if session.get("sid"):  # a login over a live session ends that one
+        services().ui_sessions.end(session["sid"])
+    session.clear()
+    session["sid"] = services().ui_sessions.start(services().settings.ui_session_max_s)
     session["token_hash"] = token_hash
     session["issued"] = session["seen"] = int(time.time())
+
+
+def end_session() -> None:
+    services().ui_sessions.end(session.get("sid"))
+    session.clear()
 
 
 def _fresh() -> bool:
@@ -96,7 +106,8 @@ def _load_identity():
         _check_csrf()
     if request.endpoint in OPEN_ENDPOINTS:
         return None
-    g.identity = identity_for_hash(services().tokens.db, session.get("token_hash")) if _fresh() else None
+    live = _fresh() and services().ui_sessions.live(session.get("sid"))  # not logged out
+    g.identity = identity_for_hash(services().tokens.db, session.get("token_hash")) if live else None
     if g.identity is None:
         session.clear()
         return redirect(url_for("ui.login", next=request.path))

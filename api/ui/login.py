@@ -1,10 +1,12 @@
 """Log in with an API token; log out."""
 from __future__ import annotations
 
+import ipaddress
+
 from flask import redirect, render_template, request, session, url_for
 
 from api.auth import services
-from api.ui.blueprint import bp, start_session
+from api.ui.blueprint import bp, end_session, start_session
 from infra.db.tokens import hash_token
 
 
@@ -20,19 +22,38 @@ def login():
     return render_template("ui/login.html", error=None, next=request.args.get("next", ""))
 
 
+def client_address() -> str:
+    """Whom the login limit counts: the peer's address; an IPv6 peer by its /64, which one
+    host usually has whole."""
+    address = request.remote_addr or "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
+
+
 @bp.post("/login")
 def login_submit():
+    attempt, retry_after = services().ui_logins.attempt(client_address())
+    if attempt is None:  # too many failures from here: the token is not even looked at
+        settings = services().settings
+        message = (f"Too many failed logins from this address ({settings.ui_login_max_failures} within "
+                   f"{settings.ui_login_window_s} s): try again in {retry_after} s.")
+        page = render_template("ui/error.html", status=429, code="too_many_login_failures", message=message)
+        return page, 429, {"Retry-After": str(retry_after)}
     token = request.form.get("token", "").strip()
     identity = services().tokens.lookup(token) if token else None
-    if identity is None:
+    if identity is None:  # the attempt stays recorded: a failure
         session.pop("token_hash", None)
         return render_template("ui/login.html", error="This token is unknown or revoked.",
                                next=request.form.get("next", "")), 401
+    services().ui_logins.succeeded(attempt)
     start_session(hash_token(token))
     return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")
 def logout():
-    session.clear()
+    end_session()
     return redirect(url_for("ui.login"))

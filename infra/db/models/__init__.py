@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from infra.db.models.base import Base, iso, new_id, utcnow
 from infra.db.models.compute import CapacityClaim, Host, Hypervisor
+from infra.db.models.dashboard import UiLoginFailure, UiSession
 from infra.db.models.images import Image
 from infra.db.models.networking import DnsRecord, IpAllocation, Network
 from infra.db.models.operations import Notification, Operation, OperationStep
@@ -14,6 +15,6 @@ from infra.db.models.tokens import ApiToken
 
 __all__ = [
     "ApiToken", "Backup", "Base", "CapacityClaim", "DnsRecord", "Host", "HostShare", "Hypervisor", "Image",
-    "IpAllocation", "Network", "Notification", "Operation", "OperationStep", "Share", "Volume",
-    "iso", "new_id", "utcnow",
+    "IpAllocation", "Network", "Notification", "Operation", "OperationStep", "Share", "UiLoginFailure", "UiSession",
+    "Volume", "iso", "new_id", "utcnow",
 ]
