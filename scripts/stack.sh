@@ -137,16 +137,22 @@ export_dns_secret
 REDIS_AUTH_DIR="$HOSTFLOW_STATE_DIR/redis-auth"
 REDIS_ACL_FILE="$HOSTFLOW_STATE_DIR/redis/users.acl"
 HV_NODES=(hv1 hv2) # the simulated hypervisors: worker-hv1, worker-hv2
-redis_password() {
-  local file="$REDIS_AUTH_DIR/$1"
-  if [[ ! -s "$file" ]]; then
-    (umask 077 && mkdir -p "$REDIS_AUTH_DIR" && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$file")
+# a random secret, made once in FILE (its directory 0700, the file 0600)
+secret_in() {
+  if [[ ! -s "$1" ]]; then
+    (umask 077 && mkdir -p "$(dirname "$1")" && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$1")
   fi
-  printf '%s' "$(<"$file")"
+  printf '%s' "$(<"$1")"
 }
+redis_password() { secret_in "$REDIS_AUTH_DIR/$1"; }
 # redis://USER:PASSWORD@host:port/db for the stack's Redis
 redis_url_for() { printf 'redis://%s:%s@%s' "$1" "$(redis_password "$1")" "${REDIS_URL_BARE#redis://}"; }
 HOSTFLOW_REDIS_URL="$(redis_url_for admin)" # this script, the once steps, openrc
+# The Prefect server asks every caller for its basic-auth string (user:password, made
+# once, like the Redis passwords): the server gets PREFECT_SERVER_API_AUTH_STRING, the
+# hostflow processes and openrc PREFECT_API_AUTH_STRING (the Prefect client sends it);
+# the UI asks for it at its login prompt. Unauthenticated: only GET /api/health.
+export PREFECT_API_AUTH_STRING="hostflow:$(secret_in "$HOSTFLOW_STATE_DIR/prefect-auth/hostflow")"
 TEST_IMAGE_DIR="$HOSTFLOW_STATE_DIR/images/test"
 STOP_TIMEOUT="${HOSTFLOW_STACK_STOP_TIMEOUT:-10}" # seconds between SIGTERM and SIGKILL
 SETTLE="${HOSTFLOW_STACK_SETTLE:-3}"              # a new process must live this long
@@ -267,7 +273,7 @@ ready_redis() { [[ "$(redis_cli ping 2>/dev/null)" == PONG ]]; }
 
 start_prefect() {
   mkdir -p "$PREFECT_HOME"
-  spawn prefect "$VENV/bin/prefect" server start --host "$PREFECT_HOST" --port "$PREFECT_PORT"
+  PREFECT_SERVER_API_AUTH_STRING="$PREFECT_API_AUTH_STRING" SPAWN_ROLE=prefect spawn prefect "$VENV/bin/prefect" server start --host "$PREFECT_HOST" --port "$PREFECT_PORT"
 }
 ready_prefect() { curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_PREFECT_API_URL/health"; }
 
@@ -375,7 +381,7 @@ ready_api() { curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_API_URL/healthz"; }
 skip_deployments() { module_missing workers.deployments.serve; }
 start_deployments() { SPAWN_ROLE=flows PREFECT_RUNNER_POLL_FREQUENCY=1 spawn_py deployments "$VENV/bin/python" -m workers.deployments.serve; }
 ready_deployments() {
-  curl -sf --max-time 3 "$HOSTFLOW_PREFECT_API_URL/deployments/name/detach-share/hostflow" 2>/dev/null |
+  curl -sf --max-time 3 -u "$PREFECT_API_AUTH_STRING" "$HOSTFLOW_PREFECT_API_URL/deployments/name/detach-share/hostflow" 2>/dev/null |
     grep -Eq '"paused": ?false'
 }
 
@@ -418,8 +424,9 @@ ready_worker_hv2() { ready_worker "$1"; }
 #   hv       hypervisor workers: none of the above, no database URL (they have no
 #            database: what they record goes through the control queue) and no
 #            PREFECT_* settings (they never load Prefect)
-#   service  third-party daemons (Redis, Prefect server, memcached, Swift, named): no
-#            hostflow secret at all
+#   prefect  the Prefect server: no hostflow secret (its own auth string, passed to it alone)
+#   service  other third-party daemons (Redis, memcached, Swift, named): no hostflow
+#            secret, nor the Prefect auth string
 withheld_vars() {
   local inbound=() tickets=(HOSTFLOW_JIRA_API_TOKEN HOSTFLOW_SERVICENOW_PASSWORD)
   mapfile -t inbound < <(compgen -e HOSTFLOW_WEBHOOK_SECRET_ || true)
@@ -432,8 +439,10 @@ withheld_vars() {
       printf '%s\n' "${tickets[@]}" HOSTFLOW_DNS_TSIG_SECRET "${inbound[@]}" HOSTFLOW_DATABASE_URL
       compgen -e PREFECT_ || true
       ;;
-    service) printf '%s\n' "${tickets[@]}" HOSTFLOW_DNS_TSIG_SECRET "${inbound[@]}" HOSTFLOW_DATABASE_URL \
+    prefect) printf '%s\n' "${tickets[@]}" HOSTFLOW_DNS_TSIG_SECRET "${inbound[@]}" HOSTFLOW_DATABASE_URL \
       HOSTFLOW_S3_SECRET_KEY ;;
+    service) printf '%s\n' "${tickets[@]}" HOSTFLOW_DNS_TSIG_SECRET "${inbound[@]}" HOSTFLOW_DATABASE_URL \
+      HOSTFLOW_S3_SECRET_KEY PREFECT_API_AUTH_STRING PREFECT_SERVER_API_AUTH_STRING ;;
     *) die "withheld_vars: unknown role '$1'" ;;
   esac
 }
@@ -675,7 +684,7 @@ write_openrc() {
       else
         printf '# HOSTFLOW_TOKEN: no admin token yet (%s)\n' "$ADMIN_TOKEN_FILE"
       fi
-      for var in HOSTFLOW_PREFECT_UI_URL PREFECT_API_URL HOSTFLOW_REDIS_URL \
+      for var in HOSTFLOW_PREFECT_UI_URL PREFECT_API_URL PREFECT_API_AUTH_STRING HOSTFLOW_REDIS_URL \
         HOSTFLOW_DATABASE_URL HOSTFLOW_STATE_DIR HOSTFLOW_VIRT_TYPE HOSTFLOW_LIBVIRT_URI \
         HOSTFLOW_WEBHOOK_SECRET_GENERIC HOSTFLOW_S3_ENDPOINT HOSTFLOW_S3_ACCESS_KEY \
         HOSTFLOW_S3_SECRET_KEY HOSTFLOW_S3_REGION HOSTFLOW_DNS_ZONE HOSTFLOW_VM_SUBNET \

@@ -71,6 +71,12 @@ def libvirt(settings):
     compute.close()
 
 
+def prefect_auth() -> tuple[str, str]:
+    """The Prefect server's basic auth (PREFECT_API_AUTH_STRING, from .hostflow/openrc)."""
+    user, _, password = os.environ["PREFECT_API_AUTH_STRING"].partition(":")
+    return user, password
+
+
 def unique_name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from operations.bootstrap import object_store
-from tests.e2e.conftest import REPO, unique_name
+from tests.e2e.conftest import REPO, prefect_auth, unique_name
 
 MIB = 1 << 20
 
@@ -87,7 +87,7 @@ def test_the_operation_reports_bytes_done_of_total(full):
 
 
 def test_the_prefect_task_run_carries_a_progress_artifact(settings, full):
-    resp = requests.post(f"{settings.prefect_api_url}/artifacts/filter", timeout=10, json={
+    resp = requests.post(f"{settings.prefect_api_url}/artifacts/filter", timeout=10, auth=prefect_auth(), json={
         "artifacts": {"key": {"any_": [f"backup-volume-{full['op']['id']}"]}}})
     artifact = resp.json()[0]
     assert artifact["type"] == "progress" and artifact["data"] == 100 and artifact["task_run_id"]

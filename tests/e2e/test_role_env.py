@@ -80,6 +80,17 @@ def test_control_worker_has_no_inbound_secrets():
     assert env.get("HOSTFLOW_DNS_TSIG_SECRET") and env.get("HOSTFLOW_DATABASE_URL")
 
 
+@pytest.mark.parametrize("service,match", [("redis", "redis-server"), ("named", "named")])
+def test_other_daemons_have_no_prefect_auth_string(service, match):
+    env = environ(service_pid(service, match))
+    assert not {"PREFECT_API_AUTH_STRING", "PREFECT_SERVER_API_AUTH_STRING"} & set(env)
+
+
+def test_the_prefect_server_has_its_auth_string():
+    env = environ(service_pid("prefect", "prefect"))
+    assert env.get("PREFECT_SERVER_API_AUTH_STRING") == os.environ["PREFECT_API_AUTH_STRING"]
+
+
 @pytest.mark.parametrize("service,match", [("redis", "redis-server"), ("prefect", "prefect"), ("named", "named")])
 def test_third_party_daemons_have_no_hostflow_secrets(service, match):
     env = environ(service_pid(service, match))
