@@ -46,3 +46,27 @@ def test_a_redirect_is_not_followed_and_the_delivery_fails():
         elsewhere.stop()
     assert "HTTP 307" in failed.value.message
     assert redirector.hits == ["/rest/api/2/issue/OPS-1/comment"] and elsewhere.hits == []
+
+
+SECRET_PATH = "/actions/T0001/2222/s3cr3t-capability"
+
+
+def test_a_refused_delivery_names_the_host_not_the_response_urls_path():
+    refuser = Server(404)
+    try:
+        with pytest.raises(DeliveryFailed) as failed:
+            send("POST", f"{refuser.url}{SECRET_PATH}", {"text": "x"}, None, 5)
+    finally:
+        refuser.stop()
+    assert "HTTP 404" in failed.value.message and "127.0.0.1" in failed.value.message
+    assert "s3cr3t" not in failed.value.message
+
+
+def test_an_unreachable_response_url_is_not_shown_in_the_failure():
+    closed = Server(200)
+    closed.stop()
+    closed.httpd.server_close()
+    with pytest.raises(DeliveryFailed) as failed:
+        send("POST", f"{closed.url}{SECRET_PATH}?token=abc", {"text": "x"}, None, 2)
+    assert "ConnectionError" in failed.value.message
+    assert "s3cr3t" not in failed.value.message and "token=abc" not in failed.value.message
