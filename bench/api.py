@@ -277,7 +277,7 @@ def forget_plan_jobs(redis_url: str, since: datetime) -> int:
     7-day result TTL; the ones that ended between `since` and 30 s ago go (a dry run
     never reuses a plan job, so no caller can still want them)."""
     redis, cutoff, removed = Redis.from_url(redis_url), datetime.now(UTC) - timedelta(seconds=30), 0
-    for key in redis.scan_iter("rq:job:plan_*", count=1000):
+    for key in redis.scan_iter("rq:job:*plan_*", count=1000):
         try:
             job = Job.fetch(key.decode().removeprefix("rq:job:"), connection=redis, serializer=JSONSerializer)
         except NoSuchJobError:

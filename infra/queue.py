@@ -1,7 +1,8 @@
 """RQ: dispatching a function to a node's queue and waiting for its outcome.
 
 Job ids are `<operation id>_<step>`; enqueues are unique, so two runners can
-never have the same step queued twice. The journal (not RQ) decides whether a
+never have the same step queued twice. A job on a node's queue, or queued by a node,
+carries the node first (`node_job_id`). The journal (not RQ) decides whether a
 finished job's result may be reused.
 
 A worker runs its jobs as a `job_class_allowing(...)` class: a job's function is a
@@ -9,6 +10,7 @@ string in Redis, so only the entry points its role runs are ever imported and ca
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterable
 
@@ -28,6 +30,7 @@ RESULT_TTL = 7 * 24 * 3600
 PLAN_RESULT_TTL = 60  # a dry run reads its plan at once; a week of them would fill Redis
 ALIVE_PREFIX = "hostflow:alive:"
 ALIVE_TTL = 5
+NODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,62}")
 NO_WORKER_GRACE = 10
 
 log = logging.getLogger("hostflow.queue")
@@ -113,6 +116,7 @@ class RqDispatcher:
         `reuse`: a finished job with this id may stand for this run (the step ran, but its
         outcome was never journalled). `on_progress(dict)` receives what the job reports
         while it runs. Raises StepFailed or WorkerLost."""
+        job_id = job_id_on(queue_name, job_id)
         try:
             job = self._existing(job_id, reuse)
             if job is None:
@@ -218,6 +222,18 @@ def _payload(job: Job, result: Result) -> dict:
         raise StepFailed(err.get("message", "step failed"), code=err.get("code", "step_failed"))
     last = (result.exc_string or "").strip().splitlines()
     raise StepFailed(f"{job.id} crashed: {last[-1] if last else 'unknown error'}", code="internal_error")
+
+
+def node_job_id(node: str, job_id: str) -> str:
+    """`<node>__<job id>`: the node's Redis user may touch only the job keys with its own
+    prefix (`~rq:job:hv1__*`, scripts/stack.sh), and since a node name (NODE_NAME) has
+    no `_`, no other node's jobs match it."""
+    return f"{node}__{job_id}"
+
+
+def job_id_on(queue_name: str, job_id: str) -> str:
+    """The id a job gets on `queue_name`: node-prefixed on a node's queue `hv.<node>`."""
+    return node_job_id(queue_name[3:], job_id) if queue_name.startswith("hv.") else job_id
 
 
 def operation_job_id(operation_id: str, attempt: int) -> str:

@@ -4,7 +4,6 @@ they queue these on the control queue)."""
 from __future__ import annotations
 
 import logging
-import re
 import time
 from datetime import datetime
 
@@ -14,7 +13,7 @@ from infra.db.networks import DEFAULT, NetworkStore, default_network
 from infra.db.notifications import NotificationStore
 from infra.errors import Invalid
 from infra.http_report import send
-from infra.queue import JOB_FUNCTION, queue, redis_from_url
+from infra.queue import JOB_FUNCTION, NODE_NAME, node_job_id, queue, redis_from_url
 from infra.settings import Settings
 from operations import bootstrap
 from operations.approvals import reconcile
@@ -24,7 +23,6 @@ from webhooks.notifier import deliver, deliver_due
 from workers.reaper import reap_lost_runs
 
 log = logging.getLogger("hostflow.housekeeping")
-NODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 
 
 def housekeeping() -> dict:
@@ -86,8 +84,8 @@ def converge_node_networks(settings: Settings, name: str, queue_name: str) -> No
         networks.append({**default_network(settings), "uplink": None})
     request = {"networks": [{k: v for k, v in n.items() if k != "created_at"} for n in networks], "prune": True}
     queue(redis_from_url(settings.redis_url), queue_name).enqueue(
-        JOB_FUNCTION, args=("ensure_networks", request), job_id=f"ensure_networks_{name}_{int(time.time())}",
-        result_ttl=600, job_timeout=120)
+        JOB_FUNCTION, args=("ensure_networks", request),
+        job_id=node_job_id(name, f"ensure_networks_{int(time.time())}"), result_ttl=600, job_timeout=120)
 
 
 def hypervisor_heartbeat(name: str, at: str) -> dict:

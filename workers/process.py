@@ -16,6 +16,7 @@ import os
 import shutil
 import threading
 import time
+import uuid
 from datetime import UTC, datetime
 
 from rq import SimpleWorker
@@ -23,7 +24,16 @@ from rq.serializers import JSONSerializer
 
 from functions.networks import ensure_networks
 from infra.db.networks import default_network
-from infra.queue import JOB_FUNCTION, OPERATION_JOB, job_class_allowing, mark_alive, queue, redis_from_url
+from infra.queue import (
+    JOB_FUNCTION,
+    NODE_NAME,
+    OPERATION_JOB,
+    job_class_allowing,
+    mark_alive,
+    node_job_id,
+    queue,
+    redis_from_url,
+)
 from infra.settings import Settings
 from operations.bootstrap import node_context
 from webhooks.notifier import DELIVER_JOB
@@ -71,8 +81,8 @@ def _heartbeat(redis, settings: Settings, stop: threading.Event) -> None:
     control = queue(redis, "control")
     while not stop.wait(HEARTBEAT_EVERY):
         try:
-            control.enqueue(HEARTBEAT_JOB, args=(settings.node, _now()), result_ttl=60,
-                            ttl=HEARTBEAT_EVERY * 3)
+            control.enqueue(HEARTBEAT_JOB, args=(settings.node, _now()), result_ttl=60, ttl=HEARTBEAT_EVERY * 3,
+                            job_id=node_job_id(settings.node, f"heartbeat_{uuid.uuid4().hex}"))
         except Exception:  # noqa: BLE001 - a missed beat must not kill the worker
             log.exception("heartbeat failed")
 
@@ -84,7 +94,7 @@ def _clean_image_cache(redis, settings: Settings, stop: threading.Event) -> None
     while True:
         try:
             hv.enqueue(JOB_FUNCTION, args=("clean_image_cache", {"max_age_s": settings.image_cache_max_age}),
-                       job_id=f"clean_image_cache_{settings.node}_{int(time.time())}", ttl=every,
+                       job_id=node_job_id(settings.node, f"clean_image_cache_{int(time.time())}"), ttl=every,
                        result_ttl=every, job_timeout=600)
         except Exception:  # noqa: BLE001 - redis may be restarting; try again next interval
             log.exception("image cache cleanup could not be queued")
@@ -140,6 +150,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--node", default="")
     parser.add_argument("--burst", action="store_true")
     args = parser.parse_args(argv)
+    if args.role == "hv" and not NODE_NAME.fullmatch(args.node):
+        parser.error(f"--node {args.node!r}: a node name is letters, digits and '-' (a host name label)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.from_env()
     if args.role == "hv":
@@ -153,8 +165,9 @@ def main(argv: list[str] | None = None) -> None:
         info = prepare_node(settings)
         ratios = {"cpu": settings.cpu_allocation_ratio, "ram": settings.ram_allocation_ratio,
                   "disk": settings.disk_allocation_ratio}
-        queue(redis, "control").enqueue(REGISTER_JOB,
-                                        args=(settings.node, f"hv.{settings.node}", info, ratios), result_ttl=600)
+        queue(redis, "control").enqueue(REGISTER_JOB, args=(settings.node, f"hv.{settings.node}", info, ratios),
+                                        job_id=node_job_id(settings.node, f"register_{uuid.uuid4().hex}"),
+                                        result_ttl=600)
         threading.Thread(target=_heartbeat, args=(redis, settings, stop), daemon=True).start()
         if settings.image_cache_clean_interval > 0:
             threading.Thread(target=_clean_image_cache, args=(redis, settings, stop), daemon=True).start()

@@ -9,7 +9,7 @@ import pytest
 from flows import allocate_host
 from flows.runner import run_operation
 from infra.errors import StepFailed
-from infra.queue import RqDispatcher
+from infra.queue import RqDispatcher, job_id_on
 from operations.bootstrap import api_services
 from operations.hosts import submit_allocate
 from operations.origin import Origin
@@ -66,7 +66,8 @@ def _node_has_taken(redis, step: str):
     def check(op: dict) -> bool:
         if not any(s["name"] == step and s["state"] == "running" for s in op["steps"]):
             return False
-        job = Job.fetch(f"{op['id']}_{step}", connection=redis, serializer=JSONSerializer)
+        node = next(s["node"] for s in op["steps"] if s["name"] == step)
+        job = Job.fetch(job_id_on(node, f"{op['id']}_{step}"), connection=redis, serializer=JSONSerializer)
         return job.get_status() == JobStatus.STARTED
 
     return check

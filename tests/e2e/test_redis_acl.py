@@ -90,13 +90,38 @@ def test_node_user_rights(admin_url):
 
     assert may("RPUSH", "rq:queue:control", "x")
     assert may("LMOVE", "rq:queue:hv.hv1", "rq:queue:hv.hv1:intermediate", "LEFT", "RIGHT")
-    assert may("HGETALL", "rq:job:some-job")  # RQ's job keys are shared (docs/operations.md#redis-users)
+    assert may("HGETALL", "rq:job:hv1__op_step")  # its own jobs' keys: ids `<node>__...`
+    assert may("ZADD", "rq:executions:hv1__op_step", "1", "e")
+    assert not may("HGETALL", "rq:job:hv2__op_step")
+    assert not may("HGETALL", "rq:job:op_step")
+    assert not may("GET", "rq:results:op_step")
     assert may("ZADD", "rq:wip:hv.hv1", "1", "j")
     assert not may("ZADD", "rq:wip:hv.hv2", "1", "j")
     assert not may("LPUSH", "rq:queue:flows", "x")
     assert not may("GET", "hostflow:alive:hv-hv2-1")
     assert not may("FLUSHALL")
     assert not may("CONFIG", "GET", "*")
+
+
+def test_node_user_cannot_read_or_change_the_control_planes_jobs(node_hv1, admin_url):
+    """A job on another queue (here: a flows job, with its arguments) is out of a node's
+    reach; RQ's keys are the real ones a queued job has."""
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
+    admin = Redis.from_url(admin_url)
+    job = Queue("acl-probe", connection=admin, serializer=JSONSerializer).enqueue("os.getcwd", job_id="acl_probe")
+    data = admin.hget(f"rq:job:{job.id}", "data")
+    try:
+        with pytest.raises(NoPermissionError):
+            node_hv1.hgetall(f"rq:job:{job.id}")
+        with pytest.raises(NoPermissionError):
+            node_hv1.hset(f"rq:job:{job.id}", "data", "x")
+        assert data and admin.hget(f"rq:job:{job.id}", "data") == data
+    finally:
+        job.delete()
+        admin.delete("rq:queue:acl-probe")
+        admin.srem("rq:queues", "rq:queue:acl-probe")
 
 
 def test_credentials_are_private(settings):

@@ -32,7 +32,8 @@ def control(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name, queue_name", [("hv1", "hv.hv2"), ("hv1", "control"), ("hv1", "flows"),
                                               ("hv1", "hv.hv1,control"), ("hv1", "hv.hv1 "), ("hv1", "hv1"),
                                               ("hv1,control", "hv.hv1,control"), ("", "hv."),
-                                              ("../x", "hv.../x"), (None, "hv.None")])
+                                              ("../x", "hv.../x"), (None, "hv.None"),
+                                              ("hv_1", "hv.hv_1"), ("hv.1", "hv.hv.1")])
 def test_a_node_registering_any_queue_but_its_own_is_refused_and_nothing_is_recorded(control, name, queue_name):
     with pytest.raises(Invalid) as info:
         housekeeping.register_hypervisor(name, queue_name, NODE, RATIOS)
