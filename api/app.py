@@ -6,6 +6,7 @@ import logging
 from flask import Flask
 
 from api import errors, limits, ui
+from api.client_address import trusted_networks
 from api.query import check_query
 from api.routes import (
     audit,
@@ -32,6 +33,7 @@ from operations.bootstrap import api_services
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
+    trusted_networks(settings.trusted_proxies)
     app = Flask("hostflow")
     app.json.sort_keys = False
     app.extensions["hostflow"] = api_services(settings)

@@ -1,11 +1,10 @@
 """Log in with an API token; log out."""
 from __future__ import annotations
 
-import ipaddress
-
 from flask import redirect, render_template, request, session, url_for
 
 from api.auth import services
+from api.client_address import client_ip, counted_as, trusted_networks
 from api.ui.blueprint import bp, end_session, start_session
 from infra.db.tokens import hash_token
 
@@ -23,14 +22,9 @@ def login():
 
 
 def client_address() -> str:
-    """Whom the login limit counts: the peer's address; an IPv6 peer by its /64, which one
-    host usually has whole."""
-    address = request.remote_addr or "unknown"
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
+    """Whom the login limit counts (api.client_address)."""
+    trusted = trusted_networks(services().settings.trusted_proxies)
+    return counted_as(client_ip(request.remote_addr or "unknown", request.headers.get("X-Forwarded-For", ""), trusted))
 
 
 @bp.post("/login")
