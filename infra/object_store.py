@@ -26,6 +26,9 @@ def _translated(action: str, bucket: str, key: str = ""):
         code = exc.response.get("Error", {}).get("Code", "")
         if code in {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}:
             raise ObjectMissing(f"s3://{bucket}/{key} does not exist") from exc
+        if code in {"403", "AccessDenied"}:
+            raise StorageError(f"object store {action} s3://{bucket}/{key}: refused to these credentials",
+                               code="object_store_denied") from exc
         raise StorageError(f"object store {action} s3://{bucket}/{key}: {exc}", code="object_store_error") from exc
     except BotoCoreError as exc:
         raise StorageError(f"object store {action} s3://{bucket}/{key}: {exc}",

@@ -39,6 +39,7 @@ class Settings:
     images_dir: Path | None = None
     node: str = ""
     storage_root: Path | None = None
+    qemu_group: str = "libvirt-qemu"
     cpu_allocation_ratio: float = 4.0
     ram_allocation_ratio: float = 1.0
     disk_allocation_ratio: float = 1.0
@@ -63,6 +64,7 @@ class Settings:
     s3_region: str = "us-east-1"
     s3_part_size: int = 8 << 20
     image_bucket: str = "hostflow-images"
+    snapshot_bucket: str = "hostflow-snapshots"
     max_image_virtual_gb: int = 64
     image_cache_max_age: int = 86400  # s an image cache entry may stay unused
     image_cache_clean_interval: int = 3600  # s between cache cleanups on a hypervisor
@@ -91,6 +93,7 @@ class Settings:
     ui_session_max_s: int = 43200  # and every session ends this long after its login
     ui_login_max_failures: int = 5  # failed dashboard logins per address (IPv6: /64) per window; then 429; 0: no limit
     ui_login_window_s: int = 300  # the window of ui_login_max_failures, in seconds
+    trusted_proxies: str = ""  # comma-separated addresses/networks of reverse proxies before the API
     api_url: str = "http://127.0.0.1:8770"  # the API as people reach it: links in ticket reports
     jira_url: str = ""  # Jira's base URL for comments; "": the one in the issue's own `self`
     jira_user: str = ""  # basic auth user:api-token for Jira's REST API

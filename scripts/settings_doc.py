@@ -51,6 +51,8 @@ EXTRA: dict[str, str] = {
     "node": "the hypervisor a worker serves; set by `python -m workers.process --role hv --node <node>`",
     "storage_root": "a hypervisor's own storage root (its image cache, snapshot copies); "
                     "None: `<state_dir>/nodes/<node>`",
+    "qemu_group": "the group QEMU runs as (libvirt's qemu.conf `group`): a node's directories are "
+                  "`root:<group>` `2750`, its disk and image files `0640`; \"\": directories `0755`",
     "cpu_allocation_ratio": "a hypervisor registers its vCPUs (from libvirt's node info) times this",
     "ram_allocation_ratio": "a hypervisor registers its RAM times this",
     "disk_allocation_ratio": "a hypervisor registers its disk times this",
@@ -63,6 +65,8 @@ EXTRA: dict[str, str] = {
                              "worker's housekeeping; 0: never",
     "upload_stale_s": "an image left `saving` longer than this turns `killed` (`upload_interrupted`) at "
                       "housekeeping, its unfinished multipart upload aborted",
+    "trusted_proxies": "from them, `X-Forwarded-For` names the client the dashboard's login limit counts "
+                       "([dashboard.md](dashboard.md)); \"\": none, the header is never read",
     "volume_pool_type": "`dir`: a directory pool per node (`hostflow-<node>`); `logical`: an LVM volume group",
     "volume_pool_devices": "`logical` pools: comma-separated block devices libvirt builds the volume group on",
     "volume_group": "`logical` pools: the volume group; \"\": `hostflow-<node>`",
@@ -73,10 +77,12 @@ EXTRA: dict[str, str] = {
     "env_traffic_classes": "`*=` for the rest; the stack sets `e2enet=vm,storage`",
     "s3_endpoint": "object storage (S3 API) endpoint, reached only through boto3 (AWS S3, Ceph RGW, MinIO, "
                    "Swift's s3api)",
-    "s3_access_key": "object storage access key",
+    "s3_access_key": "object storage access key (a hypervisor node's own, which reads images and writes "
+                     "snapshots and backups only: docs/operations.md#object-storage-users)",
     "s3_secret_key": "object storage secret key",
     "s3_region": "object storage region",
-    "image_bucket": "the bucket holding image files (`images/<image id>`)",
+    "image_bucket": "the bucket holding image files: uploaded (`images/<image id>`) and registered (`<sha512>`)",
+    "snapshot_bucket": "the bucket holding host snapshots (`images/<image id>`)",
     "max_image_virtual_gb": "an image of a larger virtual size is refused (`virtual_size_too_large`); an "
                             "upload is cut off past 1.125 times that many bytes",
     "image_cache_clean_interval": "0: never",

@@ -52,6 +52,11 @@ export HOSTFLOW_S3_ENDPOINT="${HOSTFLOW_S3_ENDPOINT:-http://127.0.0.1:8780}"
 export HOSTFLOW_S3_ACCESS_KEY="${HOSTFLOW_S3_ACCESS_KEY:-test:tester}"
 export HOSTFLOW_S3_SECRET_KEY="${HOSTFLOW_S3_SECRET_KEY:-testing}"
 export HOSTFLOW_S3_REGION="${HOSTFLOW_S3_REGION:-us-east-1}"
+# The hypervisor workers' own S3 user: it reads images and writes snapshots and backups
+# only (docs/operations.md#object-storage-users). With the local Swift: tempauth user
+# test:node, its key made once; with another S3, set both to that S3's user for nodes.
+S3_NODE_ACCESS_KEY="${HOSTFLOW_S3_NODE_ACCESS_KEY:-test:node}"
+S3_NODE_SECRET_KEY="${HOSTFLOW_S3_NODE_SECRET_KEY:-}"
 # The Swift all-in-one behind it (scripts/swift_config.py reads these).
 export HOSTFLOW_SWIFT_MEMCACHE="${HOSTFLOW_SWIFT_MEMCACHE:-127.0.0.1:11222}"
 export HOSTFLOW_SWIFT_ACCOUNT_PORT="${HOSTFLOW_SWIFT_ACCOUNT_PORT:-8781}"
@@ -148,6 +153,7 @@ redis_password() { secret_in "$REDIS_AUTH_DIR/$1"; }
 # redis://USER:PASSWORD@host:port/db for the stack's Redis
 redis_url_for() { printf 'redis://%s:%s@%s' "$1" "$(redis_password "$1")" "${REDIS_URL_BARE#redis://}"; }
 HOSTFLOW_REDIS_URL="$(redis_url_for admin)" # this script, the once steps, openrc
+[[ -n "$S3_NODE_SECRET_KEY" ]] || S3_NODE_SECRET_KEY="$(secret_in "$HOSTFLOW_STATE_DIR/s3-auth/node")"
 # The Prefect server asks every caller for its basic-auth string (user:password, made
 # once, like the Redis passwords): the server gets PREFECT_SERVER_API_AUTH_STRING, the
 # hostflow processes and openrc PREFECT_API_AUTH_STRING (the Prefect client sends it);
@@ -203,6 +209,7 @@ SERVICES=(
   "swift-container  bg-par   swift-container-server    30"
   "swift-object     bg-par   swift-object-server       30"
   "swift-proxy      bg       swift-proxy-server        30"
+  "s3-buckets       once     -                         -"
   "bind-config      once     -                         -"
   "named            bg       named                     30"
   "migrate          once     -                         -"
@@ -233,7 +240,7 @@ ready_libvirtd() { virsh_ok; }
 
 start_redis() {
   mkdir -p "$HOSTFLOW_STATE_DIR/redis"
-  write_redis_acl
+  write_redis_acl || true
   spawn redis redis-server --bind "$REDIS_HOST" --port "$REDIS_PORT" \
     --appendonly yes --maxmemory-policy noeviction --aclfile "$REDIS_ACL_FILE" \
     --dir "$HOSTFLOW_STATE_DIR/redis" --daemonize no
@@ -241,14 +248,16 @@ start_redis() {
 # Users (docs/operations.md#redis-users): no default user (a connection without
 # credentials gets NOAUTH); admin (this script, openrc: operators and tests); api,
 # flows, control: every key, no admin commands; node-<node>: its own queue, its
-# registries and worker keys, push-only to control, and RQ's shared job, result and
-# execution keys (job ids carry no node: see the docs).
+# registries and worker keys, push-only to control, and the job, result and execution
+# keys of its own jobs (ids `<node>__...`: infra/queue.py node_job_id).
 redis_acl_node() {
   local node="$1" q="hv.$1" r
   printf '~rq:queue:%s ~rq:queue:%s:* ' "$q" "$q"
   for r in wip finished failed deferred scheduled canceled clean_registries; do printf '~rq:%s:%s ' "$r" "$q"; done
   printf '%%W~rq:queue:control %%W~rq:queues ~rq:workers ~rq:workers:%s ~rq:worker:hv-%s-* ' "$q" "$node"
-  printf '%%R~rq:suspended %%R~rq:groups ~rq:job:* ~rq:results:* ~rq:executions:* ~rq:execution:* '
+  printf '%%R~rq:suspended %%R~rq:groups '
+  for r in job results executions execution; do printf '~rq:%s:%s__* ' "$r" "$node"; done
+  printf '~rq:job::%s__* ' "$node" # RQ 2 spells a job's dependencies key rq:job::<id>:dependencies
   printf '~hostflow:alive:hv-%s-* &rq:pubsub:hv-%s-* ' "$node" "$node"
   printf '+@all -@admin -@dangerous +info -scan'
 }
@@ -266,8 +275,15 @@ write_redis_acl() {
     done
   } >"$REDIS_ACL_FILE.tmp"
   chmod 0600 "$REDIS_ACL_FILE.tmp"
+  if cmp -s "$REDIS_ACL_FILE.tmp" "$REDIS_ACL_FILE"; then
+    rm -f "$REDIS_ACL_FILE.tmp"
+    return 1
+  fi
   mv "$REDIS_ACL_FILE.tmp" "$REDIS_ACL_FILE"
 }
+# A Redis left running by an earlier `up` takes the users this version writes, if they
+# changed (a reload disconnects the clients of changed users).
+running_redis() { if write_redis_acl; then redis_cli ACL LOAD >/dev/null; fi; }
 redis_cli() { redis-cli --no-auth-warning -u "$HOSTFLOW_REDIS_URL" "$@"; }
 ready_redis() { [[ "$(redis_cli ping 2>/dev/null)" == PONG ]]; }
 
@@ -316,7 +332,9 @@ swift_absent() {
   echo "no $SWIFT_VENV (scripts/setup.sh makes it)"
 }
 skip_swift_config() { swift_absent; }
-start_swift_config() { run_once swift-config "$SWIFT_VENV/bin/python" "$REPO/scripts/swift_config.py"; }
+start_swift_config() {
+  HOSTFLOW_SWIFT_NODE_KEY="$S3_NODE_SECRET_KEY" run_once swift-config "$SWIFT_VENV/bin/python" "$REPO/scripts/swift_config.py"
+}
 start_swift_server() { PYTHONUNBUFFERED=1 spawn "swift-$1" "$SWIFT_VENV/bin/swift-$1-server" "$SWIFT_ETC/$1-server.conf" -v; }
 ready_swift_server() { curl -sf --max-time 3 -o /dev/null "http://127.0.0.1:$1/healthcheck"; }
 skip_swift_account() { swift_absent; }
@@ -349,6 +367,11 @@ boto3.client(
                   connect_timeout=3, read_timeout=5, retries={"max_attempts": 1}),
 ).list_buckets()
 PY
+}
+# The buckets, and the container ACLs that are the node user's only rights (see there).
+skip_s3_buckets() { swift_absent; }
+start_s3_buckets() {
+  HOSTFLOW_S3_NODE_USER="$S3_NODE_ACCESS_KEY" run_once s3-buckets "$VENV/bin/python" "$REPO/scripts/s3_buckets.py"
 }
 
 # BIND 9 for the DNS functions: config, zones and TSIG key under $BIND_DIR (see
@@ -491,11 +514,13 @@ live_pid() {
   printf '%s' "$pid"
 }
 
+# A live one: a zombie (one `down` just killed, not yet reaped by PID 1) is not running.
 any_process_named() {
-  local comm f
+  local comm f pid
   for f in /proc/[0-9]*/comm; do
     read -r comm 2>/dev/null <"$f" || continue
-    [[ "$comm" == "$1" ]] && return 0
+    pid="${f#/proc/}"
+    [[ "$comm" == "$1" ]] && alive "${pid%/comm}" && return 0
   done
   return 1
 }
@@ -509,12 +534,15 @@ log_header() { printf '\n=== %s %s: %s ===\n' "$(date '+%F %T')" "$1" "${*:2}" >
 # (setsid), so that 'down' can stop it with everything it forked.
 STARTED=() # "name pid start-time" of what this run started
 spawn() {
-  local name="$1" pid withheld=() redis_url
+  local name="$1" pid withheld=() redis_url s3_user=()
   shift
   mapfile -t withheld < <(withheld_vars "${SPAWN_ROLE:-service}")
   case "${SPAWN_ROLE:-service}" in # its own Redis user; third-party daemons get none
     api | flows | control) withheld+=(HOSTFLOW_REDIS_URL) redis_url="$(redis_url_for "$SPAWN_ROLE")" ;;
-    hv) withheld+=(HOSTFLOW_REDIS_URL) redis_url="$(redis_url_for "node-$SPAWN_NODE")" ;;
+    hv)
+      withheld+=(HOSTFLOW_REDIS_URL) redis_url="$(redis_url_for "node-$SPAWN_NODE")"
+      s3_user=("$S3_NODE_ACCESS_KEY" "$S3_NODE_SECRET_KEY")
+      ;;
     *) withheld+=(HOSTFLOW_REDIS_URL) redis_url="" ;;
   esac
   log_header "$name" "start $*"
@@ -522,6 +550,7 @@ spawn() {
   (
     cd "$REPO" && unset "${withheld[@]}"
     [[ -z "$redis_url" ]] || export HOSTFLOW_REDIS_URL="$redis_url"
+    ((${#s3_user[@]} == 0)) || export HOSTFLOW_S3_ACCESS_KEY="${s3_user[0]}" HOSTFLOW_S3_SECRET_KEY="${s3_user[1]}"
     exec setsid "$@"
   ) </dev/null >>"$(log_file "$name")" 2>&1 9>&- &
   pid=$!
@@ -618,6 +647,7 @@ up_bg() {
   fn="$(fn_name "$name")"
   pid="$(live_pid "$name" "$match")"
   if [[ -n "$pid" ]]; then
+    if has_fn "running_$fn"; then "running_$fn"; fi
     PENDING+=("$name $pid $timeout $SECONDS running")
     return
   fi
@@ -707,13 +737,15 @@ write_openrc() {
 # traverse it: QEMU (libvirt-qemu) to the node roots and share sources, bind to
 # bind/, postgres to pg/), everything in it loses g+w and o+rwx, except the paths in
 # STATE_OPEN_PATHS, which QEMU must traverse or read:
-#   nodes/   hypervisor storage roots: guest disks, config drives, kernels, console
-#            logs (functions/node.py make_dir makes their directories 0755)
 #   shares/  share sources passed through to guests (9p/virtiofs run as libvirt-qemu)
-#   test/    the integration tests' node root (test/nodes/itest, same as nodes/)
+#   test/    the integration tests' node root (test/nodes/itest)
+# The hypervisor storage roots under nodes/ (guest disks, config drives, kernels, console
+# logs) are QEMU's group's instead: directories root:$QEMU_GROUP 2750, files 0640
+# (functions/node.py make_dir; restrict_node_roots for what an older version made).
 # Files made later by the services get umask 027 (above). Run on every 'up', before
 # the services start and again after the once steps (configs they rewrote).
-STATE_OPEN_PATHS=(nodes shares test)
+STATE_OPEN_PATHS=(nodes shares test) # nodes/: restrict_node_roots
+QEMU_GROUP="${HOSTFLOW_QEMU_GROUP:-libvirt-qemu}"
 restrict_state_modes() {
   local entry name open
   chmod 0751 "$HOSTFLOW_STATE_DIR"
@@ -727,6 +759,16 @@ restrict_state_modes() {
     chmod -R g-w,o-rwx "$entry"
   done
   chmod -R g-w,o-rwx "$REPO/.hostflow"
+  restrict_node_roots
+}
+# Without QEMU's group (HOSTFLOW_QEMU_GROUP="" or no such group) nodes/ stays as made (0755).
+restrict_node_roots() {
+  local nodes="$HOSTFLOW_STATE_DIR/nodes"
+  [[ -n "$QEMU_GROUP" ]] && getent group "$QEMU_GROUP" >/dev/null || return 0
+  mkdir -p "$nodes"
+  chgrp -R "$QEMU_GROUP" "$nodes"
+  chmod -R g-w,o-rwx "$nodes"
+  find "$nodes" -type d -exec chmod 2750 {} +
 }
 
 lock() {

@@ -136,6 +136,14 @@ PROXY_PIPELINE = " ".join([
 ])
 
 
+def node_user() -> str:
+    """`test:node`, the hypervisor workers' user (key: HOSTFLOW_SWIFT_NODE_KEY): no admin
+    of the account, so it reaches only what the containers' ACLs grant it
+    (scripts/s3_buckets.py)."""
+    key = os.environ.get("HOSTFLOW_SWIFT_NODE_KEY", "")
+    return f"user_test_node = {key}\n" if key else ""
+
+
 def proxy_conf() -> str:
     return common("proxy") + f"""
 [pipeline:main]
@@ -176,7 +184,7 @@ use = egg:swift#tempauth
 # S3 access key 'test:tester', secret key 'testing'.
 user_admin_admin = admin .admin .reseller_admin
 user_test_tester = testing .admin
-
+{node_user()}
 [filter:copy]
 use = egg:swift#copy
 
@@ -217,7 +225,7 @@ def main() -> int:
     for d in (ETC, DATA / DEVICE, CACHE):
         d.mkdir(parents=True, exist_ok=True)
     write_if_changed(ETC / "swift.conf", swift_conf(), 0o600)
-    write_if_changed(ETC / "proxy-server.conf", proxy_conf())
+    write_if_changed(ETC / "proxy-server.conf", proxy_conf(), 0o600)
     for kind in ("account", "container", "object"):
         write_if_changed(ETC / f"{kind}-server.conf", storage_server_conf(kind))
         ensure_ring(kind)

@@ -19,7 +19,7 @@ def _snapshot_ctx(op: dict, st: Stores, settings: Settings) -> dict:
     host, image = st.hosts.get(op["host_id"]), st.images.get(op["params"]["image_id"])
     st.image_lifecycle.swap(image["id"], {"queued"}, "saving")
     return {"operation_id": op["id"], "host_id": host["id"], "name": host["name"], "hypervisor": host["hypervisor"],
-            "image_id": image["id"], "image_name": image["name"], "bucket": settings.image_bucket,
+            "image_id": image["id"], "image_name": image["name"], "bucket": settings.snapshot_bucket,
             "key": image_key(image["id"])}
 
 
