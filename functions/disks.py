@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 
 from functions import share_config
-from functions.node import Node
+from functions.node import FILE_MODE, Node
 from functions.outcome import Outcome, Plan
 from infra.errors import StorageError
 
@@ -41,7 +41,7 @@ def ensure_root_disk(node: Node, req: dict) -> Outcome:
     if plan.action == "create":
         tmp = path.with_name("disk.tmp.qcow2")
         node.disk_images.create_overlay(tmp, node.cached_image(req["base"]), size)
-        tmp.chmod(0o644)
+        tmp.chmod(FILE_MODE)
         tmp.replace(path)
     else:
         node.disk_images.resize(path, "qcow2", size)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from functions.node import CACHED_AS_QCOW2, Node
+from functions.node import CACHED_AS_QCOW2, FILE_MODE, Node
 from functions.outcome import Outcome, Plan
 from infra.errors import StorageError
 
@@ -58,7 +58,7 @@ def _convert(node: Node, source: Path, fmt: str, dest: Path) -> None:
         node.disk_images.convert_to_qcow2(source, fmt, tmp)
         if node.disk_images.info(tmp, "qcow2").get("backing-filename"):
             raise StorageError(f"{tmp} has a backing file after conversion", code="verify_failed")
-        tmp.chmod(0o644)
+        tmp.chmod(FILE_MODE)
         tmp.replace(dest)
     finally:
         tmp.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 CACHED_AS_QCOW2 = frozenset({"raw", "ami", "vmdk", "vdi", "vhd", "vhdx"})
+FILE_MODE = 0o640  # disks, images, config drives: the owner and QEMU's group (Node.make_dir)
 
 
 class DiskImages(Protocol):
@@ -63,6 +64,7 @@ class Node:
     backup_workers: int = 4
     max_live_vcpus: int = 4  # domains are defined with room to hot-plug vCPUs up to this
     share_driver: str = "9p"  # passthrough shares: 9p or virtiofs
+    qemu_gid: int | None = None  # the group QEMU runs as; None: directories 0755, for tests without QEMU
     progress: Callable[[int, int], None] = lambda done, total: None
 
     def instance_dir(self, host_id: str) -> Path:
@@ -83,12 +85,18 @@ class Node:
         return self.root / "images" / f"{image['id']}-{image['sha512'][:16]}.{fmt}"
 
     def make_dir(self, path: Path) -> None:
-        """QEMU runs as another user and must traverse every directory we make."""
+        """QEMU runs as another user and must traverse every directory we make, up to the
+        root: they are QEMU's group's, setgid (2750), so every file made in them is the
+        group's too and FILE_MODE lets QEMU read it; others get nothing."""
         path.mkdir(parents=True, exist_ok=True)
         for p in (path, *path.parents):
             if p == self.root.parent:
                 break
-            os.chmod(p, 0o755)
+            if self.qemu_gid is None:
+                os.chmod(p, 0o755)
+            else:
+                os.chown(p, -1, self.qemu_gid)
+                os.chmod(p, 0o2750)
 
 
 @dataclass

@@ -1,14 +1,14 @@
 """Snapshots of a host's root disk: a flattened qcow2 copy (consistent while the
 guest runs), uploaded to object storage as an image file.
 
-    <node root>/snapshots/<image id>.qcow2   the copy, until it is uploaded
-    s3://<image bucket>/images/<image id>    the image file (metadata: sha512, virtual_size)"""
+    <node root>/snapshots/<image id>.qcow2      the copy, until it is uploaded
+    s3://<snapshot bucket>/images/<image id>    the image file (metadata: sha512, virtual_size)"""
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from functions.node import Node
+from functions.node import FILE_MODE, Node
 from functions.outcome import Outcome, Plan
 from infra.domain_xml import domain_name
 from infra.errors import ComputeError, StorageError
@@ -73,7 +73,7 @@ def snapshot_root_disk(node: Node, req: dict) -> Outcome:
             node.disk_images.convert_to_qcow2(node.root_disk(host_id), "qcow2", tmp)
         if node.disk_images.info(tmp, "qcow2").get("backing-filename"):
             raise StorageError(f"{tmp} still has a backing file", code="verify_failed")
-        tmp.chmod(0o644)
+        tmp.chmod(FILE_MODE)
         tmp.replace(final)
     finally:
         tmp.unlink(missing_ok=True)

@@ -41,7 +41,7 @@ def _volume(node: Node, volume_id: str) -> dict | None:
 
 def pool_spec(node: Node) -> PoolSpec:
     """The node's configured pool, by default a `dir` pool under its storage root."""
-    return node.volume_pool or PoolSpec("dir", node.root / "volumes")
+    return node.volume_pool or PoolSpec("dir", node.root / "volumes", gid=node.qemu_gid)
 
 
 def _path(node: Node, volume_id: str) -> str:

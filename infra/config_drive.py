@@ -21,7 +21,7 @@ def write(path: Path, contents: dict[str, str]) -> None:
             iso.add_fp(io.BytesIO(data), len(data), f"/FILE{index};1", rr_name=name, joliet_path=f"/{name}")
         tmp = path.with_suffix(".tmp")
         iso.write(str(tmp))
-        tmp.chmod(0o644)
+        tmp.chmod(0o640)  # the node's dir gives QEMU's group (functions/node.py)
         tmp.replace(path)
     except (pycdlib.pycdlibexception.PyCdlibException, OSError) as exc:
         raise StorageError(f"config drive {path}: {exc}", code="config_drive_failed") from exc

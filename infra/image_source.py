@@ -44,7 +44,7 @@ class ImageSource:
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise ImageError(f"image download from {location} failed: {exc}", code="image_unavailable") from exc
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o640)  # the cache dir gives QEMU's group (functions/node.py)
         tmp.replace(dest)
         return inspection
 

@@ -36,6 +36,7 @@ class PoolSpec:
     path: Path
     devices: tuple[str, ...] = ()
     group: str = ""
+    gid: int | None = None  # a dir pool's directory: QEMU's group, 0750; None: 0755
 
     @classmethod
     def logical(cls, group: str, devices: tuple[str, ...]) -> PoolSpec:
@@ -55,7 +56,9 @@ def pool_xml(name: str, spec: PoolSpec) -> str:
     ET.SubElement(target, "path").text = str(spec.path)
     if spec.kind == "dir":
         perms = ET.SubElement(target, "permissions")
-        ET.SubElement(perms, "mode").text = "0755"
+        ET.SubElement(perms, "mode").text = "0755" if spec.gid is None else "0750"
+        if spec.gid is not None:
+            ET.SubElement(perms, "group").text = str(spec.gid)
     return ET.tostring(pool, encoding="unicode")
 
 

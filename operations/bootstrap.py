@@ -1,6 +1,7 @@
 """The one place that wires real adapters to functions."""
 from __future__ import annotations
 
+import grp
 from functools import lru_cache
 
 from functions.node import Control, Node
@@ -23,6 +24,7 @@ from infra.db.volumes import VolumeStore
 from infra.dns import DnsClient
 from infra.dns_names import reverse_zone
 from infra.domain_xml import virtiofsd
+from infra.errors import Invalid
 from infra.image_source import ImageSource
 from infra.libvirt_compute import LibvirtCompute
 from infra.libvirt_storage import LibvirtStorage, PoolSpec
@@ -41,7 +43,7 @@ def node_context(settings: Settings, progress=None) -> Node:
         disk_images=qemu_img, consoles=console, config_drives=config_drive,
         virt_type=settings.virt_type, stack=settings.stack_id, boot_timeout=settings.guest_boot_timeout,
         shutdown_timeout=settings.shutdown_timeout, objects=objects, backup_workers=settings.backup_workers,
-        volume_pool=volume_pool(settings), max_live_vcpus=settings.max_live_vcpus,
+        volume_pool=volume_pool(settings), max_live_vcpus=settings.max_live_vcpus, qemu_gid=qemu_gid(settings),
     )
     node.share_driver = share_driver(settings)
     if progress is not None:
@@ -54,6 +56,18 @@ def share_driver(settings: Settings) -> str:
     if settings.share_driver != "auto":
         return settings.share_driver
     return "virtiofs" if virtiofsd() else "9p"
+
+
+def qemu_gid(settings: Settings) -> int | None:
+    """The id of the group QEMU runs as (libvirt's qemu.conf `group`), which owns the
+    node's directories (functions.node.Node.make_dir); "": none, directories 0755."""
+    if not settings.qemu_group:
+        return None
+    try:
+        return grp.getgrnam(settings.qemu_group).gr_gid
+    except KeyError:
+        raise Invalid(f"HOSTFLOW_QEMU_GROUP={settings.qemu_group!r}: no such group; set it to the group QEMU "
+                      "runs as (libvirt's qemu.conf `group`)", code="qemu_group_unknown") from None
 
 
 def volume_pool(settings: Settings) -> PoolSpec | None:

@@ -5,16 +5,16 @@ Walks the running stack's state dir (HOSTFLOW_STATE_DIR) and the repository's
 listable by others (the "other" read bit), unless it lies under one of the paths
 QEMU must reach (OPEN, each with its reason) or a directory others cannot traverse
 (a 0644 file in a 0750 directory is out of their reach)."""
+import grp
 import os
 import stat
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-# Paths QEMU (user libvirt-qemu) must traverse or read: left as they are made.
+# Paths QEMU (user libvirt-qemu) must traverse or read, left as they are made (the node
+# roots, nodes/, are QEMU's group's instead: test_node_roots_are_qemus_group_and_no_one_elses).
 OPEN = {
-    "nodes": "hypervisor storage roots: guest disks, config drives, kernels, console logs "
-             "(functions/node.py make_dir makes their directories 0755 for QEMU)",
     "shares": "share sources passed through to guests (9p/virtiofs run as libvirt-qemu)",
     "test": "the integration tests' node root test/nodes/itest (as nodes/)",
 }
@@ -52,6 +52,21 @@ def test_state_dir_is_not_readable_by_others(settings):
     assert mode & stat.S_IXOTH, f"{state} must stay traversable (QEMU, bind, postgres): {stat.filemode(mode)}"
     found = exposed(state, OPEN)
     assert not found, "readable by others:\n" + "\n".join(found)
+
+
+def test_node_roots_are_qemus_group_and_no_one_elses(settings):
+    """Guest disks, config drives, kernels and console logs: QEMU reads them through its
+    group (setgid 2750 directories, so every file made in them is the group's; a volume
+    pool's directory is 0750, as libvirt builds it), others get nothing. That guests
+    still boot from them is what the allocate tests show."""
+    nodes, gid = Path(settings.state_dir) / "nodes", grp.getgrnam(settings.qemu_group).gr_gid
+    dirs = [nodes, *(p for p in nodes.rglob("*") if p.is_dir() and not p.is_symlink())]
+    assert len(dirs) > 1, f"no node root under {nodes}"
+    wrong = [f"{d} {stat.filemode(d.stat().st_mode)} gid {d.stat().st_gid}" for d in dirs
+             if d.stat().st_mode & 0o057 != 0o050 or d.stat().st_gid != gid]
+    assert not wrong, f"not {settings.qemu_group}'s to traverse, or open to others:\n" + "\n".join(wrong)
+    files = [p for p in nodes.rglob("*") if p.is_file() and not p.is_symlink()]
+    assert not [f for f in files if f.stat().st_mode & (stat.S_IROTH | stat.S_IWOTH)]
 
 
 def test_repo_state_is_not_readable_by_others():

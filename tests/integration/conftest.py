@@ -50,7 +50,7 @@ from infra.libvirt_compute import LibvirtCompute  # noqa: E402
 from infra.libvirt_storage import LibvirtStorage  # noqa: E402
 from infra.netlink import Netlink  # noqa: E402
 from infra.settings import Settings  # noqa: E402
-from operations.bootstrap import object_store  # noqa: E402
+from operations.bootstrap import object_store, qemu_gid  # noqa: E402
 
 TEST_STACK = "hostflow-test"
 TEST_BRIDGE = "hfbr-itest"
@@ -89,7 +89,8 @@ def node() -> Node:
     images = ImageSource(object_store(Settings.from_env()))
     n = Node(name="itest", root=root, compute=compute, images=images, netlink=Netlink(TEST_STACK),
              storage=LibvirtStorage.sharing(compute), disk_images=qemu_img, consoles=console,
-             config_drives=config_drive, virt_type="qemu", stack=TEST_STACK, boot_timeout=90, shutdown_timeout=10)
+             config_drives=config_drive, virt_type="qemu", stack=TEST_STACK, boot_timeout=90, shutdown_timeout=10,
+             qemu_gid=qemu_gid(Settings.from_env()))
     n.make_dir(root)
     yield n
     clean_leftovers(compute, root)
