@@ -9,7 +9,7 @@ from infra.db.models import Host
 from infra.db.volumes import take_attached
 from infra.dns_names import normalise, zone_of
 from infra.errors import Conflict, Invalid
-from operations.image_access import image_to_use
+from operations.image_access import image_to_use, require_bootable
 from operations.lookup import everyone
 from operations.origin import Origin
 from operations.record import enqueue, key_or_new
@@ -22,6 +22,8 @@ def submit_allocate(svc: Services, body, origin: Origin) -> tuple[dict, bool]:
     existing = svc.operations.by_key(origin.key) if origin.key else None
     if existing is None and image["status"] != "active":
         raise Conflict(f"image {image['id']} is {image['status']}, not active", code="image_not_active")
+    if existing is None:
+        require_bootable(image)
     if existing is None and svc.hosts.name_taken(body.name, body.env):
         raise Conflict(f"a host named {body.name} already exists in {body.env}", code="name_in_use")
     if body.names:
@@ -47,6 +49,7 @@ def submit_allocate(svc: Services, body, origin: Origin) -> tuple[dict, bool]:
 def plan_allocate(svc: Services, body, sees: Callable[[str], bool] = everyone) -> dict:
     """The dry run of an allocation, from the image the caller's reference resolves to."""
     image = image_to_use(svc, body.image, sees)
+    require_bootable(image)
     return svc.planner.allocate(body.model_copy(update={"image": image["id"]}))
 
 

@@ -17,6 +17,7 @@ from operations.scoping import Forbidden, sees_for
 from operations.services import Services
 
 VISIBILITIES = ("private", "shared", "public")
+ROOT_DISK_FORMATS = frozenset({"qcow2", "raw", "ami", "vmdk", "vdi", "vhd", "vhdx"})  # a host boots from these
 LIVE = ("queued", "saving", "active")  # the states in which an image holds its name
 Sees = Callable[[str], bool]
 
@@ -96,3 +97,11 @@ def image_to_use(svc: Services, ref: str, sees: Sees = everyone) -> dict:
         return resolve_image(svc, ref, sees)
     except NotFound as exc:
         raise Invalid(exc.message, code="unknown_image") from exc
+
+
+def require_bootable(image: dict) -> None:
+    """A kernel or ramdisk (`aki`, `ari`), or a format no host boots yet, is refused at
+    once: it would fail later in the root disk step with qemu-img's words."""
+    if image["disk_format"] not in ROOT_DISK_FORMATS:
+        raise Invalid(f"image {image['id']} is a {image['disk_format']} image, not a root disk",
+                      code="image_not_bootable", details={"disk_format": image["disk_format"]})

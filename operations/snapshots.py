@@ -10,13 +10,12 @@ from infra.db.image_lifecycle import snapshot_record
 from infra.db.models import Host
 from infra.db.take import take
 from infra.errors import Conflict, Invalid, NotFound
-from operations.image_access import check_name_free, image_to_use
+from operations.image_access import check_name_free, image_to_use, require_bootable
 from operations.origin import Origin
 from operations.record import replay_request, submit
 from operations.services import Services
 
 GIB = 1 << 30
-ROOT_DISK_FORMATS = {"qcow2", "raw", "ami", "vmdk", "vdi", "vhd", "vhdx"}
 BUSY_STATES = {"snapshot_host": "snapshotting", "rebuild_host": "rebuilding"}
 
 
@@ -77,9 +76,7 @@ def check_rebuild_image(image: dict, needs: dict, flavor: dict) -> None:
     if image["status"] != "active":
         raise Conflict(f"image {image['id']} is {image['status']}; only an active image can be rebuilt from",
                        code="image_not_active", details={"status": image["status"]})
-    if image["disk_format"] not in ROOT_DISK_FORMATS:
-        raise Invalid(f"image {image['id']} is a {image['disk_format']} image, not a root disk",
-                      code="image_not_bootable")
+    require_bootable(image)
     disk_gb = max(needs["min_disk_gb"], -(-(needs["virtual_size"] or 0) // GIB))
     if disk_gb > flavor["disk_gb"]:
         raise Invalid(f"image {image['id']} needs a {disk_gb} GiB disk, the host's flavor has {flavor['disk_gb']} GiB",

@@ -266,6 +266,18 @@ def test_a_host_is_not_allocated_from_an_image_that_is_not_active(api):
     assert api.svc.hosts.list() == []
 
 
+@pytest.mark.parametrize("disk_format", ["aki", "ari", "iso"])
+def test_a_host_is_not_allocated_from_an_image_that_cannot_boot_on_its_own(api, disk_format):
+    image = api.svc.images.add(name=f"k-{disk_format}", disk_format=disk_format, status="active",
+                               os_hash_value="00", location="/nowhere")
+    body = {"name": "web1", "env": "test", "image": image["id"], "flavor": {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}}
+    for query in ("", "?dry_run=true"):
+        resp = call(api, "POST", f"/v1/hosts{query}", body)
+        assert resp.status_code == 422 and resp.json["error"]["code"] == "image_not_bootable", resp.json
+        assert resp.json["error"]["details"] == {"disk_format": disk_format}
+    assert api.svc.hosts.list() == [] and api.svc.operations.list()[0] == []
+
+
 def test_unknown_image_is_404(api):
     resp = call(api, "GET", "/v1/images/nope")
     assert resp.status_code == 404 and resp.json["error"]["code"] == "image_not_found"
