@@ -44,7 +44,8 @@ def register_image_dir(settings: Settings, directory: Path) -> dict:
     for kind in ("aki", "ari"):
         ids[kind] = _register(store, uploader, f"{manifest['name']}-{kind}", directory, files[kind], kind, {})["id"]
     ami = files["ami"]
-    props = {"os_command_line": manifest.get("cmdline", "console=ttyS0"), "ami_disk_format": ami["disk_format"]}
+    props = {"os_command_line": manifest.get("cmdline", "console=ttyS0"), "ami_disk_format": ami["disk_format"],
+             "hostflow_readiness": "serial"}  # the test guest's HOSTFLOW-STATE lines (functions/readiness.py)
     image = _register(store, uploader, manifest["name"], directory, ami, ami["disk_format"], props,
                       kernel_id=ids["aki"], ramdisk_id=ids["ari"])
     print(f"image {image['name']} {image['id']}")
@@ -86,6 +87,8 @@ def _register(store: ImageStore, uploader: Uploader, name: str, directory: Path,
         image = store.add(name=name, disk_format=disk_format, container_format=container, status="active",
                           size=path.stat().st_size, virtual_size=found.virtual_size, os_hash_value=digest,
                           location=location, properties=props, **refs)
+    if props.items() - image["properties"].items():  # registered by an older set-up
+        image = store.edit(image["id"], properties={**image["properties"], **props})
     store.deactivate_stale(name, image["id"])
     return image
 

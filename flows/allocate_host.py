@@ -80,7 +80,8 @@ def _exports_request(ctx: dict) -> dict:
 
 
 def _wait_request(ctx: dict) -> dict:
-    return {**_host(ctx), "hostname": ctx["name"], "addresses": [lease["cidr"] for lease in _leases(ctx)]}
+    return {**_host(ctx), "hostname": ctx["name"], "addresses": [lease["cidr"] for lease in _leases(ctx)],
+            "readiness": ctx.get("readiness", "serial")}
 
 
 def _set(key: str, data_key: str):

@@ -25,7 +25,8 @@ def _boot(ctx: dict) -> dict:
 
 
 def _wait(ctx: dict) -> dict:
-    return {"host_id": ctx["host_id"], "hostname": ctx["name"], "addresses": ctx["addresses"]}
+    return {"host_id": ctx["host_id"], "hostname": ctx["name"], "addresses": ctx["addresses"],
+            "readiness": ctx.get("readiness", "serial")}
 
 
 def _absorb_guest(ctx: dict, outcome: dict) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from functions import share_config
+from functions import readiness, share_config
 from functions.node import Node
 from functions.outcome import Outcome, Plan
 from infra import domain_xml
@@ -130,25 +130,73 @@ def guest_matches(state: dict | None, hostname: str, addresses: list[str]) -> bo
 
 
 def wait_guest_up(node: Node, req: dict) -> Outcome:
-    """req: {"host_id", "hostname", "addresses": ["10.0.0.5/24"], "timeout"?}"""
+    """req: {"host_id", "hostname", "addresses": ["10.0.0.5/24"], "readiness"?, "timeout"?}.
+    `readiness` is the image's strategy (functions.readiness); serial where a request
+    names none (operations journalled before strategies existed)."""
+    how = req.get("readiness", "serial")
+    if how == "agent":
+        return _wait_agent(node, req)
+    if how == "none":
+        return _running_only(node, req)
+    return _wait_serial(node, req)
+
+
+def _wait_serial(node: Node, req: dict) -> Outcome:
     log = node.console_log(req["host_id"])
     deadline = time.monotonic() + req.get("timeout", node.boot_timeout)
     first = node.consoles.latest(log)
     if guest_matches(first, req["hostname"], req["addresses"]):
         return Outcome.unchanged("up", guest=first)
-    next_check = 0.0
+    alive = _LivenessCheck(node, req["host_id"])
     while time.monotonic() < deadline:
         state = node.consoles.latest(log)
         if guest_matches(state, req["hostname"], req["addresses"]):
             return Outcome(False, before="booting", after="up", note="guest reported its state",
                            data={"guest": state})
-        if time.monotonic() >= next_check:
-            if node.compute.state(domain_name(req["host_id"])) != "running":
-                raise ComputeError("the domain stopped while booting", code="guest_died")
-            next_check = time.monotonic() + 1.0
+        alive()
         time.sleep(0.05)
     raise GuestTimeout(f"guest did not report hostname {req['hostname']} and {req['addresses']} in time; "
                        f"console tail: {node.consoles.tail(log, 5)!r}")
+
+
+def _wait_agent(node: Node, req: dict) -> Outcome:
+    name, log = domain_name(req["host_id"]), node.console_log(req["host_id"])
+    deadline = time.monotonic() + req.get("timeout", node.boot_timeout)
+    alive = _LivenessCheck(node, req["host_id"])
+    seen = None
+    while time.monotonic() < deadline:
+        if node.compute.agent(name, "guest-ping") is not None:
+            host = node.compute.agent(name, "guest-get-host-name") or {}
+            nics = node.compute.agent(name, "guest-network-get-interfaces")
+            seen = {"hostname": host.get("host-name"), "interfaces": nics}
+            if readiness.agent_matches(host.get("host-name"), nics, req["hostname"], req["addresses"]):
+                return Outcome(False, before="booting", after="up", note="the guest agent reported its state",
+                               data={"guest": readiness.agent_guest(host["host-name"], nics)})
+        alive()
+        time.sleep(0.5)
+    said = f"the guest agent reported {seen}" if seen else "the guest agent never answered"
+    raise GuestTimeout(f"guest did not report hostname {req['hostname']} and {req['addresses']} in time ({said}); "
+                       f"console tail: {node.consoles.tail(log, 5)!r}")
+
+
+def _running_only(node: Node, req: dict) -> Outcome:
+    _LivenessCheck(node, req["host_id"])()
+    return Outcome(False, before="booting", after="running", note="the image declares no readiness: its domain runs",
+                   data={"guest": {"readiness": "none"}})
+
+
+class _LivenessCheck:
+    """Called while waiting: raises guest_died once the domain has stopped (at most once a second)."""
+
+    def __init__(self, node: Node, host_id: str):
+        self.node, self.name, self.next = node, domain_name(host_id), 0.0
+
+    def __call__(self) -> None:
+        if time.monotonic() < self.next:
+            return
+        if self.node.compute.state(self.name) != "running":
+            raise ComputeError("the domain stopped while booting", code="guest_died")
+        self.next = time.monotonic() + 1.0
 
 
 def plan_defined(node: Node, req: dict) -> Plan:

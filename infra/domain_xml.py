@@ -51,6 +51,9 @@ class DomainSpec:
     filesystems: tuple[Filesystem, ...] = ()
 
 
+GUEST_AGENT_CHANNEL = "org.qemu.guest_agent.0"
+
+
 def domain_name(host_id: str) -> str:
     return f"hf-{host_id}"
 
@@ -95,6 +98,8 @@ def build(spec: DomainSpec) -> str:
     _sub(serial, "target", port="0")
     console = _sub(devices, "console", type="pty")
     _sub(console, "target", type="serial", port="0")
+    agent = _sub(devices, "channel", type="unix")  # libvirt picks the socket's path
+    _sub(agent, "target", type="virtio", name=GUEST_AGENT_CHANNEL)
     _sub(devices, "controller", type="usb", model="none")
     _sub(devices, "memballoon", model="virtio")
     return ET.tostring(dom, encoding="unicode")

@@ -4,12 +4,14 @@ A connection is opened per use and never before a fork (DESIGN: open libvirt
 connections inside the job)."""
 from __future__ import annotations
 
+import json
 import time
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from pathlib import Path
 
 import libvirt
+import libvirt_qemu
 
 from infra import domain_xml
 from infra.errors import ComputeError
@@ -23,6 +25,11 @@ STATES = {
     libvirt.VIR_DOMAIN_SHUTDOWN: "shutting_down", libvirt.VIR_DOMAIN_SHUTOFF: "shutoff",
     libvirt.VIR_DOMAIN_CRASHED: "crashed", libvirt.VIR_DOMAIN_PMSUSPENDED: "suspended",
 }
+
+
+# the agent is not connected (yet), not in sync, or timed out
+AGENT_ABSENT = frozenset({libvirt.VIR_ERR_AGENT_UNRESPONSIVE, libvirt.VIR_ERR_AGENT_UNSYNCED,
+                          libvirt.VIR_ERR_OPERATION_TIMEOUT})
 
 
 def _disk_info(disk: ET.Element) -> dict:
@@ -61,6 +68,20 @@ class LibvirtCompute:
             if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 return None
             raise ComputeError(f"libvirt lookup failed: {exc.get_error_message()}") from exc
+
+    def agent(self, name: str, command: str, arguments: dict | None = None, timeout: int = 2):
+        """The guest agent's answer to `command` (its `return`), or None while no agent
+        answers: not started yet, or none in the guest. Any other failure is ComputeError."""
+        dom = self._require(name)
+        payload = json.dumps({"execute": command, **({"arguments": arguments} if arguments else {})})
+        try:
+            reply = libvirt_qemu.qemuAgentCommand(dom, payload, timeout, 0)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() in AGENT_ABSENT:
+                return None
+            raise ComputeError(f"guest agent {command} failed: {exc.get_error_message()}",
+                               code="guest_agent_error") from exc
+        return json.loads(reply).get("return")
 
     def state(self, name: str) -> str:
         """'absent', 'shutoff', 'running', ... for the named domain."""

@@ -6,6 +6,7 @@ from flows import allocate_host, reclaim_host
 from flows.kinds.base import Kind, Stores
 from flows.kinds.base import now as _now
 from flows.kinds.shares import env_shares, record_allocated, record_reclaimed
+from functions import readiness
 from infra.db.images import ImageStore
 from infra.db.networks import NetworkStore, default_network
 from infra.settings import Settings
@@ -26,7 +27,8 @@ def allocate_context(op: dict, host: dict, images: ImageStore, settings: Setting
         "operation_id": op["id"], "host_id": host["id"], "name": host["name"], "project": host["project"],
         "fqdn": host.get("fqdn"), "flavor": host["flavor"], "ssh_keys": host["ssh_keys"], "bridge": settings.vm_bridge,
         "root_image": _image_ref(root), "images": [_image_ref(root), *map(_image_ref, boot_images.values())],
-        "boot": boot, "hypervisor_hint": (op.get("params") or {}).get("hypervisor"),
+        "boot": boot, "readiness": readiness.strategy(root["properties"]),
+        "hypervisor_hint": (op.get("params") or {}).get("hypervisor"),
         "names": (op.get("params") or {}).get("names") or [],
         **host_networks(images.db, host.get("env", ""), settings),
         **env_shares(images.db, host.get("env", ""), host["project"], settings),

@@ -30,10 +30,15 @@ class ImageLifecycle:
                     "virtual_size": image.virtual_size, "status_reason": image.status_reason}
 
 
+# what a snapshot keeps of its source image's properties: how it boots and proves it is up
+INHERITED = frozenset({"os_command_line", "hostflow_readiness", "hw_qemu_guest_agent", "hw_firmware_type",
+                       "os_distro", "os_version", "os_default_user"})
+
+
 def snapshot_record(image_id: str, name: str, host: dict, source: dict | None) -> Image:
     """A queued qcow2 image of the host's root disk, private to the host's project. Like
-    Nova, it inherits the source image's kernel, ramdisk and command line, so it boots as
-    the host did."""
+    Nova, it inherits the source image's kernel, ramdisk, command line and the properties
+    that say how it boots and proves it is up (INHERITED), so it boots as the host did."""
     source = source or {}
     props = {"source_host_id": host["id"], "image_type": "snapshot"}
     if source.get("id"):
@@ -41,8 +46,7 @@ def snapshot_record(image_id: str, name: str, host: dict, source: dict | None) -
     for key in ("kernel_id", "ramdisk_id"):
         if source.get(key):
             props[key] = source[key]
-    if "os_command_line" in source.get("properties", {}):
-        props["os_command_line"] = source["properties"]["os_command_line"]
+    props |= {k: v for k, v in source.get("properties", {}).items() if k in INHERITED}
     return Image(id=image_id, name=name, disk_format="qcow2", container_format="bare", status="queued",
                  kernel_id=source.get("kernel_id"), ramdisk_id=source.get("ramdisk_id"), properties=props,
                  min_disk_gb=host["flavor"]["disk_gb"], min_ram_mb=0, project=host["project"], visibility="private",

@@ -34,6 +34,14 @@ def test_xml_has_disks_nic_and_serial_log():
     assert root.find("devices/serial/log").get("file") == "/r/console.log"
 
 
+def test_every_domain_has_the_guest_agent_channel():
+    """Whether the guest runs an agent is the image's business; the channel costs nothing."""
+    for boot in ({}, {"kernel": None, "ramdisk": None, "cmdline": None}):
+        [channel] = ET.fromstring(build(spec(**boot))).findall("devices/channel")
+        assert channel.get("type") == "unix"
+        assert channel.find("target").attrib == {"type": "virtio", "name": "org.qemu.guest_agent.0"}
+
+
 def test_direct_kernel_boot_when_kernel_given():
     root = ET.fromstring(build(spec()))
     assert root.findtext("os/kernel") == "/k" and root.findtext("os/initrd") == "/i"

@@ -1,0 +1,43 @@
+"""How a host's guest proves it is up: a strategy per image, from its properties.
+
+    agent   the QEMU guest agent answers `guest-ping`, then reports the host's name and
+            every address hostflow leased it (`guest-get-host-name`,
+            `guest-network-get-interfaces`): images that declare
+            `hw_qemu_guest_agent=yes`, as Glance and Nova read it
+    serial  the `HOSTFLOW-STATE` line the test guest prints on its serial console
+            (its image says `hostflow_readiness=serial`)
+    none    nothing in the guest can tell: the host is up once its domain runs, and
+            the step's result says `readiness: none`
+
+`hostflow_readiness` (agent, serial or none) on an image overrides the rest."""
+from __future__ import annotations
+
+STRATEGIES = ("agent", "serial", "none")
+YES = frozenset({"yes", "true", "1", "on"})
+
+
+def strategy(properties: dict) -> str:
+    explicit = properties.get("hostflow_readiness")
+    if explicit in STRATEGIES:
+        return explicit
+    if str(properties.get("hw_qemu_guest_agent", "")).lower() in YES:
+        return "agent"
+    return "none"
+
+
+def agent_matches(hostname: str | None, interfaces: list[dict] | None, want_hostname: str,
+                  addresses: list[str]) -> bool:
+    """The agent's host name (short, or the fqdn's first label) and its interfaces'
+    `ip/prefix` cover what the host was given."""
+    if not hostname or hostname.split(".")[0] != want_hostname or interfaces is None:
+        return False
+    have = {f"{a.get('ip-address')}/{a.get('prefix')}" for nic in interfaces for a in nic.get("ip-addresses") or []}
+    return set(addresses) <= have
+
+
+def agent_guest(hostname: str, interfaces: list[dict]) -> dict:
+    """The guest as the agent reports it, in the shape the serial line gives."""
+    return {"hostname": hostname.split(".")[0], "readiness": "agent",
+            "addresses": [{"ifname": nic.get("name"), "cidr": f"{a['ip-address']}/{a['prefix']}"}
+                          for nic in interfaces for a in nic.get("ip-addresses") or []
+                          if a.get("ip-address-type") == "ipv4"]}
