@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up this machine for hostflow: Debian packages, the project's virtualenv,
-# Swift's own virtualenv, the test guest image and the state directory.
+# Swift's own virtualenv, the test guest image, the stock Debian image and the state
+# directory.
 #
 # Idempotent: a second run only checks (dpkg-query, hashes of requirements.txt
 # and requirements-swift.txt, the image builder's own checks) and takes a few
@@ -30,6 +31,7 @@ PACKAGES=(
   lvm2 util-linux
   gcc python3-dev
   chromium  # the dashboard's browser test (Playwright drives it; no browser download)
+  mmdebstrap grub-common fdisk openssh-client  # the stock Debian guest image and its SSH test
 )
 
 log() { printf 'setup: %s\n' "$*"; }
@@ -97,6 +99,13 @@ build_test_image() {
   fi
 }
 
+# The stock Debian 12 cloud image (a whole disk with its own boot loader): ~70 s the
+# first time, instant while scripts/build-debian-image.sh is unchanged.
+build_debian_image() {
+  log "Debian image: running scripts/build-debian-image.sh"
+  bash "$REPO/scripts/build-debian-image.sh"
+}
+
 # The `hostflow` command: a wrapper in the virtualenv running this checkout's CLI,
 # linked from /usr/local/bin when that is writable (as root). Rewritten only when
 # its content changes, so a clone elsewhere takes the link over by running set-up.
@@ -133,6 +142,7 @@ main() {
   # The state directory before the image: the builder writes its images there.
   make_state_dir
   build_test_image
+  build_debian_image
   log "done"
 }
 
