@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
 
 from infra.errors import Invalid
 from infra.image_inspection import CONTAINER_FORMATS, DISK_FORMATS
+from operations.ssh_keys import check_public_key
 
 DNS_LABEL = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 FQDN_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 FQDN = rf"^({FQDN_LABEL}\.)+{FQDN_LABEL}\.?$"
 BusinessName = Annotated[str, StringConstraints(strict=True, pattern=FQDN, max_length=254)]
+SshKey = Annotated[StrictStr, AfterValidator(check_public_key)]
 
 
 class Strict(BaseModel):
@@ -30,7 +32,7 @@ class AllocateHost(Strict):
     image: StrictStr = Field(min_length=1, max_length=255)
     flavor: Flavor
     project: StrictStr = Field(default="default", pattern=DNS_LABEL, max_length=63)
-    ssh_keys: list[StrictStr] = Field(default_factory=list, max_length=32)
+    ssh_keys: list[SshKey] = Field(default_factory=list, max_length=32)
     hypervisor: StrictStr | None = Field(default=None, pattern=DNS_LABEL, max_length=63,
                                          description="place the host on this node (where its volumes live)")
     names: list[BusinessName] | None = Field(default=None, max_length=8, description=(
