@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from functions import compute, disks, image_cache, images
+from functions.node import FILE_MODE
 from infra import qemu_img
 from infra.errors import HostflowError
 from infra.image_source import ImageSource
@@ -114,7 +115,7 @@ def test_disk_image_is_converted_once_to_a_qcow2_entry(cache_node, sources, fmt)
     info = qemu_img.info(entry, "qcow2")
     assert info["format"] == "qcow2" and "backing-filename" not in info
     assert same_contents(sources["original"], entry)
-    assert entry.stat().st_mode & 0o777 == 0o644
+    assert entry.stat().st_mode & 0o777 == FILE_MODE  # QEMU reads it through its group, others not at all
 
 
 @pytest.mark.parametrize("fmt", ["vmdk", "raw"])
