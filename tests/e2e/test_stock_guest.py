@@ -6,6 +6,7 @@ logged into over SSH from a probe namespace on the guest's bridge.
 One guest serves the module: it boots in about a minute under TCG."""
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -56,11 +57,19 @@ def guest(api, debian_image, ssh_key, settings, libvirt):
     assert leftovers(settings, libvirt, host_id) == NOTHING
 
 
-def ssh(probe: str, key: Path, user: str, address: str, command: str) -> str:
+def ssh(probe: str, key: Path, user: str, address: str, command: str, wait: float = 90) -> str:
+    """The command's output over SSH. A guest up by its agent may still be starting sshd
+    (cloud-init makes its host keys first): a refused connection is tried again for
+    `wait` seconds, as an operator would; any other failure fails at once."""
     argv = ["ip", "netns", "exec", probe, "ssh", "-i", str(key), "-o", "StrictHostKeyChecking=no",
             "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
             "-o", "LogLevel=ERROR", f"{user}@{address}", command]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    deadline = time.monotonic() + wait
+    while True:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        if done.returncode != 255 or "Connection refused" not in done.stderr or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
