@@ -8,7 +8,7 @@ from functions.node import Node
 from functions.outcome import Outcome, Plan
 from infra import domain_xml
 from infra.domain_xml import DomainSpec, Filesystem, Nic, domain_name
-from infra.errors import ComputeError, GuestTimeout
+from infra.errors import ComputeError, GuestNotReady
 
 
 def spec_for(node: Node, req: dict) -> DomainSpec:
@@ -155,8 +155,7 @@ def _wait_serial(node: Node, req: dict) -> Outcome:
                            data={"guest": state})
         alive()
         time.sleep(0.05)
-    raise GuestTimeout(f"guest did not report hostname {req['hostname']} and {req['addresses']} in time; "
-                       f"console tail: {node.consoles.tail(log, 5)!r}")
+    raise _not_ready(node, log, f"guest did not report hostname {req['hostname']} and {req['addresses']} in time")
 
 
 def _wait_agent(node: Node, req: dict) -> Outcome:
@@ -175,8 +174,14 @@ def _wait_agent(node: Node, req: dict) -> Outcome:
         alive()
         time.sleep(0.5)
     said = f"the guest agent reported {seen}" if seen else "the guest agent never answered"
-    raise GuestTimeout(f"guest did not report hostname {req['hostname']} and {req['addresses']} in time ({said}); "
-                       f"console tail: {node.consoles.tail(log, 5)!r}")
+    raise _not_ready(node, log, f"guest did not report hostname {req['hostname']} and {req['addresses']} in time "
+                                f"({said})")
+
+
+def _not_ready(node: Node, log, message: str) -> GuestNotReady:
+    tail = node.consoles.tail(log, 20)
+    last = [line for line in tail.splitlines() if line.strip()][-3:]
+    return GuestNotReady(f"{message}; console: {' | '.join(last)!r}", details={"console_tail": tail})
 
 
 def _running_only(node: Node, req: dict) -> Outcome:

@@ -60,6 +60,12 @@ class GuestTimeout(HostflowError):
     code = "guest_timeout"
 
 
+class GuestNotReady(GuestTimeout):
+    """The guest never proved it is up; `details.console_tail` holds its last console lines."""
+
+    code = "guest_not_ready"
+
+
 class StepFailed(HostflowError):
     """A step's job failed on its node; carries the node's error code and message."""
 

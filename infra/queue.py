@@ -219,7 +219,8 @@ def _payload(job: Job, result: Result) -> dict:
         if value.get("ok"):
             return value
         err = value.get("error", {})
-        raise StepFailed(err.get("message", "step failed"), code=err.get("code", "step_failed"))
+        raise StepFailed(err.get("message", "step failed"), code=err.get("code", "step_failed"),
+                         details=err.get("details"))
     last = (result.exc_string or "").strip().splitlines()
     raise StepFailed(f"{job.id} crashed: {last[-1] if last else 'unknown error'}", code="internal_error")
 

@@ -6,7 +6,7 @@ import pytest
 
 from functions import compute, readiness
 from functions.node import Node
-from infra.errors import ComputeError, GuestTimeout
+from infra.errors import ComputeError, GuestNotReady
 
 NICS = [{"name": "lo", "ip-addresses": [{"ip-address-type": "ipv4", "ip-address": "127.0.0.1", "prefix": 8}]},
         {"name": "eth0", "hardware-address": "52:54:00:00:00:01",
@@ -70,16 +70,18 @@ def test_an_fqdn_from_the_agent_counts_by_its_first_label():
     assert compute.wait_guest_up(node(Agent(hostname="web1.test.cloud.internal")), REQ).after == "up"
 
 
-def test_an_agent_reporting_another_name_times_out_saying_what_it_saw(monkeypatch):
+def test_an_agent_reporting_another_name_is_not_ready_saying_what_it_saw(monkeypatch):
     monkeypatch.setattr(compute.time, "sleep", lambda _s: None)
-    with pytest.raises(GuestTimeout) as info:
+    with pytest.raises(GuestNotReady) as info:
         compute.wait_guest_up(node(Agent(hostname="localhost")), {**REQ, "timeout": 0.05})
+    assert info.value.code == "guest_not_ready"
     assert "'hostname': 'localhost'" in str(info.value) and "kernel panic" in str(info.value)
+    assert info.value.details == {"console_tail": "[ 1.0] kernel panic"}
 
 
 def test_an_agent_that_never_answers_times_out_saying_so(monkeypatch):
     monkeypatch.setattr(compute.time, "sleep", lambda _s: None)
-    with pytest.raises(GuestTimeout, match="the guest agent never answered"):
+    with pytest.raises(GuestNotReady, match="the guest agent never answered"):
         compute.wait_guest_up(node(Agent(answers_after=10**9)), {**REQ, "timeout": 0.05})
 
 
@@ -109,3 +111,17 @@ def test_a_snapshot_proves_it_is_up_as_its_source_image_did():
     record = snapshot_record("i2", "snap", host, source)
     assert readiness.strategy(record.properties) == "agent"
     assert "owner_note" not in record.properties and record.properties["os_distro"] == "debian"
+
+
+def test_a_failed_steps_details_reach_the_flow():
+    """The console tail a node sends with guest_not_ready is not dropped on the way back."""
+    from types import SimpleNamespace
+
+    from infra.errors import StepFailed
+    from infra.queue import Result, _payload
+
+    error = GuestNotReady("not up", details={"console_tail": "panic"}).to_dict()
+    result = SimpleNamespace(type=Result.Type.SUCCESSFUL, return_value={"ok": False, "error": error})
+    with pytest.raises(StepFailed) as info:
+        _payload(None, result)
+    assert (info.value.code, info.value.details) == ("guest_not_ready", {"console_tail": "panic"})
