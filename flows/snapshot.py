@@ -19,8 +19,12 @@ def _absorb_file(ctx: dict, outcome: dict) -> None:
     ctx["image_file"] = outcome["data"]
 
 
+def _absorb_copy(ctx: dict, outcome: dict) -> None:
+    ctx["quiesced"] = bool(outcome["data"].get("quiesced"))
+
+
 STEPS = [
-    Step("snapshot_root_disk", "snapshot_root_disk", on_hypervisor, _copy, "delete_snapshot_file"),
+    Step("snapshot_root_disk", "snapshot_root_disk", on_hypervisor, _copy, "delete_snapshot_file", _absorb_copy),
     Step("upload_image_file", "upload_image_file", on_hypervisor, _upload, "delete_image_object", _absorb_file),
     Step("delete_snapshot_file", "delete_snapshot_file", on_hypervisor, _copy),
 ]

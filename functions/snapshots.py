@@ -5,6 +5,7 @@ guest runs), uploaded to object storage as an image file.
     s3://<snapshot bucket>/images/<image id>    the image file (metadata: sha512, virtual_size)"""
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from infra.domain_xml import domain_name
 from infra.errors import ComputeError, StorageError
 from infra.image_source import sha512_of
 
+log = logging.getLogger("hostflow.snapshots")
 ROOT_TARGET = "vda"
 STOPPED = {"shutoff", "crashed"}
 COPY_TIMEOUT = 600.0
@@ -54,7 +56,8 @@ def _facts(node: Node, path: Path) -> dict:
 
 def snapshot_root_disk(node: Node, req: dict) -> Outcome:
     """req: {"host_id", "image_id"}. An existing snapshot file is the finished copy
-    (it takes its name only once complete and verified)."""
+    (it takes its name only once complete and verified). The result says whether the copy
+    was `quiesced` (a running guest's filesystems frozen through its agent)."""
     host_id, final = req["host_id"], snapshot_file(node, req["image_id"])
     name = domain_name(host_id)
     plan = decide_snapshot(final.exists(), node.compute.state(name))
@@ -65,9 +68,10 @@ def snapshot_root_disk(node: Node, req: dict) -> Outcome:
     before = _chain(node, host_id)
     node.make_dir(final.parent)
     tmp = final.with_name(final.name + ".part")
+    quiesced = False
     try:
         if plan.action == "block_copy":
-            _copy_live(node, name, tmp)
+            quiesced = _copy_live(node, name, tmp)
         else:
             tmp.unlink(missing_ok=True)
             node.disk_images.convert_to_qcow2(node.root_disk(host_id), "qcow2", tmp)
@@ -79,20 +83,41 @@ def snapshot_root_disk(node: Node, req: dict) -> Outcome:
         tmp.unlink(missing_ok=True)
     if _chain(node, host_id) != before:
         raise StorageError(f"the disk chain of host {host_id} changed during the snapshot", code="verify_failed")
-    facts = _facts(node, final)
+    facts = {**_facts(node, final), "quiesced": quiesced}
     return Outcome(True, before="absent", after="present", note=plan.action, data=facts)
 
 
-def _copy_live(node: Node, name: str, dest: Path) -> None:
-    """Mirrors vda into dest until the copy is ready, then ends the job without pivot.
-    A job left by an interrupted attempt is ended first: only snapshots start copy jobs."""
+def _copy_live(node: Node, name: str, dest: Path) -> bool:
+    """Mirrors vda into dest until the copy is ready, then ends the job without pivot: the
+    copy is the disk as it was at that moment. With a guest agent, the guest's
+    filesystems are frozen around that moment (and thawed on every path), so the copy is
+    quiesced: True if it was. A job left by an interrupted attempt is ended first: only
+    snapshots start copy jobs."""
     node.compute.block_job_abort(name, ROOT_TARGET)
     dest.unlink(missing_ok=True)
     node.compute.block_copy(name, ROOT_TARGET, str(dest))
+    frozen = None
     try:
         _wait_ready(node, name)
-    finally:
+        frozen = _freeze(node, name)
         node.compute.block_job_abort(name, ROOT_TARGET)
+    finally:
+        try:
+            node.compute.block_job_abort(name, ROOT_TARGET)
+        finally:
+            if frozen is not None:
+                node.compute.fs_thaw(name)
+    return frozen is not None
+
+
+def _freeze(node: Node, name: str) -> int | None:
+    """Frozen filesystems, or None: no agent, or one that cannot freeze (as Nova does,
+    the copy is then taken unquiesced, and says so)."""
+    try:
+        return node.compute.fs_freeze(name)
+    except ComputeError as exc:
+        log.warning("%s: copied unquiesced: %s", name, exc.message)
+        return None
 
 
 def _wait_ready(node: Node, name: str) -> None:

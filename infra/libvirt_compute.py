@@ -226,6 +226,23 @@ class LibvirtCompute:
         """A stopped domain's persistent definition with new vCPUs and memory."""
         self.define(domain_xml.resized(self.xml(name, inactive=True), vcpus, max_vcpus, ram_mb))
 
+    # --- guest filesystems (quiesced copies) -------------------------------------
+
+    def fs_freeze(self, name: str) -> int | None:
+        """Freezes the guest's filesystems through its agent: how many, or None when no
+        agent answers (the copy is then taken unquiesced)."""
+        try:
+            return self._require(name).fsFreeze(None, 0)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() in AGENT_ABSENT:
+                return None
+            raise ComputeError(f"guest agent freeze failed: {exc.get_error_message()}",
+                               code="guest_agent_error") from exc
+
+    def fs_thaw(self, name: str) -> int:
+        with _translated("fsThaw"):
+            return self._require(name).fsThaw(None, 0)
+
     # --- block copy (snapshots of a running domain) -----------------------------
 
     def block_copy(self, name: str, target: str, dest: str) -> None:

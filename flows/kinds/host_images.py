@@ -29,7 +29,7 @@ def _snapshotted(op: dict, st: Stores, ctx: dict) -> dict:
                                       virtual_size=facts["virtual_size"], os_hash_value=facts["sha512"],
                                       location=facts["location"], status_reason=None)
     st.hosts.update(op["host_id"], state="active")
-    return {"host_id": op["host_id"], "image": st.images.get(ctx["image_id"])}
+    return {"host_id": op["host_id"], "image": st.images.get(ctx["image_id"]), "quiesced": ctx.get("quiesced", False)}
 
 
 def _snapshot_failed(op: dict, st: Stores, outcomes: dict, rolled_back: bool) -> None:

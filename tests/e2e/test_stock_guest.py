@@ -3,10 +3,13 @@ the way an operator would run theirs: uploaded through the image API with Glance
 properties, allocated with an SSH key, found up through the QEMU guest agent, and
 logged into over SSH from a probe namespace on the guest's bridge.
 
-One guest serves the module: it boots in about a minute under TCG."""
+One guest serves the module (it boots in about a minute under TCG); its tests run in
+order: a file is written, the guest is snapshotted live (quiesced by its agent) and
+rebuilt from that snapshot, which brings the file back with the host's identity."""
 import json
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -93,3 +96,58 @@ def test_ssh_with_the_given_key_reaches_the_guest_by_its_name_and_address(guest,
     nics = json.loads(ssh(probe, ssh_key, user, address, "ip -j addr"))
     have = {f"{a['local']}/{a['prefixlen']}" for nic in nics for a in nic["addr_info"] if a["family"] == "inet"}
     assert host["addresses"][0]["cidr"] in have
+
+
+def address_of(host: dict) -> str:
+    return host["addresses"][0]["cidr"].split("/")[0]
+
+
+def host_keys(probe: str, address: str) -> set[str]:
+    done = subprocess.run(["ip", "netns", "exec", probe, "ssh-keyscan", "-T", "10", address],
+                          capture_output=True, text=True, timeout=60)
+    return {" ".join(line.split()[1:3]) for line in done.stdout.splitlines() if line and not line.startswith("#")}
+
+
+@pytest.fixture(scope="module")
+def before_snapshot(guest, probe, ssh_key, manifest):
+    """A file written and synced in the guest, and its SSH host keys, before the snapshot."""
+    marker = uuid.uuid4().hex
+    ssh(probe, ssh_key, manifest["default_user"], address_of(guest["host"]),
+        f"echo {marker} | sudo tee /var/tmp/hostflow-marker >/dev/null && sync")
+    keys = host_keys(probe, address_of(guest["host"]))
+    assert keys, "ssh-keyscan found no host key"
+    return {"marker": marker, "keys": keys}
+
+
+@pytest.fixture(scope="module")
+def snapshot(api, guest, before_snapshot):
+    resp = api.post(f"/v1/hosts/{guest['host']['id']}/snapshot", {"name": unique_name("e2e-debsnap")})
+    assert resp.status_code == 202, resp.text
+    op = api.wait(resp.json()["operation"]["id"], timeout=300)
+    image_id = resp.json()["image"]["id"]
+    yield {"op": op, "image_id": image_id}
+    api.delete(f"/v1/images/{image_id}")
+
+
+def test_a_live_snapshot_of_a_guest_with_its_agent_is_quiesced(snapshot):
+    op = snapshot["op"]
+    assert op["state"] == "succeeded", (op["error"], op["steps"])
+    assert op["result"]["quiesced"] is True and op["result"]["image"]["status"] == "active"
+
+
+def test_a_rebuild_from_the_snapshot_brings_back_the_file_with_the_hosts_identity(
+        api, guest, snapshot, before_snapshot, probe, ssh_key, manifest):
+    host = guest["host"]
+    ssh(probe, ssh_key, manifest["default_user"], address_of(host), "sudo rm /var/tmp/hostflow-marker && sync")
+    resp = api.post(f"/v1/hosts/{host['id']}/rebuild", {"image": snapshot["image_id"]})
+    assert resp.status_code == 202, resp.text
+    op = api.wait(resp.json()["operation"]["id"], timeout=400)
+    assert op["state"] == "succeeded", (op["error"], op["steps"])
+    assert next(s for s in op["steps"] if s["name"] == "wait_guest_up")["note"] == "the guest agent reported its state"
+    after = api.get(f"/v1/hosts/{host['id']}").json()["host"]
+    assert (after["name"], after["addresses"]) == (host["name"], host["addresses"])
+    user = manifest["default_user"]
+    assert ssh(probe, ssh_key, user, address_of(after), "cat /var/tmp/hostflow-marker").strip() == \
+        before_snapshot["marker"]
+    assert ssh(probe, ssh_key, user, address_of(after), "hostname").strip() == host["name"]
+    assert host_keys(probe, address_of(after)) == before_snapshot["keys"]
