@@ -24,7 +24,8 @@ def _absorb_target(ctx: dict, outcome: dict) -> None:
 
 
 def _visible(ctx: dict) -> dict:
-    return {**_attachment(ctx), "console_offset": ctx.get("console_offset", 0)}
+    return {**_attachment(ctx), "console_offset": ctx.get("console_offset", 0),
+            "readiness": ctx.get("readiness", "serial")}
 
 
 CREATE = [Step("ensure_volume", "ensure_volume", on_hypervisor, _sized, "delete_volume")]
@@ -41,7 +42,7 @@ def _extend(ctx: dict) -> dict:
 
 
 def _grown_visible(ctx: dict) -> dict:
-    return {**_attachment(ctx), "size_bytes": ctx["new_size_gb"] << 30}
+    return {**_attachment(ctx), "size_bytes": ctx["new_size_gb"] << 30, "readiness": ctx.get("readiness", "serial")}
 
 
 EXTEND = [Step("extend_volume", "extend_volume", on_hypervisor, _extend),

@@ -5,6 +5,7 @@ The guest identifies a volume by its virtio-blk serial: the volume id, of which 
 sees at most the first 20 bytes (virtio-blk's limit, as in Nova)."""
 from __future__ import annotations
 
+import json
 import time
 
 from functions.node import Node
@@ -217,11 +218,32 @@ def guest_view(node: Node, log, volume_id: str, min_size: int, offset: int, sett
     return visible_block(node.consoles.latest(log), volume_id, min_size) if settled else None
 
 
+LSBLK = ["lsblk", "--json", "--bytes", "--nodeps", "--output", "NAME,SERIAL,SIZE"]
+
+
+def agent_blocks(node: Node, host_id: str) -> dict | None:
+    """The guest's block devices as `lsblk` run through its agent lists them, in the
+    shape the test guest's state line has; None while no agent answers."""
+    done = node.compute.guest_exec(domain_name(host_id), LSBLK)
+    if done is None or done["exitcode"] != 0:
+        return None
+    devices = json.loads(done["out"] or "{}").get("blockdevices", [])
+    return {"blocks": [{"name": d["name"], "serial": d.get("serial"), "size_bytes": int(d.get("size") or 0)}
+                       for d in devices]}
+
+
 def wait_volume_visible(node: Node, req: dict) -> Outcome:
-    """req: {"host_id", "volume_id", "size_bytes"?, "console_offset"?, "timeout"?}.
+    """req: {"host_id", "volume_id", "size_bytes"?, "console_offset"?, "readiness"?, "timeout"?}.
     Data: {"device": "vdc", "size_bytes": N}. With size_bytes, waits until the guest sees
-    the disk at least that large (after an extend). console_offset keeps a line from
-    before a quick detach and re-attach from being taken for the guest's view now."""
+    the disk at least that large (after an extend). The guest's view comes the way its
+    image proves it is up (functions.readiness): its agent runs lsblk, or the test guest's
+    state line, where console_offset keeps a line from before a quick detach and
+    re-attach from being taken for the guest's view now; with none, nothing is checked."""
+    how = req.get("readiness", "serial")
+    if how == "none":
+        return Outcome.unchanged("attached", note="not checked in the guest: its image declares no way to see in")
+    if how == "agent":
+        return _wait_agent_visible(node, req)
     log = node.console_log(req["host_id"])
     min_size, offset = req.get("size_bytes", 0), req.get("console_offset", 0)
     start = time.monotonic()
@@ -240,6 +262,19 @@ def wait_volume_visible(node: Node, req: dict) -> Outcome:
                                f"time; console tail: {node.consoles.tail(log, 3)!r}")
         first = False
         time.sleep(0.1)
+
+
+def _wait_agent_visible(node: Node, req: dict) -> Outcome:
+    deadline = time.monotonic() + req.get("timeout", 30.0)
+    while True:
+        block = visible_block(agent_blocks(node, req["host_id"]), req["volume_id"], req.get("size_bytes", 0))
+        if block:
+            return Outcome(False, before="attached", after="visible", note="the guest agent listed the disk",
+                           data={"device": block["name"], "size_bytes": block["size_bytes"]})
+        if time.monotonic() >= deadline:
+            raise GuestTimeout(f"the guest's agent did not list a disk with serial "
+                               f"{guest_serial(req['volume_id'])!r} in time")
+        time.sleep(0.5)
 
 
 # --- plans ----------------------------------------------------------------------

@@ -4,6 +4,7 @@ A connection is opened per use and never before a fork (DESIGN: open libvirt
 connections inside the job)."""
 from __future__ import annotations
 
+import base64
 import json
 import time
 import xml.etree.ElementTree as ET
@@ -82,6 +83,23 @@ class LibvirtCompute:
             raise ComputeError(f"guest agent {command} failed: {exc.get_error_message()}",
                                code="guest_agent_error") from exc
         return json.loads(reply).get("return")
+
+    def guest_exec(self, name: str, argv: list[str], timeout: float = 20.0) -> dict | None:
+        """Runs argv in the guest through its agent: {"exitcode", "out"} (stdout as text),
+        or None when no agent answers. A command still running after `timeout` is
+        ComputeError."""
+        started = self.agent(name, "guest-exec", {"path": argv[0], "arg": argv[1:], "capture-output": True})
+        if started is None:
+            return None
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.agent(name, "guest-exec-status", {"pid": started["pid"]}) or {}
+            if status.get("exited"):
+                out = base64.b64decode(status.get("out-data", "")).decode(errors="replace")
+                return {"exitcode": status.get("exitcode"), "out": out}
+            if time.monotonic() > deadline:
+                raise ComputeError(f"{argv[0]} in the guest did not end in {timeout:.0f} s", code="guest_agent_error")
+            time.sleep(0.1)
 
     def state(self, name: str) -> str:
         """'absent', 'shutoff', 'running', ... for the named domain."""

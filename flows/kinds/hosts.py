@@ -9,6 +9,7 @@ from flows.kinds.shares import env_shares, record_allocated, record_reclaimed
 from functions import readiness
 from infra.db.images import ImageStore
 from infra.db.networks import NetworkStore, default_network
+from infra.errors import NotFound
 from infra.settings import Settings
 
 
@@ -33,6 +34,15 @@ def allocate_context(op: dict, host: dict, images: ImageStore, settings: Setting
         **host_networks(images.db, host.get("env", ""), settings),
         **env_shares(images.db, host.get("env", ""), host["project"], settings),
     }
+
+
+def host_readiness(images: ImageStore, host: dict) -> str:
+    """How the host's guest shows what it sees (functions.readiness), from the image it
+    runs; serial when that image is gone from the records."""
+    try:
+        return readiness.strategy(images.get(host["image"])["properties"])
+    except NotFound:
+        return "serial"
 
 
 def host_networks(db, env: str, settings: Settings) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flows import volumes
 from flows.kinds.base import Kind, Stores
 from flows.kinds.base import now as _now
+from flows.kinds.hosts import host_readiness
 from infra.settings import Settings
 
 
@@ -13,7 +14,7 @@ def volume_context(op: dict, st: Stores) -> dict:
            "hypervisor": vol["hypervisor"]}
     if op["host_id"]:
         host = st.hosts.get(op["host_id"])
-        ctx.update(host_id=host["id"], host_name=host["name"])
+        ctx.update(host_id=host["id"], host_name=host["name"], readiness=host_readiness(st.images, host))
     return ctx
 
 

@@ -151,3 +151,47 @@ def test_a_rebuild_from_the_snapshot_brings_back_the_file_with_the_hosts_identit
         before_snapshot["marker"]
     assert ssh(probe, ssh_key, user, address_of(after), "hostname").strip() == host["name"]
     assert host_keys(probe, address_of(after)) == before_snapshot["keys"]
+
+
+@pytest.fixture(scope="module")
+def volume(api, guest):
+    host = guest["host"]
+    resp = api.post("/v1/volumes", {"name": unique_name("e2e-debvol"), "size_gb": 1, "env": "test",
+                                    "hypervisor": host["hypervisor"]})
+    assert resp.status_code == 202, resp.text
+    assert api.wait(resp.json()["operation"]["id"])["state"] == "succeeded"
+    volume_id = resp.json()["volume"]["id"]
+    name = f"virtio-{volume_id[:20]}"
+    yield {"id": volume_id, "name": name, "by_id": f"/dev/disk/by-id/{name}"}
+    if api.get(f"/v1/volumes/{volume_id}").json()["volume"]["state"] == "in-use":
+        api.wait(api.delete(f"/v1/hosts/{host['id']}/volumes/{volume_id}").json()["operation"]["id"])
+    api.wait(api.delete(f"/v1/volumes/{volume_id}").json()["operation"]["id"])
+
+
+def attach(api, host: dict, volume_id: str) -> dict:
+    resp = api.post(f"/v1/hosts/{host['id']}/volumes", {"volume_id": volume_id})
+    assert resp.status_code == 202, resp.text
+    op = api.wait(resp.json()["operation"]["id"])
+    assert op["state"] == "succeeded", (op["error"], op["steps"])
+    return op
+
+
+def test_an_attached_volume_is_seen_by_the_agent_and_by_its_serial_in_the_guest(
+        api, guest, volume, probe, ssh_key, manifest):
+    op = attach(api, guest["host"], volume["id"])
+    assert next(s for s in op["steps"] if s["name"] == "wait_volume_visible")["note"] == \
+        "the guest agent listed the disk"
+    run = lambda command: ssh(probe, ssh_key, manifest["default_user"], address_of(guest["host"]), command)  # noqa: E731
+    assert volume["name"] in run("ls -1 /dev/disk/by-id/ || true").split()
+    run(f"printf %s {volume['id']} | sudo dd of={volume['by_id']} conv=fsync status=none")
+
+
+def test_what_was_written_on_the_volume_is_there_after_a_detach_and_an_attach_again(
+        api, guest, volume, probe, ssh_key, manifest):
+    host = guest["host"]
+    detached = api.wait(api.delete(f"/v1/hosts/{host['id']}/volumes/{volume['id']}").json()["operation"]["id"])
+    assert detached["state"] == "succeeded", detached["error"]
+    run = lambda command: ssh(probe, ssh_key, manifest["default_user"], address_of(host), command)  # noqa: E731
+    assert volume["name"] not in run("ls -1 /dev/disk/by-id/ || true").split()
+    attach(api, host, volume["id"])
+    assert run(f"sudo head -c {len(volume['id'])} {volume['by_id']}") == volume["id"]
