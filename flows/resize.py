@@ -24,7 +24,7 @@ def _disk(ctx: dict) -> dict:
 
 
 def _guest(ctx: dict) -> dict:
-    return {"host_id": ctx["host_id"], **_sizes(ctx["to"])}
+    return {"host_id": ctx["host_id"], **_sizes(ctx["to"]), "readiness": ctx.get("readiness", "serial")}
 
 
 def _absorb_path(ctx: dict, outcome: dict) -> None:

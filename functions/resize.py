@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from functions import compute
+from functions import compute, guest_agent
 from functions.node import Node
 from functions.outcome import Outcome, Plan
 from functions.volumes import LIVE_STATES
@@ -98,16 +98,28 @@ def guest_sized(state: dict | None, vcpus: int, ram_mb: int, disk_gb: int) -> bo
 
 
 def wait_guest_sized(node: Node, req: dict) -> Outcome:
-    """req: {"host_id", "vcpus", "ram_mb", "disk_gb", "timeout"?}. Data: the guest's state line."""
-    log = node.console_log(req["host_id"])
+    """req: {"host_id", "vcpus", "ram_mb", "disk_gb", "readiness"?, "timeout"?}. Data: the
+    guest's view, read the way its image proves it is up (functions.readiness): its agent
+    (functions.guest_agent.sizing), or the test guest's state line; with none, nothing is
+    checked and the step says so."""
+    how = req.get("readiness", "serial")
+    if how == "none":
+        return Outcome.unchanged("resized", note="not checked in the guest: its image declares no way to see in")
     wanted = (req["vcpus"], req["ram_mb"], req["disk_gb"])
-    state = node.consoles.latest(log)
+    log = node.console_log(req["host_id"])
+    if how == "agent":
+        def read():
+            return guest_agent.sizing(node, req["host_id"], req["vcpus"])
+    else:
+        def read():
+            return node.consoles.latest(log)
+    state = read()
     if guest_sized(state, *wanted):
         return Outcome.unchanged("sized", guest=state)
     deadline = time.monotonic() + req.get("timeout", node.boot_timeout)
     while time.monotonic() < deadline:
-        time.sleep(0.1)
-        state = node.consoles.latest(log)
+        time.sleep(0.1 if how == "serial" else 1.0)
+        state = read()
         if guest_sized(state, *wanted):
             return Outcome(False, before="resizing", after="sized", note="guest reported the new size",
                            data={"guest": state})

@@ -5,9 +5,9 @@ The guest identifies a volume by its virtio-blk serial: the volume id, of which 
 sees at most the first 20 bytes (virtio-blk's limit, as in Nova)."""
 from __future__ import annotations
 
-import json
 import time
 
+from functions import guest_agent
 from functions.node import Node
 from functions.outcome import Outcome, Plan
 from infra.domain_xml import domain_name
@@ -218,20 +218,6 @@ def guest_view(node: Node, log, volume_id: str, min_size: int, offset: int, sett
     return visible_block(node.consoles.latest(log), volume_id, min_size) if settled else None
 
 
-LSBLK = ["lsblk", "--json", "--bytes", "--nodeps", "--output", "NAME,SERIAL,SIZE"]
-
-
-def agent_blocks(node: Node, host_id: str) -> dict | None:
-    """The guest's block devices as `lsblk` run through its agent lists them, in the
-    shape the test guest's state line has; None while no agent answers."""
-    done = node.compute.guest_exec(domain_name(host_id), LSBLK)
-    if done is None or done["exitcode"] != 0:
-        return None
-    devices = json.loads(done["out"] or "{}").get("blockdevices", [])
-    return {"blocks": [{"name": d["name"], "serial": d.get("serial"), "size_bytes": int(d.get("size") or 0)}
-                       for d in devices]}
-
-
 def wait_volume_visible(node: Node, req: dict) -> Outcome:
     """req: {"host_id", "volume_id", "size_bytes"?, "console_offset"?, "readiness"?, "timeout"?}.
     Data: {"device": "vdc", "size_bytes": N}. With size_bytes, waits until the guest sees
@@ -267,7 +253,8 @@ def wait_volume_visible(node: Node, req: dict) -> Outcome:
 def _wait_agent_visible(node: Node, req: dict) -> Outcome:
     deadline = time.monotonic() + req.get("timeout", 30.0)
     while True:
-        block = visible_block(agent_blocks(node, req["host_id"]), req["volume_id"], req.get("size_bytes", 0))
+        seen = guest_agent.blocks(node, req["host_id"])
+        block = visible_block(seen, req["volume_id"], req.get("size_bytes", 0))
         if block:
             return Outcome(False, before="attached", after="visible", note="the guest agent listed the disk",
                            data={"device": block["name"], "size_bytes": block["size_bytes"]})

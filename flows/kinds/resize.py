@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from flows import resize
 from flows.kinds.base import Kind, Stores
+from flows.kinds.hosts import host_readiness
 from infra.settings import Settings
 
 
 def _resize_ctx(op: dict, st: Stores, _settings: Settings) -> dict:
     host = st.hosts.get(op["host_id"])
     return {"operation_id": op["id"], "host_id": host["id"], "name": host["name"], "hypervisor": host["hypervisor"],
-            "from": op["params"]["from"], "to": op["params"]["flavor"]}
+            "from": op["params"]["from"], "to": op["params"]["flavor"], "readiness": host_readiness(st.images, host)}
 
 
 def _confirm_ctx(op: dict, st: Stores, _settings: Settings) -> dict:

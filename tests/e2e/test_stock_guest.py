@@ -195,3 +195,22 @@ def test_what_was_written_on_the_volume_is_there_after_a_detach_and_an_attach_ag
     assert volume["name"] not in run("ls -1 /dev/disk/by-id/ || true").split()
     attach(api, host, volume["id"])
     assert run(f"sudo head -c {len(volume['id'])} {volume['by_id']}") == volume["id"]
+
+
+def test_a_live_resize_is_seen_by_the_agent_and_shows_over_ssh(api, guest, probe, ssh_key, manifest):
+    """One more vCPU (hot-plugged, brought online through the agent) and a bigger disk,
+    live; the memory stays, since more than the definition holds means a restart."""
+    host = guest["host"]
+    resp = api.post(f"/v1/hosts/{host['id']}/resize", {"flavor": {"vcpus": 2, "ram_mb": 768, "disk_gb": 4}})
+    assert resp.status_code == 202, resp.text
+    op = api.wait(resp.json()["operation"]["id"], timeout=300)
+    assert op["state"] == "succeeded", (op["error"], op["steps"])
+    assert op["result"]["path"] == "live"
+    assert "not checked" not in next(s for s in op["steps"] if s["name"] == "wait_guest_sized")["note"]
+    run = lambda command: ssh(probe, ssh_key, manifest["default_user"], address_of(host), command)  # noqa: E731
+    assert run("nproc").strip() == "2"
+    assert run("lsblk --bytes --nodeps --noheadings --output SIZE /dev/vda").strip() == str(4 << 30)
+    mem_kb = int(next(line.split()[1] for line in run("cat /proc/meminfo").splitlines() if line.startswith("MemTotal")))
+    assert 0.6 * 768 * 1024 <= mem_kb <= 768 * 1024
+    confirmed = api.wait(api.post(f"/v1/hosts/{host['id']}/resize/confirm").json()["operation"]["id"])
+    assert confirmed["state"] == "succeeded", confirmed["error"]
