@@ -1,4 +1,5 @@
 """End-to-end: through the running stack's API (scripts/stack.sh up; openrc sourced)."""
+import json
 import os
 import subprocess
 import time
@@ -149,3 +150,20 @@ def host(api):
     assert op["state"] == "succeeded", op["error"]
     yield api.get(f"/v1/hosts/{accepted['host']['id']}").json()["host"]
     api.wait(api.delete(f"/v1/hosts/{accepted['host']['id']}").json()["operation"]["id"])
+
+
+@pytest.fixture(scope="session")
+def manifest(settings) -> dict:
+    """The stock Debian image set-up built (tests/e2e/test_stock_guest*.py)."""
+    path = Path(settings.state_dir) / "images" / "debian-12" / "manifest.json"
+    if not path.exists():
+        pytest.fail(f"no {path}: scripts/setup.sh builds the Debian image (scripts/build-debian-image.sh)")
+    return {**json.loads(path.read_text()), "dir": path.parent}
+
+
+@pytest.fixture(scope="session")
+def ssh_key(tmp_path_factory) -> Path:
+    """A key pair whose public half a stock guest is allocated with."""
+    key = tmp_path_factory.mktemp("ssh") / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    return key

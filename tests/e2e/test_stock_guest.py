@@ -7,23 +7,13 @@ One guest serves the module (it boots in about a minute under TCG); its tests ru
 order: a file is written, the guest is snapshotted live (quiesced by its agent) and
 rebuilt from that snapshot, which brings the file back with the host's identity."""
 import json
-import subprocess
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import NOTHING, leftovers, unique_name
+from tests.e2e.stock_guest import address_of, host_keys, ssh
 from tests.e2e.test_images import upload
-
-
-@pytest.fixture(scope="module")
-def manifest(settings) -> dict:
-    path = Path(settings.state_dir) / "images" / "debian-12" / "manifest.json"
-    if not path.exists():
-        pytest.fail(f"no {path}: scripts/setup.sh builds the Debian image (scripts/build-debian-image.sh)")
-    return {**json.loads(path.read_text()), "dir": path.parent}
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +31,6 @@ def debian_image(api, manifest):
 
 
 @pytest.fixture(scope="module")
-def ssh_key(tmp_path_factory) -> Path:
-    key = tmp_path_factory.mktemp("ssh") / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    return key
-
-
-@pytest.fixture(scope="module")
 def guest(api, debian_image, ssh_key, settings, libvirt):
     accepted = api.allocate(unique_name("e2e-deb"), image=debian_image["id"],
                             flavor={"vcpus": 1, "ram_mb": 768, "disk_gb": 3},
@@ -58,23 +41,6 @@ def guest(api, debian_image, ssh_key, settings, libvirt):
     reclaim = api.delete(f"/v1/hosts/{host_id}")
     assert api.wait(reclaim.json()["operation"]["id"])["state"] == "succeeded"
     assert leftovers(settings, libvirt, host_id) == NOTHING
-
-
-def ssh(probe: str, key: Path, user: str, address: str, command: str, wait: float = 90) -> str:
-    """The command's output over SSH. A guest up by its agent may still be starting sshd
-    (cloud-init makes its host keys first): a refused connection is tried again for
-    `wait` seconds, as an operator would; any other failure fails at once."""
-    argv = ["ip", "netns", "exec", probe, "ssh", "-i", str(key), "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
-            "-o", "LogLevel=ERROR", f"{user}@{address}", command]
-    deadline = time.monotonic() + wait
-    while True:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-        if done.returncode != 255 or "Connection refused" not in done.stderr or time.monotonic() > deadline:
-            break
-        time.sleep(1)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def test_the_uploaded_image_is_active_with_its_properties(debian_image, manifest):
@@ -96,16 +62,6 @@ def test_ssh_with_the_given_key_reaches_the_guest_by_its_name_and_address(guest,
     nics = json.loads(ssh(probe, ssh_key, user, address, "ip -j addr"))
     have = {f"{a['local']}/{a['prefixlen']}" for nic in nics for a in nic["addr_info"] if a["family"] == "inet"}
     assert host["addresses"][0]["cidr"] in have
-
-
-def address_of(host: dict) -> str:
-    return host["addresses"][0]["cidr"].split("/")[0]
-
-
-def host_keys(probe: str, address: str) -> set[str]:
-    done = subprocess.run(["ip", "netns", "exec", probe, "ssh-keyscan", "-T", "10", address],
-                          capture_output=True, text=True, timeout=60)
-    return {" ".join(line.split()[1:3]) for line in done.stdout.splitlines() if line and not line.startswith("#")}
 
 
 @pytest.fixture(scope="module")
