@@ -1,6 +1,6 @@
 #!/bin/bash
 # Build hostflow's test guest image from Debian packages only: Glance's
-# AKI/ARI/AMI triple plus a manifest.
+# AKI/ARI/AMI triple, the same guest as a bootable ISO, plus a manifest.
 #
 #   scripts/build-test-image.sh [OUTDIR]
 #
@@ -11,6 +11,11 @@
 #                 modules the guest needs and /init (scripts/guest/initramfs-init)
 #   root.qcow2    AMI: a 64 MiB ext4 filesystem (busybox, /sbin/init from
 #                 scripts/guest/init), made with mkfs.ext4 -d and converted to qcow2
+#   test.iso      a BIOS-bootable ISO 9660 "live CD" of the same guest (GRUB
+#                 i386-pc, made with grub-mkrescue): Debian's bzImage vmlinuz and
+#                 an initrd = initrd.img + a second gzip'd cpio holding the root
+#                 filesystem's contents; cmdline "console=ttyS0 root=initramfs",
+#                 so the initramfs /init execs /sbin/init without a root disk
 #   manifest.json name, kernel cmdline, per-file disk_format/sha512/size and
 #                 builder_hash (sha256 of this script and scripts/guest/*)
 #
@@ -19,12 +24,18 @@
 # ${HOSTFLOW_STATE_DIR:-/var/lib/hostflow}/cache/debs. The result is built in a
 # temporary directory next to OUTDIR and renamed into place at the end.
 # Needs: apt-get, apt-cache, dpkg-deb, cpio, gzip, mkfs.ext4 (e2fsprogs),
-# qemu-img, modinfo (kmod), sha256sum/sha512sum, flock. See docs/test-image.md.
+# qemu-img, modinfo (kmod), sha256sum/sha512sum, flock, grub-mkrescue
+# (grub-common) with /usr/lib/grub/i386-pc (grub-pc-bin), xorriso.
+# See docs/test-image.md.
 set -euo pipefail
 
 IMAGE_NAME=hostflow-test
 ROOT_SIZE_MIB=64
 CMDLINE="console=ttyS0 root=/dev/vda rootfstype=ext4 rw"
+# test.iso's kernel command line (in its grub.cfg): no root disk, the guest
+# runs from the initramfs (scripts/guest/initramfs-init, root=initramfs).
+ISO_CMDLINE="console=ttyS0 root=initramfs"
+GRUB_PC_DIR=/usr/lib/grub/i386-pc
 
 # Modules the guest loads in the initramfs (dependencies are added
 # automatically). A missing optional one is only a warning.
@@ -100,7 +111,8 @@ is_built() {
     local hash
     hash=$(manifest_hash "$OUTDIR/manifest.json")
     [ "$hash" = "$HASH" ] &&
-        [ -f "$OUTDIR/$AKI_FILE" ] && [ -f "$OUTDIR/initrd.img" ] && [ -f "$OUTDIR/root.qcow2" ]
+        [ -f "$OUTDIR/$AKI_FILE" ] && [ -f "$OUTDIR/initrd.img" ] && [ -f "$OUTDIR/root.qcow2" ] &&
+        [ -f "$OUTDIR/test.iso" ]
 }
 
 # apt-cache show (candidate versions) of the given packages, appended to
@@ -248,9 +260,11 @@ if is_built; then
     exit 0
 fi
 
-for tool in apt-get apt-cache dpkg-deb cpio gzip mkfs.ext4 qemu-img modinfo sha256sum sha512sum flock; do
+for tool in apt-get apt-cache dpkg-deb cpio gzip mkfs.ext4 qemu-img modinfo sha256sum sha512sum flock \
+    grub-mkrescue xorriso; do
     command -v "$tool" >/dev/null || die "missing tool: $tool"
 done
+[ -f "$GRUB_PC_DIR/cdboot.img" ] || die "missing $GRUB_PC_DIR/cdboot.img (Debian package grub-pc-bin)"
 
 PARENT=$(dirname "$OUTDIR")
 mkdir_0755 "$PARENT"
@@ -374,6 +388,36 @@ else
     cp "$VMLINUZ" "$OUTDIR_TMP/vmlinuz"
 fi
 
+# --- ISO: BIOS-bootable live CD of the same guest
+# GRUB's "linux" cannot boot the ELF vmlinux: the ISO carries the bzImage.
+# Its initrd is initrd.img followed by a second gzip'd newc cpio with the root
+# filesystem's contents (the kernel unpacks concatenated archives in turn).
+ISO=$WORK/iso
+mkdir -p "$ISO/boot/grub"
+cp "$VMLINUZ" "$ISO/boot/vmlinuz"
+{
+    cat "$OUTDIR_TMP/initrd.img"
+    (cd "$RT" && find . -print0 | LC_ALL=C sort -z |
+        cpio --null -o -H newc -R 0:0 --quiet) | gzip -6n
+} >"$ISO/boot/initrd.img"
+cat >"$ISO/boot/grub/grub.cfg" <<EOF
+serial --unit=0 --speed=115200
+terminal_input serial console
+terminal_output serial
+echo "$IMAGE_NAME: booting from the ISO"
+linux /boot/vmlinuz $ISO_CMDLINE
+initrd /boot/initrd.img
+boot
+EOF
+# Only the i386-pc platform (-d), only the modules grub.cfg needs (plus the
+# partition maps GRUB's core image loads), no fonts, themes or translations;
+# grub-mkrescue's own temporary files go to $WORK.
+GRUB_MODULES="linux normal iso9660 biosdisk serial terminal echo test gzio $(tr '\n' ' ' <"$GRUB_PC_DIR/partmap.lst")"
+TMPDIR=$WORK grub-mkrescue -d "$GRUB_PC_DIR" --compress=xz --fonts= --themes= --locales= \
+    --install-modules="$GRUB_MODULES" \
+    -o "$OUTDIR_TMP/test.iso" "$ISO" -- -volid HOSTFLOW_TEST >"$WORK/grub-mkrescue.log" 2>&1 ||
+    { cat "$WORK/grub-mkrescue.log" >&2; die "grub-mkrescue failed"; }
+
 # --- manifest
 {
     printf '{\n'
@@ -385,7 +429,8 @@ fi
     printf '  "files": {\n'
     printf '    "aki": %s,\n' "$(file_entry "$AKI_FILE" aki aki)"
     printf '    "ari": %s,\n' "$(file_entry initrd.img ari ari)"
-    printf '    "ami": %s\n' "$(file_entry root.qcow2 qcow2 bare)"
+    printf '    "ami": %s,\n' "$(file_entry root.qcow2 qcow2 bare)"
+    printf '    "iso": %s\n' "$(file_entry test.iso iso bare)"
     printf '  },\n'
     printf '  "builder_hash": "%s"\n' "$HASH"
     printf '}\n'

@@ -28,6 +28,7 @@ PACKAGES=(
   bind9 bind9utils dnsutils
   nfs-ganesha nfs-ganesha-vfs  # a userspace NFS server for the NFS share test
   busybox-static e2fsprogs cpio kmod iproute2 iputils-ping genisoimage
+  grub-pc-bin xorriso  # the test image's test.iso (grub-mkrescue, BIOS only; not grub-pc)
   lvm2 util-linux
   gcc python3-dev
   chromium  # the dashboard's browser test (Playwright drives it; no browser download)
