@@ -27,7 +27,7 @@ from pathlib import Path
 import libvirt
 import requests
 
-from functions.disks import nocloud_contents
+from functions.cloud_init import contents as nocloud_contents
 from infra import config_drive, console, domain_xml
 from infra.domain_xml import DomainSpec, Nic
 from infra.settings import Settings

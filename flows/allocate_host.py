@@ -22,7 +22,9 @@ def _images_request(ctx: dict) -> dict:
 
 
 def _disk_request(ctx: dict) -> dict:
-    return {**_host(ctx), "base": ctx["root_image"], "disk_gb": ctx["flavor"]["disk_gb"]}
+    """A host booting from an ISO gets a blank root disk: no base."""
+    base = {} if (ctx.get("boot") or {}).get("cdrom") else {"base": ctx["root_image"]}
+    return {**_host(ctx), **base, "disk_gb": ctx["flavor"]["disk_gb"]}
 
 
 def _ip_request(ctx: dict) -> dict:
@@ -54,8 +56,9 @@ def _nics(ctx: dict) -> list[dict]:
 
 
 def _drive_request(ctx: dict) -> dict:
+    optional = {k: ctx[k] for k in ("fqdn", "user_data") if ctx.get(k)}
     return {**_host(ctx), "hostname": ctx["name"], "nics": _nics(ctx), "ssh_keys": ctx.get("ssh_keys", []),
-            **_shares(ctx, "nfs_server")}
+            **optional, **_shares(ctx, "nfs_server")}
 
 
 def _domain_request(ctx: dict) -> dict:
@@ -80,8 +83,9 @@ def _exports_request(ctx: dict) -> dict:
 
 
 def _wait_request(ctx: dict) -> dict:
+    timeout = {"timeout": ctx["boot_timeout"]} if ctx.get("boot_timeout") else {}
     return {**_host(ctx), "hostname": ctx["name"], "addresses": [lease["cidr"] for lease in _leases(ctx)],
-            "readiness": ctx.get("readiness", "serial")}
+            "readiness": ctx.get("readiness", "serial"), **timeout}
 
 
 def _set(key: str, data_key: str):

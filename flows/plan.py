@@ -19,7 +19,7 @@ class Planner:
     def allocate(self, body) -> dict:
         host = {"id": f"dry-run-{uuid.uuid4()}", "name": body.name, "project": body.project, "env": body.env,
                 "fqdn": f"{body.name}.{body.env}.{self.settings.dns_zone}", "flavor": body.flavor.model_dump(),
-                "ssh_keys": body.ssh_keys, "image": body.image}
+                "ssh_keys": body.ssh_keys, "user_data": body.user_data, "image": body.image}
         ctx = allocate_context({"id": "dry-run", "params": {"hypervisor": body.hypervisor}}, host, self.images,
                                self.settings)
         nodes = self.control.capacity.candidates(**host["flavor"], only=body.hypervisor)

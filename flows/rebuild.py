@@ -25,8 +25,9 @@ def _boot(ctx: dict) -> dict:
 
 
 def _wait(ctx: dict) -> dict:
+    timeout = {"timeout": ctx["boot_timeout"]} if ctx.get("boot_timeout") else {}
     return {"host_id": ctx["host_id"], "hostname": ctx["name"], "addresses": ctx["addresses"],
-            "readiness": ctx.get("readiness", "serial")}
+            "readiness": ctx.get("readiness", "serial"), **timeout}
 
 
 def _absorb_guest(ctx: dict, outcome: dict) -> None:

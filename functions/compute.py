@@ -13,10 +13,10 @@ from infra.errors import ComputeError, GuestNotReady
 
 def spec_for(node: Node, req: dict) -> DomainSpec:
     """req: {"host_id", "operation_id", "project", "vcpus", "ram_mb", "nics": [{"mac", "bridge", "ip"?}],
-    "boot": {"kernel": image?, "ramdisk": image?, "cmdline"?}}"""
+    "boot": {"kernel": image?, "ramdisk": image?, "cmdline"?} or {"cdrom": image}}"""
     host_id = req["host_id"]
     boot = req.get("boot") or {}
-    kernel, ramdisk = boot.get("kernel"), boot.get("ramdisk")
+    kernel, ramdisk, cdrom = boot.get("kernel"), boot.get("ramdisk"), boot.get("cdrom")
     return DomainSpec(
         name=domain_name(host_id), host_id=host_id, operation_id=req["operation_id"], project=req["project"],
         stack=node.stack, vcpus=req["vcpus"], ram_mb=req["ram_mb"], virt_type=node.virt_type,
@@ -25,7 +25,8 @@ def spec_for(node: Node, req: dict) -> DomainSpec:
         nics=tuple(Nic(n["mac"], n["bridge"], n.get("ip")) for n in req["nics"]),
         kernel=str(node.cached_image(kernel)) if kernel else None,
         ramdisk=str(node.cached_image(ramdisk)) if ramdisk else None,
-        cmdline=boot.get("cmdline"), max_vcpus=max(req["vcpus"], node.max_live_vcpus),
+        cmdline=boot.get("cmdline"), cdrom=str(node.cached_image(cdrom)) if cdrom else None,
+        max_vcpus=max(req["vcpus"], node.max_live_vcpus),
         filesystems=tuple(Filesystem(f["source"], f["tag"], f["read_only"], f["driver"])
                           for f in share_config.filesystems(req.get("shares", []), node.share_driver)),
     )

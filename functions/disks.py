@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import shutil
 
-from functions import share_config
+from functions import cloud_init
 from functions.node import FILE_MODE, Node
 from functions.outcome import Outcome, Plan
 from infra.errors import StorageError
@@ -11,9 +11,11 @@ from infra.errors import StorageError
 GIB = 1 << 30
 
 
-def decide_root_disk(current: dict | None, backing: str, size_bytes: int) -> Plan:
+def decide_root_disk(current: dict | None, backing: str | None, size_bytes: int) -> Plan:
+    """backing None: a blank disk (a host that boots from an ISO installs onto it)."""
     if current is None:
-        return Plan("create", f"qcow2 overlay on {backing}, {size_bytes // GIB} GiB")
+        what = f"qcow2 overlay on {backing}" if backing else "blank qcow2"
+        return Plan("create", f"{what}, {size_bytes // GIB} GiB")
     if current.get("backing-filename") != backing:
         return Plan("conflict", f"disk exists on another base: {current.get('backing-filename')}")
     if current["virtual-size"] < size_bytes:
@@ -26,10 +28,14 @@ def _observe_disk(node: Node, host_id: str) -> dict | None:
     return node.disk_images.info(path, "qcow2") if path.exists() else None
 
 
+def _backing(node: Node, req: dict) -> str | None:
+    return str(node.cached_image(req["base"]).resolve()) if req.get("base") else None
+
+
 def ensure_root_disk(node: Node, req: dict) -> Outcome:
-    """req: {"host_id", "base": {image}, "disk_gb"}"""
+    """req: {"host_id", "base": {image}?, "disk_gb"}: no base, a blank disk"""
     path = node.root_disk(req["host_id"])
-    backing = str(node.cached_image(req["base"]).resolve())
+    backing = _backing(node, req)
     size = req["disk_gb"] * GIB
     before = _observe_disk(node, req["host_id"])
     plan = decide_root_disk(before, backing, size)
@@ -40,7 +46,10 @@ def ensure_root_disk(node: Node, req: dict) -> Outcome:
     node.make_dir(path.parent)
     if plan.action == "create":
         tmp = path.with_name("disk.tmp.qcow2")
-        node.disk_images.create_overlay(tmp, node.cached_image(req["base"]), size)
+        if backing:
+            node.disk_images.create_overlay(tmp, node.cached_image(req["base"]), size)
+        else:
+            node.disk_images.create_blank(tmp, size)
         tmp.chmod(FILE_MODE)
         tmp.replace(path)
     else:
@@ -59,24 +68,6 @@ def _delete_file(path) -> Outcome:
     return Outcome(True, before="present", after="absent")
 
 
-def nocloud_contents(req: dict, share_driver: str = "9p") -> dict[str, str]:
-    meta = f"instance-id: {req['host_id']}\nlocal-hostname: {req['hostname']}\n"
-    lines = ["version: 2", "ethernets:"]
-    for i, nic in enumerate(req["nics"]):
-        lines += [f"  nic{i}:", "    match:", f'      macaddress: "{nic["mac"]}"', f"    set-name: eth{i}",
-                  "    addresses:", f"      - {nic['cidr']}"]
-        if nic.get("gateway"):
-            lines.append(f"    gateway4: {nic['gateway']}")
-        if nic.get("mtu"):
-            lines.append(f"    mtu: {nic['mtu']}")
-    keys = "".join(f"  - {k}\n" for k in req.get("ssh_keys", []))
-    user = "#cloud-config\n" + (f"ssh_authorized_keys:\n{keys}" if keys else "")
-    if req.get("shares"):
-        entries = share_config.mounts(req["shares"], share_driver, req.get("nfs_server", ""))
-        user = share_config.with_mounts(user, entries)
-    return {"meta-data": meta, "network-config": "\n".join(lines) + "\n", "user-data": user}
-
-
 def decide_config_drive(current: dict | None, wanted: dict) -> Plan:
     if current == wanted:
         return Plan("none")
@@ -84,9 +75,9 @@ def decide_config_drive(current: dict | None, wanted: dict) -> Plan:
 
 
 def ensure_config_drive(node: Node, req: dict) -> Outcome:
-    """req: {"host_id", "hostname", "nics": [{"mac", "cidr", "gateway"?, "mtu"?}], "ssh_keys"}"""
+    """req: as functions.cloud_init.contents takes it"""
     path = node.config_drive(req["host_id"])
-    wanted = nocloud_contents(req, node.share_driver)
+    wanted = cloud_init.contents(req, node.share_driver)
     current = node.config_drives.read(path) if path.exists() else None
     plan = decide_config_drive(current, wanted)
     if plan.noop:
@@ -114,14 +105,13 @@ def delete_instance_files(node: Node, req: dict) -> Outcome:
 
 
 def plan_root_disk(node: Node, req: dict) -> Plan:
-    return decide_root_disk(_observe_disk(node, req["host_id"]),
-                            str(node.cached_image(req["base"]).resolve()), req["disk_gb"] * GIB)
+    return decide_root_disk(_observe_disk(node, req["host_id"]), _backing(node, req), req["disk_gb"] * GIB)
 
 
 def plan_config_drive(node: Node, req: dict) -> Plan:
     path = node.config_drive(req["host_id"])
     current = node.config_drives.read(path) if path.exists() else None
-    return decide_config_drive(current, nocloud_contents(req, node.share_driver))
+    return decide_config_drive(current, cloud_init.contents(req, node.share_driver))
 
 
 def plan_delete(node: Node, req: dict) -> Plan:

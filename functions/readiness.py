@@ -9,7 +9,9 @@
     none    nothing in the guest can tell: the host is up once its domain runs, and
             the step's result says `readiness: none`
 
-`hostflow_readiness` (agent, serial or none) on an image overrides the rest."""
+`hostflow_readiness` (agent, serial or none) on an image overrides the rest.
+`hostflow_boot_timeout` (seconds) on an image sets how long its guest is waited for: an
+image that takes long to boot, or one known to fail fast, instead of the node's default."""
 from __future__ import annotations
 
 STRATEGIES = ("agent", "serial", "none")
@@ -23,6 +25,16 @@ def strategy(properties: dict) -> str:
     if str(properties.get("hw_qemu_guest_agent", "")).lower() in YES:
         return "agent"
     return "none"
+
+
+def boot_timeout(properties: dict, most: float) -> float | None:
+    """The image's own wait for its guest, at most `most` seconds; None when it has none
+    (or one that is no positive number of seconds)."""
+    try:
+        seconds = float(properties.get("hostflow_boot_timeout", ""))
+    except ValueError:
+        return None
+    return min(seconds, most) if seconds > 0 else None
 
 
 def agent_matches(hostname: str | None, interfaces: list[dict] | None, want_hostname: str,

@@ -1,12 +1,11 @@
 """What a host's shares become: filesystem devices in its domain, mount entries in its
-config drive (cloud-init `mounts`, fstab-like), export rules on the NFS server.
+config drive (cloud-init `mounts` in vendor-data, fstab-like), export rules on the NFS server.
 
 A share here is the part of its record the nodes need: {"name", "source", "mount_point",
 "read_only", "mode"}. Pure functions: the same shares give the same text."""
 from __future__ import annotations
 
 import hashlib
-import json
 
 NINEP_OPTIONS = "trans=virtio,version=9p2000.L"
 NFS_OPTIONS = "vers=4.1,proto=tcp,hard"  # plus addr=: a kernel mount with no mount.nfs helper needs it
@@ -51,22 +50,6 @@ def mounts(shares: list[dict], driver: str, nfs_server: str = "") -> list[list[s
         else:
             entries.append([tag(share["name"]), share["mount_point"], "9p", f"{NINEP_OPTIONS},{access}", "0", "0"])
     return entries
-
-
-def with_mounts(user_data: str, entries: list[list[str]]) -> str:
-    """user-data (#cloud-config) with its `mounts:` block replaced by these entries
-    (one JSON flow sequence a line, which is YAML too); no entries: no block."""
-    kept, inside = [], False
-    for line in user_data.splitlines():
-        if line.startswith("mounts:"):
-            inside = True
-            continue
-        if inside and (line.startswith((" ", "-")) or not line):
-            continue
-        inside = False
-        kept.append(line)
-    block = ["mounts:", *(f"  - {json.dumps(e)}" for e in entries)] if entries else []
-    return "\n".join(kept + block) + "\n"
 
 
 def mount_targets(shares: list[dict]) -> list[str]:

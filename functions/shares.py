@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from functions import compute, share_config
+from functions import cloud_init, compute, share_config
 from functions.node import Control, Node
 from functions.outcome import Outcome, Plan
 from infra.domain_xml import domain_name
@@ -29,11 +29,11 @@ def _drive_with_mounts(node: Node, req: dict) -> tuple[dict, dict]:
         raise StorageError(f"host {req['host_id']} has no config drive at {path}", code="config_drive_absent")
     current = node.config_drives.read(path)
     entries = share_config.mounts(req["shares"], node.share_driver, req.get("nfs_server", ""))
-    return current, {**current, "user-data": share_config.with_mounts(current["user-data"], entries)}
+    return current, {**current, "vendor-data": cloud_init.with_mounts(current["vendor-data"], entries)}
 
 
 def ensure_share_mounts(node: Node, req: dict) -> Outcome:
-    """req: {"host_id", "shares", "nfs_server"?}: the drive's user-data `mounts` become these."""
+    """req: {"host_id", "shares", "nfs_server"?}: the drive's vendor-data `mounts` become these."""
     current, wanted = _drive_with_mounts(node, req)
     if current == wanted:
         return Outcome.unchanged("mounts as wanted")
@@ -41,7 +41,7 @@ def ensure_share_mounts(node: Node, req: dict) -> Outcome:
     node.config_drives.write(path, wanted)
     if node.config_drives.read(path) != wanted:
         raise StorageError(f"config drive {path} does not read back as written", code="verify_failed")
-    return Outcome(True, before=current["user-data"], after=wanted["user-data"])
+    return Outcome(True, before=current["vendor-data"].decode(), after=wanted["vendor-data"].decode())
 
 
 def revert_share_mounts(node: Node, req: dict) -> Outcome:

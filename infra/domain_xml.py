@@ -46,6 +46,7 @@ class DomainSpec:
     kernel: str | None = None
     ramdisk: str | None = None
     cmdline: str | None = None
+    cdrom: str | None = None  # an ISO the host boots from, before its root disk
     extra_disks: tuple = field(default=())
     max_vcpus: int = 0  # above vcpus: room for vCPU hot-plug
     filesystems: tuple[Filesystem, ...] = ()
@@ -85,6 +86,8 @@ def build(spec: DomainSpec) -> str:
     devices = _sub(dom, "devices")
     _disk(devices, spec.root_disk, "qcow2", "vda")
     _disk(devices, spec.config_drive, "raw", "vdb", readonly=True)
+    if spec.cdrom:
+        _cdrom(devices, spec.cdrom)
     for nic in spec.nics:
         iface = _sub(devices, "interface", type="bridge")
         _sub(iface, "mac", address=nic.mac)
@@ -122,7 +125,17 @@ def _os(dom: ET.Element, spec: DomainSpec) -> None:
         if spec.cmdline:
             _sub(os_el, "cmdline", spec.cmdline)
     else:
+        if spec.cdrom:
+            _sub(os_el, "boot", dev="cdrom")
         _sub(os_el, "boot", dev="hd")
+
+
+def _cdrom(devices: ET.Element, path: str) -> None:
+    disk = _sub(devices, "disk", type="file", device="cdrom")
+    _sub(disk, "driver", name="qemu", type="raw")
+    _sub(disk, "source", file=path)
+    _sub(disk, "target", dev="hdc", bus="ide")
+    _sub(disk, "readonly")
 
 
 def _disk(devices: ET.Element, path: str, fmt: str, target: str, readonly: bool = False) -> None:

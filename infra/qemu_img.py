@@ -34,6 +34,10 @@ def create_overlay(path: Path, base: Path, size_bytes: int) -> None:
     _run("create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(base.resolve()), str(path), str(size_bytes))
 
 
+def create_blank(path: Path, size_bytes: int) -> None:
+    _run("create", "-q", "-f", "qcow2", str(path), str(size_bytes))
+
+
 def resize(path: Path, fmt: str, size_bytes: int) -> None:
     _run("resize", "-q", "-f", fmt, str(path), str(size_bytes))
 

@@ -9,6 +9,7 @@ from infra.db.models import Host
 from infra.db.volumes import take_attached
 from infra.dns_names import normalise, zone_of
 from infra.errors import Conflict, Invalid
+from operations import user_data
 from operations.image_access import image_to_use, require_bootable
 from operations.lookup import everyone
 from operations.origin import Origin
@@ -17,13 +18,15 @@ from operations.services import Services
 
 
 def submit_allocate(svc: Services, body, origin: Origin) -> tuple[dict, bool]:
-    params = body.model_dump(exclude_none=True)  # no hypervisor hint: the fingerprint it always had
+    params = body.model_dump(exclude_none=True, exclude={"user_data"})  # no hint: the fingerprint it always had
+    if body.user_data:
+        params["user_data_sha256"] = user_data.fingerprint(body.user_data)
     image = image_to_use(svc, body.image, origin.sees)
     existing = svc.operations.by_key(origin.key) if origin.key else None
     if existing is None and image["status"] != "active":
         raise Conflict(f"image {image['id']} is {image['status']}, not active", code="image_not_active")
     if existing is None:
-        require_bootable(image)
+        require_bootable(image, iso=True)
     if existing is None and svc.hosts.name_taken(body.name, body.env):
         raise Conflict(f"a host named {body.name} already exists in {body.env}", code="name_in_use")
     if body.names:
@@ -35,7 +38,7 @@ def submit_allocate(svc: Services, body, origin: Origin) -> tuple[dict, bool]:
             id=host_id, name=body.name, env=body.env, project=body.project,
             fqdn=f"{body.name}.{body.env}.{svc.settings.dns_zone}", state="building", image_id=image["id"],
             vcpus=body.flavor.vcpus, ram_mb=body.flavor.ram_mb, disk_gb=body.flavor.disk_gb,
-            ssh_keys=body.ssh_keys, created_operation_id=op_id,
+            ssh_keys=body.ssh_keys, user_data=body.user_data, created_operation_id=op_id,
         ))
 
     op, created = svc.operations.create("allocate_host", key_or_new(origin.key), params, host_id=host_id,
@@ -49,7 +52,7 @@ def submit_allocate(svc: Services, body, origin: Origin) -> tuple[dict, bool]:
 def plan_allocate(svc: Services, body, sees: Callable[[str], bool] = everyone) -> dict:
     """The dry run of an allocation, from the image the caller's reference resolves to."""
     image = image_to_use(svc, body.image, sees)
-    require_bootable(image)
+    require_bootable(image, iso=True)
     return svc.planner.allocate(body.model_copy(update={"image": image["id"]}))
 
 

@@ -99,9 +99,11 @@ def image_to_use(svc: Services, ref: str, sees: Sees = everyone) -> dict:
         raise Invalid(exc.message, code="unknown_image") from exc
 
 
-def require_bootable(image: dict) -> None:
-    """A kernel or ramdisk (`aki`, `ari`), or a format no host boots yet, is refused at
-    once: it would fail later in the root disk step with qemu-img's words."""
-    if image["disk_format"] not in ROOT_DISK_FORMATS:
+def require_bootable(image: dict, iso: bool = False) -> None:
+    """A kernel or ramdisk (`aki`, `ari`) is refused at once: it would fail later in the
+    root disk step with qemu-img's words. An ISO boots a new host (iso=True: allocate),
+    from its cdrom beside a blank root disk; a rebuild replaces a root disk, which an ISO
+    is not."""
+    if image["disk_format"] not in ROOT_DISK_FORMATS | ({"iso"} if iso else set()):
         raise Invalid(f"image {image['id']} is a {image['disk_format']} image, not a root disk",
                       code="image_not_bootable", details={"disk_format": image["disk_format"]})

@@ -8,12 +8,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 from infra.errors import Invalid
 from infra.image_inspection import CONTAINER_FORMATS, DISK_FORMATS
 from operations.ssh_keys import check_public_key
+from operations.user_data import check_user_data
 
 DNS_LABEL = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 FQDN_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 FQDN = rf"^({FQDN_LABEL}\.)+{FQDN_LABEL}\.?$"
 BusinessName = Annotated[str, StringConstraints(strict=True, pattern=FQDN, max_length=254)]
 SshKey = Annotated[StrictStr, AfterValidator(check_public_key)]
+UserData = Annotated[StrictStr, AfterValidator(check_user_data)]
 
 
 class Strict(BaseModel):
@@ -33,6 +35,8 @@ class AllocateHost(Strict):
     flavor: Flavor
     project: StrictStr = Field(default="default", pattern=DNS_LABEL, max_length=63)
     ssh_keys: list[SshKey] = Field(default_factory=list, max_length=32)
+    user_data: UserData | None = Field(default=None, description=(
+        "cloud-init user-data, base64 (at most 65535 characters), passed to the guest untouched"))
     hypervisor: StrictStr | None = Field(default=None, pattern=DNS_LABEL, max_length=63,
                                          description="place the host on this node (where its volumes live)")
     names: list[BusinessName] | None = Field(default=None, max_length=8, description=(

@@ -49,8 +49,8 @@ def _rebuild_ctx(op: dict, st: Stores, settings: Settings) -> dict:
     host = st.hosts.get(op["host_id"])
     image_id = op["params"]["image_id"]
     boot = allocate_context(op, {**host, "image": image_id}, st.images, settings)
-    keep = ("operation_id", "host_id", "name", "flavor", "root_image", "images", "boot", "readiness")
-    return {**{k: boot[k] for k in keep},
+    keep = ("operation_id", "host_id", "name", "flavor", "root_image", "images", "boot", "readiness", "boot_timeout")
+    return {**{k: boot[k] for k in keep if k in boot},
             "image_id": image_id, "hypervisor": host["hypervisor"],
             "addresses": [a["cidr"] for a in host["addresses"]]}
 

@@ -24,16 +24,26 @@ def allocate_context(op: dict, host: dict, images: ImageStore, settings: Setting
     boot: dict = {k: _image_ref(v) for k, v in boot_images.items()}
     if boot:
         boot["cmdline"] = root["properties"].get("os_command_line", "console=ttyS0")
+    if root["disk_format"] == "iso":
+        boot = {"cdrom": _image_ref(root)}
     return {
         "operation_id": op["id"], "host_id": host["id"], "name": host["name"], "project": host["project"],
         "fqdn": host.get("fqdn"), "flavor": host["flavor"], "ssh_keys": host["ssh_keys"], "bridge": settings.vm_bridge,
+        **({"user_data": host["user_data"]} if host.get("user_data") else {}),
         "root_image": _image_ref(root), "images": [_image_ref(root), *map(_image_ref, boot_images.values())],
         "boot": boot, "readiness": readiness.strategy(root["properties"]),
+        **_boot_timeout(root, settings),
         "hypervisor_hint": (op.get("params") or {}).get("hypervisor"),
         "names": (op.get("params") or {}).get("names") or [],
         **host_networks(images.db, host.get("env", ""), settings),
         **env_shares(images.db, host.get("env", ""), host["project"], settings),
     }
+
+
+def _boot_timeout(image: dict, settings: Settings) -> dict:
+    """{"boot_timeout"} when the image sets its own, less than a step may take."""
+    seconds = readiness.boot_timeout(image["properties"], settings.step_timeout - 60)
+    return {} if seconds is None else {"boot_timeout": seconds}
 
 
 def host_readiness(images: ImageStore, host: dict) -> str:
@@ -110,7 +120,8 @@ def _reclaim_cancelled(op: dict, st: Stores, outcomes: dict, rolled_back: bool) 
 
 
 def _allocate_ctx(op: dict, st: Stores, settings: Settings) -> dict:
-    return allocate_context(op, st.hosts.get(op["host_id"]), st.images, settings)
+    host = {**st.hosts.get(op["host_id"]), "user_data": st.hosts.user_data(op["host_id"])}
+    return allocate_context(op, host, st.images, settings)
 
 
 def _reclaim_ctx(op: dict, st: Stores, _settings: Settings) -> dict:

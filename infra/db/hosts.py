@@ -46,6 +46,11 @@ class HostStore:
             live = [h for h in hosts if h.state != "deleted"]
             return view((live or hosts)[0]) if hosts else None
 
+    def user_data(self, host_id: str) -> str | None:
+        """The host's user-data (base64): kept out of its view, which lists and reports show."""
+        with self.db.reading() as s:
+            return s.scalar(select(Host.user_data).where(Host.id == host_id))
+
     def update(self, host_id: str, **fields) -> None:
         with self.db.session() as s:
             s.execute(update(Host).where(Host.id == host_id).values(**fields))

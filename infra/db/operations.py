@@ -196,7 +196,8 @@ class OperationStore:
                 OperationStep.direction == direction).values(
                 state=state, outcome=outcome, finished_at=now(),
                 changed=(outcome or {}).get("changed"),
-                error_code=(error or {}).get("code"), error_message=(error or {}).get("message")))
+                error_code=(error or {}).get("code"), error_message=(error or {}).get("message"),
+                error_details=(error or {}).get("details")))
 
     def done_outcomes(self, op_id: str) -> dict[str, dict]:
         """Outcomes of the steps journalled as done (direction "do", succeeded)."""
@@ -284,9 +285,16 @@ def _step_view(r: OperationStep) -> dict:
     return {
         "name": r.name, "direction": r.direction, "node": r.node, "state": r.state, "changed": r.changed,
         "note": (r.outcome or {}).get("note"), "started": iso(r.started_at), "finished": iso(r.finished_at),
-        "error": {"code": r.error_code, "message": r.error_message} if r.error_code else None,
+        "error": _step_error(r),
         "progress": _with_percent(r.progress),
     }
+
+
+def _step_error(r: OperationStep) -> dict | None:
+    if not r.error_code:
+        return None
+    error = {"code": r.error_code, "message": r.error_message}
+    return {**error, "details": r.error_details} if r.error_details else error
 
 
 def _with_percent(progress: dict | None) -> dict | None:

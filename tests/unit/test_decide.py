@@ -1,7 +1,7 @@
 """The decide steps, as data."""
 from functions.capacity import decide_claim
 from functions.compute import decide_defined, decide_running, decide_stopped, guest_matches
-from functions.disks import GIB, decide_config_drive, decide_root_disk, nocloud_contents
+from functions.disks import GIB, decide_config_drive, decide_root_disk
 from functions.images import decide_cached
 from infra.db.capacity import Claim
 
@@ -27,6 +27,12 @@ def test_root_disk_create_grow_conflict_and_done():
     assert decide_root_disk(small, "/other", GIB).action == "conflict"
 
 
+def test_a_blank_root_disk_is_made_once_and_never_swapped_for_an_overlay():
+    assert decide_root_disk(None, None, GIB).detail == "blank qcow2, 1 GiB"
+    assert decide_root_disk({"virtual-size": GIB}, None, GIB).noop
+    assert decide_root_disk({"backing-filename": "/b", "virtual-size": GIB}, None, GIB).action == "conflict"
+
+
 def test_root_disk_never_shrinks():
     assert decide_root_disk({"backing-filename": "/b", "virtual-size": 4 * GIB}, "/b", GIB).noop
 
@@ -36,14 +42,6 @@ def test_config_drive_written_when_absent_or_different():
     assert decide_config_drive(None, want).action == "write"
     assert decide_config_drive({"meta-data": "b"}, want).action == "write"
     assert decide_config_drive(want, want).noop
-
-
-def test_nocloud_contents_name_and_network():
-    c = nocloud_contents({"host_id": "h", "hostname": "web1",
-                          "nics": [{"mac": "52:54:00:00:00:01", "cidr": "10.0.0.5/24", "gateway": "10.0.0.1"}]})
-    assert "local-hostname: web1" in c["meta-data"]
-    assert 'macaddress: "52:54:00:00:00:01"' in c["network-config"]
-    assert "- 10.0.0.5/24" in c["network-config"] and "gateway4: 10.0.0.1" in c["network-config"]
 
 
 def test_define_conflicts_with_another_hosts_domain():

@@ -78,3 +78,16 @@ def test_a_nic_with_its_recorded_address_gets_the_clean_traffic_filter():
 
 def test_a_nic_without_an_address_has_no_filter():
     assert ET.fromstring(build(spec())).find("devices/interface/filterref") is None
+
+
+def test_a_host_from_an_iso_boots_its_cdrom_first_then_its_disk():
+    root = ET.fromstring(build(spec(kernel=None, ramdisk=None, cmdline=None, cdrom="/c/live.iso")))
+    [cdrom] = root.findall("devices/disk[@device='cdrom']")
+    assert cdrom.find("source").get("file") == "/c/live.iso" and cdrom.find("readonly") is not None
+    assert [b.get("dev") for b in root.findall("os/boot")] == ["cdrom", "hd"]
+
+
+def test_without_an_iso_there_is_no_cdrom():
+    root = ET.fromstring(build(spec(kernel=None, ramdisk=None, cmdline=None)))
+    assert root.findall("devices/disk[@device='cdrom']") == []
+    assert [b.get("dev") for b in root.findall("os/boot")] == ["hd"]

@@ -87,6 +87,14 @@ def test_journal_records_failure_code(ops):
     assert steps[("ensure_domain_defined", "do")]["state"] == "compensated"
 
 
+def test_journal_keeps_a_failed_steps_details(ops):
+    error = StepFailed("not up", code="guest_not_ready", details={"console_tail": "Kernel panic"})
+    with pytest.raises(FlowFailed):
+        run(ops, FakeDispatcher(fail_at="wait_guest_up", error=error))
+    [step] = [s for s in ops.steps("op") if s["name"] == "wait_guest_up"]
+    assert step["error"] == {"code": "guest_not_ready", "message": "not up", "details": {"console_tail": "Kernel panic"}}
+
+
 def test_worker_loss_leaves_steps_for_resume(ops):
     d = FakeDispatcher(fail_at="ensure_root_disk", error=WorkerLost("gone"))
     with pytest.raises(FlowFailed) as info:

@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from flows import allocate_host
+from flows.kinds.hosts import allocate_context
 from infra.db.models import Host
 from infra.object_stream import read_full
 from tests import image_files as files
@@ -266,7 +268,7 @@ def test_a_host_is_not_allocated_from_an_image_that_is_not_active(api):
     assert api.svc.hosts.list() == []
 
 
-@pytest.mark.parametrize("disk_format", ["aki", "ari", "iso"])
+@pytest.mark.parametrize("disk_format", ["aki", "ari"])
 def test_a_host_is_not_allocated_from_an_image_that_cannot_boot_on_its_own(api, disk_format):
     image = api.svc.images.add(name=f"k-{disk_format}", disk_format=disk_format, status="active",
                                os_hash_value="00", location="/nowhere")
@@ -276,6 +278,17 @@ def test_a_host_is_not_allocated_from_an_image_that_cannot_boot_on_its_own(api, 
         assert resp.status_code == 422 and resp.json["error"]["code"] == "image_not_bootable", resp.json
         assert resp.json["error"]["details"] == {"disk_format": disk_format}
     assert api.svc.hosts.list() == [] and api.svc.operations.list()[0] == []
+
+
+def test_a_host_allocated_from_an_iso_boots_its_cdrom_beside_a_blank_root_disk(api):
+    image = api.svc.images.add(name="live", disk_format="iso", status="active", os_hash_value="00", location="/x")
+    body = {"name": "web1", "env": "test", "image": image["id"], "flavor": {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}}
+    assert call(api, "POST", "/v1/hosts?dry_run=true", body).status_code == 200
+    host = {"id": "h1", "name": "web1", "project": "p", "flavor": body["flavor"], "ssh_keys": [], "image": image["id"]}
+    ctx = allocate_context({"id": "op"}, host, api.svc.images, api.svc.settings)
+    assert "base" not in allocate_host._disk_request(ctx)
+    lease = {"network": "vm", "mac": "52:54:00:00:00:01", "cidr": "10.0.0.5/24"}
+    assert allocate_host._domain_request({**ctx, "leases": [lease]})["boot"] == {"cdrom": ctx["root_image"]}
 
 
 def test_unknown_image_is_404(api):

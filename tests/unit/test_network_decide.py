@@ -1,7 +1,9 @@
 """Networks as data: traffic classes per environment, a host's NICs, the config drive,
 the node function's plan."""
+import yaml
+
 from flows.allocate_host import _nics, _wait_request
-from functions.disks import nocloud_contents
+from functions.cloud_init import contents
 from functions.networks import decide_networks, segment_for
 from infra.netlink import Segment, Uplink
 from infra.settings import Settings
@@ -36,9 +38,11 @@ def test_a_context_from_before_networks_still_gives_one_nic():
 
 
 def test_network_config_sets_every_nic_by_mac():
-    config = nocloud_contents({"host_id": "h1", "hostname": "web1", "nics": _nics(CTX)})["network-config"]
-    assert config.count("macaddress:") == 2 and config.count("gateway4:") == 1
-    assert "set-name: eth1" in config and "- 10.1.0.5/24" in config and "mtu: 1450" in config
+    config = yaml.safe_load(contents({"host_id": "h1", "hostname": "web1", "nics": _nics(CTX)})["network-config"])
+    eths = list(config["ethernets"].values())
+    assert [e["match"]["macaddress"] for e in eths] == [n["mac"] for n in _nics(CTX)]
+    assert [("gateway4" in e) for e in eths] == [True, False]
+    assert eths[1]["set-name"] == "eth1" and eths[1]["addresses"] == ["10.1.0.5/24"] and eths[1]["mtu"] == 1450
 
 
 def test_segments_from_records():

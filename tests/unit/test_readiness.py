@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.allocate_host import _wait_request
 from functions import compute, readiness
 from functions.node import Node
 from infra.errors import ComputeError, GuestNotReady
@@ -125,3 +126,16 @@ def test_a_failed_steps_details_reach_the_flow():
     with pytest.raises(StepFailed) as info:
         _payload(None, result)
     assert (info.value.code, info.value.details) == ("guest_not_ready", {"console_tail": "panic"})
+
+
+@pytest.mark.parametrize("value, expected", [("300", 300.0), ("20.5", 20.5), ("9000", 540.0), ("0", None),
+                                             ("-5", None), ("soon", None), (None, None)])
+def test_an_image_may_set_how_long_its_guest_is_waited_for(value, expected):
+    properties = {} if value is None else {"hostflow_boot_timeout": value}
+    assert readiness.boot_timeout(properties, 540.0) == expected
+
+
+def test_the_images_boot_timeout_reaches_the_wait_for_the_guest():
+    ctx = {"host_id": "h1", "name": "web1", "lease": {"cidr": "10.0.0.5/24"}, "boot_timeout": 20.0}
+    assert _wait_request(ctx)["timeout"] == 20.0
+    assert "timeout" not in _wait_request({**ctx, "boot_timeout": None})

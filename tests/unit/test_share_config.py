@@ -1,10 +1,10 @@
 """What shares become: domain devices, config-drive mount entries, export rules; and the
 decisions of the share functions."""
-import json
 import xml.etree.ElementTree as ET
 
-from functions import share_config
-from functions.disks import nocloud_contents
+import yaml
+
+from functions import cloud_init, share_config
 from functions.shares import decide_devices, decide_exports, guest_share_mounts
 from infra.domain_xml import DomainSpec, Filesystem, build, filesystems, with_filesystems
 
@@ -71,20 +71,21 @@ def test_mount_entries_per_mode():
     assert share_config.mounts([DATA], "virtiofs")[0][2:4] == ["virtiofs", "rw"]
 
 
-def test_user_data_mounts_block_is_replaced_not_appended():
-    user = "#cloud-config\nssh_authorized_keys:\n  - ssh-ed25519 AAA k\n"
-    once = share_config.with_mounts(user, share_config.mounts([DATA], "9p"))
-    assert share_config.with_mounts(once, share_config.mounts([DATA], "9p")) == once
-    assert once.startswith(user) and once.count("mounts:") == 1
-    assert json.loads(once.splitlines()[-1].strip()[2:])[1] == "/Data/test_share"
-    assert share_config.with_mounts(once, []) == user
+def test_vendor_data_mounts_are_replaced_not_appended_and_other_keys_kept():
+    vendor = cloud_init.cloud_config({"fqdn": "web1.test.example", "manage_etc_hosts": True})
+    once = cloud_init.with_mounts(vendor, share_config.mounts([DATA], "9p"))
+    assert cloud_init.with_mounts(once, share_config.mounts([DATA], "9p")) == once
+    config = yaml.safe_load(once)
+    assert config["mounts"][0][:3] == ["hfs-data", "/Data/test_share", "9p"]
+    assert config["fqdn"] == "web1.test.example"
+    assert cloud_init.with_mounts(once, []) == vendor
 
 
 def test_config_drive_carries_mounts_only_when_there_are_shares():
     req = {"host_id": "h1", "hostname": "web1", "nics": [], "ssh_keys": []}
-    assert nocloud_contents(req)["user-data"] == "#cloud-config\n"
-    with_share = nocloud_contents({**req, "shares": [DATA]}, "9p")["user-data"]
-    assert '"hfs-data", "/Data/test_share", "9p"' in with_share
+    assert cloud_init.contents(req)["vendor-data"] == b""
+    with_share = yaml.safe_load(cloud_init.contents({**req, "shares": [DATA]}, "9p")["vendor-data"])
+    assert with_share["mounts"] == share_config.mounts([DATA], "9p")
 
 
 # --- NFS export rules --------------------------------------------------------------

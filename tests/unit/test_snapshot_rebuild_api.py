@@ -142,9 +142,10 @@ def test_rebuild_to_an_image_that_is_not_active(api, status):
     assert_refused(api, post(api, "/v1/hosts/h1/rebuild", {"image": image}), 409, "image_not_active")
 
 
-def test_rebuild_to_a_kernel_image(api):
+@pytest.mark.parametrize("disk_format", ["aki", "iso"])
+def test_rebuild_to_an_image_that_is_no_root_disk(api, disk_format):
     add_host(api)
-    image = add_image(api, disk_format="aki")
+    image = add_image(api, disk_format=disk_format)
     assert_refused(api, post(api, "/v1/hosts/h1/rebuild", {"image": image}), 422, "image_not_bootable")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.db.models.base import Base, new_id, utcnow
@@ -51,6 +51,7 @@ class Host(Base):
     ram_mb: Mapped[int] = mapped_column(Integer)
     disk_gb: Mapped[int] = mapped_column(Integer)
     ssh_keys: Mapped[list] = mapped_column(JSON, default=list)
+    user_data: Mapped[str | None] = mapped_column(Text, nullable=True)
     addresses: Mapped[list] = mapped_column(JSON, default=list)
     created_operation_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

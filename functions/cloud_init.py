@@ -1,0 +1,75 @@
+"""What a host's NoCloud config drive holds, the way Nova's config drive hands it to
+cloud-init:
+- meta-data: instance-id (the host id, so a rebuild keeps per-instance state such as
+  SSH host keys), local-hostname, and the SSH keys as public-keys;
+- user-data: the user's own, passed through byte for byte (cloud-config, a script,
+  gzip'd, MIME multipart), or nothing;
+- vendor-data: hostflow's cloud-config (the fqdn, /etc/hosts, share mounts), which
+  the user's user-data overrides key by key;
+- network-config: version 2, every NIC matched by its MAC.
+Pure functions; every YAML document is built with PyYAML."""
+from __future__ import annotations
+
+import base64
+
+import yaml
+
+from functions import share_config
+
+
+def dump(document: dict) -> bytes:
+    return yaml.safe_dump(document, default_flow_style=False, sort_keys=False, width=1 << 16).encode()
+
+
+def meta_data(req: dict) -> dict:
+    meta = {"instance-id": req["host_id"], "local-hostname": req["hostname"]}
+    if req.get("ssh_keys"):
+        meta["public-keys"] = list(req["ssh_keys"])
+    return meta
+
+
+def user_data(req: dict) -> bytes:
+    encoded = req.get("user_data")
+    return base64.b64decode(encoded) if encoded else b""
+
+
+def vendor_data(req: dict, share_driver: str) -> dict:
+    config: dict = {}
+    if req.get("fqdn"):
+        config.update(hostname=req["hostname"], fqdn=req["fqdn"].rstrip("."), manage_etc_hosts=True)
+    if req.get("shares"):
+        config["mounts"] = share_config.mounts(req["shares"], share_driver, req.get("nfs_server", ""))
+    return config
+
+
+def cloud_config(config: dict) -> bytes:
+    return b"#cloud-config\n" + dump(config) if config else b""
+
+
+def with_mounts(vendor: bytes, entries: list[list[str]]) -> bytes:
+    """vendor-data with its `mounts` replaced by these entries (none: no `mounts`)."""
+    config = yaml.safe_load(vendor) if vendor.strip() else {}
+    config.pop("mounts", None)
+    if entries:
+        config["mounts"] = entries
+    return cloud_config(config)
+
+
+def network_config(nics: list[dict]) -> dict:
+    ethernets = {}
+    for i, nic in enumerate(nics):
+        eth: dict = {"match": {"macaddress": nic["mac"]}, "set-name": f"eth{i}", "addresses": [nic["cidr"]]}
+        if nic.get("gateway"):
+            eth["gateway4"] = nic["gateway"]
+        if nic.get("mtu"):
+            eth["mtu"] = nic["mtu"]
+        ethernets[f"nic{i}"] = eth
+    return {"version": 2, "ethernets": ethernets}
+
+
+def contents(req: dict, share_driver: str = "9p") -> dict[str, bytes]:
+    """req: {"host_id", "hostname", "fqdn"?, "nics", "ssh_keys"?, "user_data"? (base64),
+    "shares"?, "nfs_server"?}"""
+    return {"meta-data": dump(meta_data(req)), "user-data": user_data(req),
+            "vendor-data": cloud_config(vendor_data(req, share_driver)),
+            "network-config": dump(network_config(req["nics"]))}
