@@ -9,7 +9,7 @@ from flows.engine import Step, on_control, on_hypervisor, run_recorded
 
 def _backup(ctx: dict) -> dict:
     return {k: ctx.get(k) for k in ("backup_id", "volume_id", "bucket", "manifest", "chunk_size",
-                                    "parent_manifest", "host_id")}
+                                    "parent_manifest", "host_id", "readiness")}
 
 
 def _restore(ctx: dict) -> dict:

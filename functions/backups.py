@@ -7,8 +7,11 @@ The manifest lists every chunk with its SHA-256 and the object holding it; for a
 incremental backup that object may belong to an ancestor. A chunk of zeros is stored
 as no object. Restore checks every chunk's SHA-256 before writing it.
 
-A volume attached to a running guest is refused: hostflow copies a disk only while
-nothing writes to it (the guest stopped, or the volume detached)."""
+A volume attached to a running guest is backed up live when the guest has an agent: the
+volume is copied aside at one moment with the guest's filesystems frozen
+(functions.live_copy), and the copy is what is chunked. A running guest without an agent
+is refused (`guest_running`): hostflow copies a disk only while nothing writes to it
+unless the guest can be quiesced."""
 from __future__ import annotations
 
 import hashlib
@@ -18,7 +21,9 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from pathlib import Path
 
+from functions import live_copy
 from functions.node import Control, Node
 from functions.outcome import Outcome, Plan
 from functions.volumes import LIVE_STATES, _volume, volume_name
@@ -112,41 +117,68 @@ def load_manifest(objects, bucket: str, key: str) -> dict:
 
 # --- backup -----------------------------------------------------------------------
 
-def _refuse_running_guest(node: Node, req: dict) -> None:
+def _running_guest(node: Node, req: dict) -> str | None:
+    """The domain of the running guest the volume is attached to, when it has an agent
+    to quiesce it; None when no guest runs. A running guest without one is refused."""
     host_id = req.get("host_id")
-    if host_id and node.compute.state(domain_name(host_id)) in LIVE_STATES:
-        raise ComputeError(f"volume {req['volume_id']} is attached to running host {host_id}: stop the guest "
-                           "or detach the volume first (a disk is backed up only while nothing writes to it)",
-                           code="guest_running")
+    if not host_id or node.compute.state(domain_name(host_id)) not in LIVE_STATES:
+        return None
+    if req.get("readiness") != "agent":
+        raise ComputeError(f"volume {req['volume_id']} is attached to running host {host_id}, whose image has no "
+                           "guest agent to quiesce it: stop the guest or detach the volume first", code="guest_running")
+    return domain_name(host_id)
+
+
+def _live_target(node: Node, name: str | None, path: str) -> str | None:
+    found = [d["target"] for d in node.compute.disks(name, live=True) if d["source"] == path] if name else []
+    return found[0] if found else None
+
+
+def live_copy_file(node: Node, backup_id: str) -> Path:
+    return node.root / "backups" / f"{backup_id}.raw"
 
 
 def backup_volume(node: Node, req: dict) -> Outcome:
-    """req: {"backup_id", "volume_id", "bucket", "manifest", "chunk_size", "parent_manifest"?, "host_id"?}.
+    """req: {"backup_id", "volume_id", "bucket", "manifest", "chunk_size", "parent_manifest"?, "host_id"?,
+    "readiness"? (of the host's image)}.
 
     Chunks already stored by an earlier, interrupted attempt are not sent again. No inverse:
     a failed backup's chunks stay for its retry, and deleting the backup removes them."""
     objects, bucket, key = node.objects, req["bucket"], req["manifest"]
     if objects.head(bucket, key) is not None:
         return Outcome.unchanged("backed up", **summary(load_manifest(objects, bucket, key)))
-    _refuse_running_guest(node, req)
+    guest = _running_guest(node, req)
     volume = _volume(node, req["volume_id"])
     if volume is None:
         raise StorageError(f"volume {volume_name(req['volume_id'])} does not exist", code="volume_absent")
     parent = load_manifest(objects, bucket, req["parent_manifest"]) if req.get("parent_manifest") else None
     objects.ensure_bucket(bucket)
-    prefix = key.rsplit("/", 1)[0] + "/"
-    progress = Progress(node.progress, volume["capacity"])
-    with BlockDevice(volume["path"]) as device:
-        copier = _ChunkCopier(device, objects, bucket, prefix, _parent_chunks(parent, req["chunk_size"]), progress)
-        chunks = run_chunks(node.backup_workers, copier.back_up, chunk_spans(volume["capacity"], req["chunk_size"]))
-    manifest = {"format": FORMAT, "key": key, "prefix": prefix, "backup_id": req["backup_id"],
-                "volume_id": req["volume_id"], "parent": req.get("parent_manifest"),
+    target = _live_target(node, guest, volume["path"])
+    copy = live_copy_file(node, req["backup_id"])
+    try:
+        if target:
+            node.make_dir(copy.parent)
+            live_copy.copy_live(node, guest, target, copy, "raw", must_quiesce=True)
+        chunks = _back_up_chunks(node, str(copy) if target else volume["path"], volume["capacity"], req, parent)
+    finally:
+        copy.unlink(missing_ok=True)
+    manifest = {"format": FORMAT, "key": key, "prefix": key.rsplit("/", 1)[0] + "/", "backup_id": req["backup_id"],
+                "volume_id": req["volume_id"], "parent": req.get("parent_manifest"), "live": bool(target),
                 "size_bytes": volume["capacity"], "chunk_size": req["chunk_size"], "chunks": chunks}
     objects.put_bytes(bucket, key, json.dumps(manifest).encode(), {"format": FORMAT})
-    facts = summary(manifest)
+    facts = {**summary(manifest), "live": bool(target)}
     return Outcome(True, before="absent", after="backed up", data=facts,
                    note=f"{facts['stored_chunks']} of {facts['chunks']} chunks stored, "
-                        f"{facts['referenced_chunks']} from the parent, {facts['zero_chunks']} zero")
+                        f"{facts['referenced_chunks']} from the parent, {facts['zero_chunks']} zero"
+                        + ("; copied live, quiesced by the guest agent" if target else ""))
+
+
+def _back_up_chunks(node: Node, path: str, size: int, req: dict, parent: dict | None) -> list[dict]:
+    prefix = req["manifest"].rsplit("/", 1)[0] + "/"
+    with BlockDevice(path) as device:
+        copier = _ChunkCopier(device, node.objects, req["bucket"], prefix, _parent_chunks(parent, req["chunk_size"]),
+                              Progress(node.progress, size))
+        return run_chunks(node.backup_workers, copier.back_up, chunk_spans(size, req["chunk_size"]))
 
 
 def _parent_chunks(parent: dict | None, chunk_size: int) -> dict[int, dict]:

@@ -5,20 +5,17 @@ guest runs), uploaded to object storage as an image file.
     s3://<snapshot bucket>/images/<image id>    the image file (metadata: sha512, virtual_size)"""
 from __future__ import annotations
 
-import logging
-import time
 from pathlib import Path
 
+from functions import live_copy
 from functions.node import FILE_MODE, Node
 from functions.outcome import Outcome, Plan
 from infra.domain_xml import domain_name
 from infra.errors import ComputeError, StorageError
 from infra.image_source import sha512_of
 
-log = logging.getLogger("hostflow.snapshots")
 ROOT_TARGET = "vda"
 STOPPED = {"shutoff", "crashed"}
-COPY_TIMEOUT = 600.0
 
 
 def snapshot_file(node: Node, image_id: str) -> Path:
@@ -71,7 +68,7 @@ def snapshot_root_disk(node: Node, req: dict) -> Outcome:
     quiesced = False
     try:
         if plan.action == "block_copy":
-            quiesced = _copy_live(node, name, tmp)
+            quiesced = live_copy.copy_live(node, name, ROOT_TARGET, tmp)
         else:
             tmp.unlink(missing_ok=True)
             node.disk_images.convert_to_qcow2(node.root_disk(host_id), "qcow2", tmp)
@@ -85,53 +82,6 @@ def snapshot_root_disk(node: Node, req: dict) -> Outcome:
         raise StorageError(f"the disk chain of host {host_id} changed during the snapshot", code="verify_failed")
     facts = {**_facts(node, final), "quiesced": quiesced}
     return Outcome(True, before="absent", after="present", note=plan.action, data=facts)
-
-
-def _copy_live(node: Node, name: str, dest: Path) -> bool:
-    """Mirrors vda into dest until the copy is ready, then ends the job without pivot: the
-    copy is the disk as it was at that moment. With a guest agent, the guest's
-    filesystems are frozen around that moment (and thawed on every path), so the copy is
-    quiesced: True if it was. A job left by an interrupted attempt is ended first: only
-    snapshots start copy jobs."""
-    node.compute.block_job_abort(name, ROOT_TARGET)
-    dest.unlink(missing_ok=True)
-    node.compute.block_copy(name, ROOT_TARGET, str(dest))
-    frozen = None
-    try:
-        _wait_ready(node, name)
-        frozen = _freeze(node, name)
-        node.compute.block_job_abort(name, ROOT_TARGET)
-    finally:
-        try:
-            node.compute.block_job_abort(name, ROOT_TARGET)
-        finally:
-            if frozen is not None:
-                node.compute.fs_thaw(name)
-    return frozen is not None
-
-
-def _freeze(node: Node, name: str) -> int | None:
-    """Frozen filesystems, or None: no agent, or one that cannot freeze (as Nova does,
-    the copy is then taken unquiesced, and says so)."""
-    try:
-        return node.compute.fs_freeze(name)
-    except ComputeError as exc:
-        log.warning("%s: copied unquiesced: %s", name, exc.message)
-        return None
-
-
-def _wait_ready(node: Node, name: str) -> None:
-    deadline = time.monotonic() + COPY_TIMEOUT
-    while True:
-        job = node.compute.block_job(name, ROOT_TARGET)
-        if job is None:
-            raise ComputeError(f"the copy job on {name} ended before it was ready", code="block_copy_failed")
-        node.progress(job["cur"], job["end"])
-        if job["end"] and job["cur"] == job["end"]:
-            return
-        if time.monotonic() > deadline:
-            raise ComputeError(f"the copy of {name} was not ready in {COPY_TIMEOUT:.0f} s", code="block_copy_timeout")
-        time.sleep(0.2)
 
 
 def delete_snapshot_file(node: Node, req: dict) -> Outcome:

@@ -263,11 +263,11 @@ class LibvirtCompute:
 
     # --- block copy (snapshots of a running domain) -----------------------------
 
-    def block_copy(self, name: str, target: str, dest: str) -> None:
-        """Starts mirroring the whole chain of `target` into a new qcow2 file `dest`.
+    def block_copy(self, name: str, target: str, dest: str, fmt: str = "qcow2") -> None:
+        """Starts mirroring the whole chain of `target` into a new `fmt` file `dest`.
         TRANSIENT_JOB: libvirt refuses a copy job on a persistent domain without it."""
         disk = ET.Element("disk", {"type": "file"})
-        ET.SubElement(disk, "driver", {"type": "qcow2"})
+        ET.SubElement(disk, "driver", {"type": fmt})
         ET.SubElement(disk, "source", {"file": dest})
         with _translated("blockCopy"):
             self._require(name).blockCopy(target, ET.tostring(disk, encoding="unicode"), None,

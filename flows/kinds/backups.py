@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flows import backups
 from flows.kinds.base import Kind, Stores, now
+from flows.kinds.hosts import host_readiness
 from infra.settings import Settings
 
 
@@ -16,11 +17,15 @@ def _resting(volume: dict) -> str:
 
 
 def _backup_ctx(op: dict, st: Stores, _settings: Settings) -> dict:
+    """An attached volume's backup carries how its host's guest can be reached: with an
+    agent it is backed up live (functions.backups)."""
     backup, volume = st.backups.get(op["backup_id"]), st.volumes.get(op["volume_id"])
     parent = st.backups.get(backup["parent_id"]) if backup["parent_id"] else None
+    readiness = host_readiness(st.images, st.hosts.get(volume["host_id"])) if volume["host_id"] else None
     return {"operation_id": op["id"], "backup_id": backup["id"], "name": backup["name"],
             "volume_id": volume["id"], "volume_name": volume["name"], "hypervisor": volume["hypervisor"],
-            "host_id": volume["host_id"], "chunk_size": backup["chunk_size"], **_location(backup),
+            "host_id": volume["host_id"], "readiness": readiness, "chunk_size": backup["chunk_size"],
+            **_location(backup),
             "parent_manifest": _location(parent)["manifest"] if parent else None}
 
 

@@ -1,7 +1,13 @@
-"""How a backup chunks a volume and what each chunk becomes in the manifest, as data."""
+"""How a backup chunks a volume and what each chunk becomes in the manifest, as data; and
+when an attached volume is backed up live, or refused."""
 import hashlib
+from pathlib import Path
 
-from functions.backups import chunk_spans, decide_chunk, summary, zeros_sha256
+import pytest
+
+from functions.backups import _running_guest, chunk_spans, decide_chunk, summary, zeros_sha256
+from functions.node import Node
+from infra.errors import ComputeError
 
 MIB = 1 << 20
 
@@ -40,3 +46,33 @@ def test_summary_counts_stored_referenced_and_zero_chunks():
         {"index": 2, "length": MIB, "sha256": zeros_sha256(MIB), "key": None}]}
     assert summary(manifest) == {"manifest": "new/manifest.json", "size_bytes": 3 * MIB, "chunks": 3,
                                  "stored_chunks": 1, "stored_bytes": MIB, "zero_chunks": 1, "referenced_chunks": 1}
+
+
+class Domains:
+    def __init__(self, state: str):
+        self._state = state
+
+    def state(self, name: str) -> str:
+        return self._state
+
+
+def guest_of(state: str, **req):
+    node = Node("n", Path("/n"), Domains(state), None, None, "qemu", "s", disk_images=None, consoles=None,
+                config_drives=None)
+    return _running_guest(node, {"volume_id": "v1", **req})
+
+
+def test_a_detached_volume_or_a_stopped_guests_is_copied_as_it_is():
+    assert guest_of("running") is None
+    assert guest_of("shutoff", host_id="h1", readiness="agent") is None
+
+
+def test_a_running_guest_with_an_agent_is_backed_up_live():
+    assert guest_of("running", host_id="h1", readiness="agent") == "hf-h1"
+
+
+@pytest.mark.parametrize("readiness", ["serial", "none", None])
+def test_a_running_guest_without_an_agent_is_refused(readiness):
+    with pytest.raises(ComputeError) as info:
+        guest_of("running", host_id="h1", readiness=readiness)
+    assert info.value.code == "guest_running" and "guest agent" in info.value.message

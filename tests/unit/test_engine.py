@@ -92,7 +92,8 @@ def test_journal_keeps_a_failed_steps_details(ops):
     with pytest.raises(FlowFailed):
         run(ops, FakeDispatcher(fail_at="wait_guest_up", error=error))
     [step] = [s for s in ops.steps("op") if s["name"] == "wait_guest_up"]
-    assert step["error"] == {"code": "guest_not_ready", "message": "not up", "details": {"console_tail": "Kernel panic"}}
+    assert step["error"] == {"code": "guest_not_ready", "message": "not up",
+                             "details": {"console_tail": "Kernel panic"}}
 
 
 def test_worker_loss_leaves_steps_for_resume(ops):

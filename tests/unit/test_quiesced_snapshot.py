@@ -1,11 +1,12 @@
-"""A live snapshot of a guest with an agent is quiesced: its filesystems are frozen
-just before the ready copy job is ended (the moment the copy stands for) and thawed
-on every path (functions.snapshots)."""
+"""A live copy of a disk of a guest with an agent (a snapshot's root disk, a live
+backup's volume) is quiesced: its filesystems are frozen just before the ready copy job
+is ended (the moment the copy stands for) and thawed on every path
+(functions.live_copy)."""
 from pathlib import Path
 
 import pytest
 
-from functions import snapshots
+from functions import live_copy
 from functions.node import Node
 from infra.errors import ComputeError
 
@@ -23,7 +24,7 @@ class Compute:
             if self.abort_fails:
                 raise ComputeError("blockJobAbort failed")
 
-    def block_copy(self, name, target, dest):
+    def block_copy(self, name, target, dest, fmt):
         self.calls.append("copy")
         self.job = True
 
@@ -48,19 +49,28 @@ def node(compute) -> Node:
 
 def test_with_an_agent_the_copy_ends_between_freeze_and_thaw(tmp_path):
     compute = Compute()
-    assert snapshots._copy_live(node(compute), "hf-h1", tmp_path / "c.qcow2") is True
+    assert live_copy.copy_live(node(compute), "hf-h1", "vda", tmp_path / "c.qcow2") is True
     assert compute.calls == ["copy", "freeze", "abort", "thaw"]
 
 
 @pytest.mark.parametrize("agent", ["absent", "broken"])
 def test_without_a_working_agent_the_copy_is_taken_unquiesced_and_says_so(tmp_path, agent):
     compute = Compute(agent=agent)
-    assert snapshots._copy_live(node(compute), "hf-h1", tmp_path / "c.qcow2") is False
+    assert live_copy.copy_live(node(compute), "hf-h1", "vda", tmp_path / "c.qcow2") is False
     assert compute.calls == ["copy", "freeze", "abort"]
 
 
 def test_the_guest_is_thawed_even_when_ending_the_copy_fails(tmp_path):
     compute = Compute(abort_fails=True)
     with pytest.raises(ComputeError):
-        snapshots._copy_live(node(compute), "hf-h1", tmp_path / "c.qcow2")
+        live_copy.copy_live(node(compute), "hf-h1", "vda", tmp_path / "c.qcow2")
     assert compute.calls[-1] == "thaw"
+
+
+@pytest.mark.parametrize("agent", ["absent", "broken"])
+def test_a_copy_that_must_be_quiesced_fails_without_a_working_agent(tmp_path, agent):
+    compute = Compute(agent=agent)
+    with pytest.raises(ComputeError) as info:
+        live_copy.copy_live(node(compute), "hf-h1", "vdb", tmp_path / "c.raw", "raw", must_quiesce=True)
+    assert info.value.code == "quiesce_failed"
+    assert compute.calls == ["copy", "freeze", "abort"] and not compute.job
