@@ -1,18 +1,22 @@
 """A stock Debian 12 cloud image, built by set-up (scripts/build-debian-image.sh), run
 the way an operator would run theirs: uploaded through the image API with Glance-style
-properties, allocated with an SSH key, found up through the QEMU guest agent, and
+properties, allocated with an SSH key and cloud-init user-data, found up through the QEMU guest agent, and
 logged into over SSH from a probe namespace on the guest's bridge.
 
 One guest serves the module (it boots in about a minute under TCG); its tests run in
 order: a file is written, the guest is snapshotted live (quiesced by its agent) and
-rebuilt from that snapshot, which brings the file back with the host's identity."""
+rebuilt from that snapshot, which brings the file back with the host's identity; a
+volume is attached, written, detached and attached again, and backed up live."""
+import base64
 import json
 import uuid
 
 import pytest
+import yaml
 
 from tests.e2e.conftest import NOTHING, leftovers, unique_name
 from tests.e2e.stock_guest import address_of, host_keys, ssh
+from tests.e2e.test_backups import read
 from tests.e2e.test_images import upload
 
 
@@ -31,10 +35,20 @@ def debian_image(api, manifest):
 
 
 @pytest.fixture(scope="module")
-def guest(api, debian_image, ssh_key, settings, libvirt):
+def user_data_marker() -> str:
+    return uuid.uuid4().hex
+
+
+@pytest.fixture(scope="module")
+def guest(api, debian_image, ssh_key, settings, libvirt, user_data_marker):
+    """Allocated with cloud-config user-data that writes a file (built with a YAML library,
+    base64 as Nova takes it)."""
+    user_data = "#cloud-config\n" + yaml.safe_dump(
+        {"write_files": [{"path": "/var/tmp/hostflow-user-data", "content": user_data_marker}]})
     accepted = api.allocate(unique_name("e2e-deb"), image=debian_image["id"],
                             flavor={"vcpus": 1, "ram_mb": 768, "disk_gb": 3},
-                            ssh_keys=[ssh_key.with_suffix(".pub").read_text().strip()])
+                            ssh_keys=[ssh_key.with_suffix(".pub").read_text().strip()],
+                            user_data=base64.b64encode(user_data.encode()).decode())
     op = api.wait(accepted["operation"]["id"], timeout=400)
     host_id = accepted["host"]["id"]
     yield {"op": op, "host": api.get(f"/v1/hosts/{host_id}").json()["host"]}
@@ -62,6 +76,12 @@ def test_ssh_with_the_given_key_reaches_the_guest_by_its_name_and_address(guest,
     nics = json.loads(ssh(probe, ssh_key, user, address, "ip -j addr"))
     have = {f"{a['local']}/{a['prefixlen']}" for nic in nics for a in nic["addr_info"] if a["family"] == "inet"}
     assert host["addresses"][0]["cidr"] in have
+
+
+def test_the_guest_knows_its_fqdn_and_ran_the_given_user_data(guest, probe, ssh_key, manifest, user_data_marker):
+    host, user = guest["host"], manifest["default_user"]
+    assert ssh(probe, ssh_key, user, address_of(host), "hostname -f").strip() == host["fqdn"].rstrip(".")
+    assert ssh(probe, ssh_key, user, address_of(host), "cat /var/tmp/hostflow-user-data").strip() == user_data_marker
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +171,25 @@ def test_what_was_written_on_the_volume_is_there_after_a_detach_and_an_attach_ag
     assert volume["name"] not in run("ls -1 /dev/disk/by-id/ || true").split()
     attach(api, host, volume["id"])
     assert run(f"sudo head -c {len(volume['id'])} {volume['by_id']}") == volume["id"]
+
+
+def test_an_attached_volume_is_backed_up_live_quiesced_by_the_agent_and_restores_what_was_written(
+        api, settings, guest, volume, probe, ssh_key, manifest):
+    run = lambda command: ssh(probe, ssh_key, manifest["default_user"], address_of(guest["host"]), command)  # noqa: E731
+    marker = uuid.uuid4().hex
+    run(f"printf %s {marker} | sudo dd of={volume['by_id']} bs=1 seek=4096 conv=notrunc,fsync status=none")
+    op = api.wait(api.post(f"/v1/volumes/{volume['id']}/backups", {}).json()["operation"]["id"], timeout=300)
+    assert op["state"] == "succeeded", (op["error"], op["steps"])
+    assert "copied live, quiesced by the guest agent" in next(s["note"] for s in op["steps"]
+                                                              if s["name"] == "backup_volume")
+    assert api.get(f"/v1/volumes/{volume['id']}").json()["volume"]["state"] == "in-use"
+    restore = api.wait(api.post(f"/v1/backups/{op['backup_id']}/restore", {}).json()["operation"]["id"])
+    assert restore["state"] == "succeeded", restore["error"]
+    restored = api.get(f"/v1/volumes/{restore['volume_id']}").json()["volume"]
+    assert read(settings, restored, 0, len(volume["id"])) == volume["id"].encode()
+    assert read(settings, restored, 4096, len(marker)) == marker.encode()
+    api.wait(api.delete(f"/v1/volumes/{restored['id']}").json()["operation"]["id"])
+    api.wait(api.delete(f"/v1/backups/{op['backup_id']}").json()["operation"]["id"])
 
 
 def test_a_live_resize_is_seen_by_the_agent_and_shows_over_ssh(api, guest, probe, ssh_key, manifest):
