@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from functions import readiness, share_config
+from functions import guest_agent, share_config
 from functions.node import Node
 from functions.outcome import Outcome, Plan
 from infra import domain_xml
@@ -169,9 +169,9 @@ def _wait_agent(node: Node, req: dict) -> Outcome:
             host = node.compute.agent(name, "guest-get-host-name") or {}
             nics = node.compute.agent(name, "guest-network-get-interfaces")
             seen = {"hostname": host.get("host-name"), "interfaces": nics}
-            if readiness.agent_matches(host.get("host-name"), nics, req["hostname"], req["addresses"]):
+            if guest_agent.reports(host.get("host-name"), nics, req["hostname"], req["addresses"]):
                 return Outcome(False, before="booting", after="up", note="the guest agent reported its state",
-                               data={"guest": readiness.agent_guest(host["host-name"], nics)})
+                               data={"guest": guest_agent.as_state(host["host-name"], nics)})
         alive()
         time.sleep(0.5)
     said = f"the guest agent reported {seen}" if seen else "the guest agent never answered"

@@ -35,21 +35,3 @@ def boot_timeout(properties: dict, most: float) -> float | None:
     except ValueError:
         return None
     return min(seconds, most) if seconds > 0 else None
-
-
-def agent_matches(hostname: str | None, interfaces: list[dict] | None, want_hostname: str,
-                  addresses: list[str]) -> bool:
-    """The agent's host name (short, or the fqdn's first label) and its interfaces'
-    `ip/prefix` cover what the host was given."""
-    if not hostname or hostname.split(".")[0] != want_hostname or interfaces is None:
-        return False
-    have = {f"{a.get('ip-address')}/{a.get('prefix')}" for nic in interfaces for a in nic.get("ip-addresses") or []}
-    return set(addresses) <= have
-
-
-def agent_guest(hostname: str, interfaces: list[dict]) -> dict:
-    """The guest as the agent reports it, in the shape the serial line gives."""
-    return {"hostname": hostname.split(".")[0], "readiness": "agent",
-            "addresses": [{"ifname": nic.get("name"), "cidr": f"{a['ip-address']}/{a['prefix']}"}
-                          for nic in interfaces for a in nic.get("ip-addresses") or []
-                          if a.get("ip-address-type") == "ipv4"]}
