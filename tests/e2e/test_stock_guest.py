@@ -209,3 +209,19 @@ def test_a_live_resize_is_seen_by_the_agent_and_shows_over_ssh(api, guest, probe
     assert 0.6 * 768 * 1024 <= mem_kb <= 768 * 1024
     confirmed = api.wait(api.post(f"/v1/hosts/{host['id']}/resize/confirm").json()["operation"]["id"])
     assert confirmed["state"] == "succeeded", confirmed["error"]
+
+
+def test_a_cold_resize_to_more_memory_restarts_the_guest_and_shows_over_ssh(api, guest, probe, ssh_key, manifest):
+    """More memory than the definition holds: a clean stop, a new definition, a start."""
+    host = guest["host"]
+    resp = api.post(f"/v1/hosts/{host['id']}/resize", {"flavor": {"vcpus": 2, "ram_mb": 1024, "disk_gb": 4}})
+    assert resp.status_code == 202, resp.text
+    op = api.wait(resp.json()["operation"]["id"], timeout=400)
+    assert op["state"] == "succeeded", (op["error"], op["steps"])
+    assert op["result"]["path"] == "cold"
+    run = lambda command: ssh(probe, ssh_key, manifest["default_user"], address_of(host), command)  # noqa: E731
+    mem_kb = int(next(line.split()[1] for line in run("cat /proc/meminfo").splitlines() if line.startswith("MemTotal")))
+    assert 768 * 1024 < mem_kb <= 1024 * 1024
+    assert run("nproc").strip() == "2"
+    confirmed = api.wait(api.post(f"/v1/hosts/{host['id']}/resize/confirm").json()["operation"]["id"])
+    assert confirmed["state"] == "succeeded", confirmed["error"]
