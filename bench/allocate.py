@@ -27,6 +27,7 @@ from pathlib import Path
 import libvirt
 import requests
 
+from flows import allocate_host
 from functions.cloud_init import contents as nocloud_contents
 from infra import config_drive, console, domain_xml
 from infra.domain_xml import DomainSpec, Nic
@@ -43,8 +44,7 @@ GIB = 1 << 30
 TERMINAL = {"succeeded", "failed", "rolled_back", "cancelled", "rejected"}
 TARGET_POST_MS = 15.0
 TARGET_OVERHEAD_S = 0.5
-ALLOCATE_STEPS = ["claim_capacity", "allocate_ip", "ensure_image_cached", "ensure_root_disk",
-                  "ensure_config_drive", "ensure_domain_defined", "ensure_running", "wait_guest_up"]
+ALLOCATE_STEPS = [step.name for step in allocate_host.STEPS]  # every step allocate runs, in order
 BARE_EQUIVALENT = {"ensure_image_cached": None, "ensure_root_disk": "qemu_img_create",
                    "ensure_config_drive": "config_drive", "ensure_domain_defined": "define",
                    "ensure_running": "start", "wait_guest_up": "wait_console"}
@@ -106,8 +106,10 @@ class Api:
         resp = self.session.request(method, self.url + path, json=body, headers=headers, timeout=60)
         return resp, time.perf_counter() - start
 
-    def wait(self, op_id: str, timeout: float = 300.0, get_times: list | None = None) -> dict:
-        """Polls the operation every POLL seconds until it ends; records each GET's latency."""
+    def wait(self, op_id: str, timeout: float = 300.0, get_times: list | None = None,
+             poll: float | None = None) -> dict:
+        """Polls the operation every `poll` (default POLL) seconds until it ends; records each
+        GET's latency."""
         deadline = time.monotonic() + timeout
         while True:
             resp, took = self.call("GET", f"/v1/operations/{op_id}")
@@ -120,7 +122,7 @@ class Api:
                 return op
             if time.monotonic() > deadline:
                 raise BenchError(f"operation {op_id} still {op['state']} after {timeout:.0f} s")
-            time.sleep(POLL)
+            time.sleep(poll or POLL)
 
     def reclaim(self, host_id: str) -> dict:
         """DELETE the host and wait; returns the reclaim operation (with client-side seconds)."""
@@ -420,7 +422,7 @@ def report(data: dict) -> None:
           f"{fmt_ms((p90(gets) or 0) * 1000)}   ({len(gets)} polls of those operations)")
     gets = data["allocate_get_s"]
     print(f"  GET /v1/operations/{{id}}  median {fmt_ms((median(gets) or 0) * 1000)}  p90 "
-          f"{fmt_ms((p90(gets) or 0) * 1000)}   ({len(gets)} polls of the 8-step allocate operations)")
+          f"{fmt_ms((p90(gets) or 0) * 1000)}   ({len(gets)} polls of the {len(ALLOCATE_STEPS)}-step allocates)")
     print(f"  POST /v1/hosts (allocate) median {fmt_ms((median(col(hf_all, 'post_s')) or 0) * 1000)}")
 
     print(f"\n2./3. Allocate, medians over {len(hf)} hostflow runs (through the API) and {len(bare)} bare runs")
@@ -490,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-requests", type=int, default=30, help="POSTs timed for API latency (default 30)")
     parser.add_argument("--json", type=Path, help="write every figure and raw sample here")
     parser.add_argument("--poll", type=float, default=POLL, help="seconds between operation GETs (default 0.02)")
+    parser.add_argument("--stock-runs", type=int, default=2,
+                        help="stock Debian image runs of each kind, after the test image (default 2; 0: none)")
     args = parser.parse_args(argv)
     POLL = args.poll
     url, token = os.environ.get("HOSTFLOW_API_URL"), os.environ.get("HOSTFLOW_TOKEN")
@@ -521,7 +525,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         bare.close()
+    if args.stock_runs:
+        from bench import stock_guest  # it builds on this module
+
+        try:
+            data["stock"] = stock_guest.measure(api, settings, args.stock_runs, args.warmup,
+                                                settings.state_dir / "bench-stock")
+        except BenchError as exc:
+            print(f"bench: stock image: cannot continue: {exc}", file=sys.stderr)
+            return 1
     report(data)
+    if data.get("stock"):
+        stock_guest.report(data["stock"])
     if args.json:
         args.json.write_text(json.dumps(data, indent=2, default=str))
         print(f"\nraw figures: {args.json}")
