@@ -3,9 +3,10 @@ same qemu-img, config drive, libvirt and guest agent work, each measured to
 
     domain running   the domain started;
     guest ready      the guest agent reports the host's name and leased address;
-    SSH answering    `ssh -i <key> <default user>@<address> true` succeeds from a probe
-                     namespace on the VM bridge (tried from the moment the address is
-                     known: hostflow's lease in the records, the bare script's own).
+    SSH answering    `ssh -i <key> <default user>@<address> true` succeeds from the
+                     stack's gateway namespace on the VM bridge (tried from the moment
+                     the address is known: hostflow's lease in the records, the bare
+                     script's own).
 
 The image is uploaded once through the image API as `bench-debian-12` (reused while its
 SHA-512 matches the one set-up built). Needs the stack up and the image built
@@ -13,6 +14,7 @@ SHA-512 matches the one set-up built). Needs the stack up and the image built
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -44,8 +46,7 @@ from infra.settings import Settings
 
 IMAGE_NAME = "bench-debian-12"
 FLAVOR = {"vcpus": 1, "ram_mb": 768, "disk_gb": 3}
-PROBE_NS = "hf-bench-probe"
-PROBE_VETH = "hf-bench-veth"
+PROBE_NS = os.environ.get("HOSTFLOW_GATEWAY_NS", "hf-gw")
 TARGET_READY_RATIO = 1.1
 POLL = 0.2  # a TCG guest shares the cores with the poller: slower than the test image's
 BOOT_TIMEOUT = 300.0
@@ -79,7 +80,8 @@ def stock_image(api: Api, found: dict) -> dict:
 
 
 class Probe:
-    """A network namespace on the VM bridge holding the gateway address, and a key pair."""
+    """The stack's gateway namespace on the VM bridge (scripts/stack.sh gateway-ns), from
+    which SSH reaches guests on their own subnet, and a key pair."""
 
     def __init__(self, settings: Settings, user: str):
         self.settings, self.user = settings, user
@@ -87,26 +89,14 @@ class Probe:
         self.key = self.dir / "id_ed25519"
 
     def __enter__(self) -> Probe:
+        have = subprocess.run(["ip", "-n", PROBE_NS, "-br", "addr"], capture_output=True, text=True).stdout
+        if f"{self.settings.vm_gateway}/" not in have:
+            raise BenchError(f"no namespace {PROBE_NS} holding {self.settings.vm_gateway}: is the stack up?")
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.key)], check=True)
-        self._ip("netns", "del", PROBE_NS, check=False)
-        self._ip("link", "del", f"{PROBE_VETH}0", check=False)
-        self._ip("netns", "add", PROBE_NS)
-        self._ip("link", "add", f"{PROBE_VETH}0", "type", "veth", "peer", "name", f"{PROBE_VETH}1")
-        self._ip("link", "set", f"{PROBE_VETH}1", "netns", PROBE_NS)
-        self._ip("link", "set", f"{PROBE_VETH}0", "master", self.settings.vm_bridge, "up")
-        prefix = self.settings.vm_subnet.split("/")[1]
-        self._ip("-n", PROBE_NS, "addr", "add", f"{self.settings.vm_gateway}/{prefix}", "dev", f"{PROBE_VETH}1")
-        self._ip("-n", PROBE_NS, "link", "set", f"{PROBE_VETH}1", "up")
         return self
 
     def __exit__(self, *_exc) -> None:
-        self._ip("netns", "del", PROBE_NS, check=False)
-        self._ip("link", "del", f"{PROBE_VETH}0", check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
-
-    @staticmethod
-    def _ip(*args: str, check: bool = True) -> None:
-        subprocess.run(["ip", *args], check=check, capture_output=True)
 
     @property
     def public_key(self) -> str:

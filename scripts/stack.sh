@@ -65,6 +65,12 @@ export HOSTFLOW_SWIFT_OBJECT_PORT="${HOSTFLOW_SWIFT_OBJECT_PORT:-8783}"
 # DNS: the local BIND (scripts/bind_config.py writes its config under the state dir).
 export HOSTFLOW_DNS_ZONE="${HOSTFLOW_DNS_ZONE:-cloud.internal}"
 export HOSTFLOW_VM_SUBNET="${HOSTFLOW_VM_SUBNET:-10.213.0.0/24}"
+export HOSTFLOW_VM_GATEWAY="${HOSTFLOW_VM_GATEWAY:-10.213.0.1}"
+export HOSTFLOW_VM_BRIDGE="${HOSTFLOW_VM_BRIDGE:-hfbr-vm}"
+# The gateway namespace (gateway-ns) holds the gateway address on the VM bridge and
+# serves the phone-home endpoint there.
+GATEWAY_NS="${HOSTFLOW_GATEWAY_NS:-hf-gw}"
+export HOSTFLOW_PHONE_HOME_URL="${HOSTFLOW_PHONE_HOME_URL:-http://$HOSTFLOW_VM_GATEWAY:8775}"
 export HOSTFLOW_ENV_TRAFFIC_CLASSES="${HOSTFLOW_ENV_TRAFFIC_CLASSES:-e2enet=vm,storage}" # env e2enet: tests/e2e/test_networks.py
 # Approvals: allocations in env prod, or of more than 4 vCPUs, wait for an admin's yes.
 export HOSTFLOW_APPROVAL_ENVS="${HOSTFLOW_APPROVAL_ENVS:-prod}"
@@ -221,6 +227,10 @@ SERVICES=(
   "worker-control   bg-par   workers[.]process|rq:worker  60"
   "worker-hv1       bg-par   workers[.]process|rq:worker  60"
   "worker-hv2       bg-par   workers[.]process|rq:worker  60"
+  # The VM network's gateway, as a router namespace would hold it: guests phone home
+  # to it, and the e2e tests reach guests from it.
+  "gateway-ns       once     -                         -"
+  "phone-home       bg       workers[.]phone_home      30"
   "deployments      bg       workers[.]deployments[.]serve  90"
 )
 
@@ -430,6 +440,34 @@ ready_worker_flows2() { ready_worker "$1"; }
 skip_worker_control() { skip_worker; }
 start_worker_control() { start_worker worker-control --role control; }
 ready_worker_control() { ready_worker "$1"; }
+# The hypervisor workers make the VM bridge when they start; the namespace's veth joins it.
+start_gateway_ns() {
+  local i prefix="${HOSTFLOW_VM_SUBNET#*/}"
+  for ((i = 0; i < 600; i++)); do
+    [[ -d "/sys/class/net/$HOSTFLOW_VM_BRIDGE/bridge" ]] && break
+    sleep 0.1
+  done
+  [[ -d "/sys/class/net/$HOSTFLOW_VM_BRIDGE/bridge" ]] || fail gateway-ns "no bridge $HOSTFLOW_VM_BRIDGE after 60 s"
+  ip netns list | grep -qw "$GATEWAY_NS" || ip netns add "$GATEWAY_NS"
+  if ! ip link show hfgw0 >/dev/null 2>&1; then
+    ip -n "$GATEWAY_NS" link del hfgw1 2>/dev/null || true
+    ip link add hfgw0 type veth peer name hfgw1 netns "$GATEWAY_NS"
+  fi
+  ip link set hfgw0 master "$HOSTFLOW_VM_BRIDGE" up
+  ip -n "$GATEWAY_NS" addr replace "$HOSTFLOW_VM_GATEWAY/$prefix" dev hfgw1
+  ip -n "$GATEWAY_NS" link set hfgw1 up
+  ip -n "$GATEWAY_NS" link set lo up
+  # Addresses are leased again to new guests with new MACs: an entry for the old MAC is
+  # given up after one unicast probe a second later, then ARP asks everyone.
+  ip netns exec "$GATEWAY_NS" sysctl -qw net.ipv4.neigh.hfgw1.delay_first_probe_time=1 \
+    net.ipv4.neigh.hfgw1.ucast_solicit=1
+}
+start_phone_home() {
+  spawn_py phone-home ip netns exec "$GATEWAY_NS" "$VENV/bin/python" -m workers.phone_home \
+    --listen "${HOSTFLOW_PHONE_HOME_URL#http://}" --dir "$HOSTFLOW_STATE_DIR/phone-home"
+}
+ready_phone_home() { ip netns exec "$GATEWAY_NS" curl -sf --max-time 3 -o /dev/null "$HOSTFLOW_PHONE_HOME_URL/healthz"; }
+
 skip_worker_hv1() { skip_worker; }
 start_worker_hv1() { start_worker worker-hv1 --role hv --node hv1; }
 ready_worker_hv1() { ready_worker "$1"; }
@@ -886,6 +924,10 @@ cmd_down() {
       bg | bg-par) stop_service "$name" "$match" bg ;;
     esac
   done
+  if ip netns list | grep -qw "$GATEWAY_NS"; then
+    ip netns del "$GATEWAY_NS"
+    say "  gateway-ns: namespace $GATEWAY_NS removed"
+  fi
 }
 
 cmd_status() {

@@ -4,6 +4,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.e2e.conftest import forget_neighbour
+
 UNREACHED = ("Connection refused", "Connection timed out", "No route to host")
 
 
@@ -16,6 +18,7 @@ def ssh(probe: str, key: Path, user: str, address: str, command: str, wait: floa
     argv = ["ip", "netns", "exec", probe, "ssh", "-i", str(key), "-o", "StrictHostKeyChecking=no",
             "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
             "-o", "LogLevel=ERROR", f"{user}@{address}", command]
+    forget_neighbour(probe, address)
     deadline = time.monotonic() + wait
     while True:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60)

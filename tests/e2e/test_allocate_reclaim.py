@@ -7,7 +7,7 @@ import pytest
 
 from infra import console
 from infra.domain_xml import domain_name
-from tests.e2e.conftest import NOTHING, leftovers, unique_name
+from tests.e2e.conftest import NOTHING, forget_neighbour, leftovers, unique_name
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +47,7 @@ def test_guest_console_shows_hostname_and_address(api, host, settings):
 
 def test_guest_answers_ping_from_a_namespace_on_its_bridge(api, host, probe):
     address = api.get(f"/v1/hosts/{host['id']}").json()["host"]["addresses"][0]["address"]
+    forget_neighbour(probe, address)
     ping = subprocess.run(["ip", "netns", "exec", probe, "ping", "-c", "3", "-W", "2", address],
                           capture_output=True, text=True)
     assert ping.returncode == 0, ping.stdout + ping.stderr
