@@ -57,6 +57,8 @@ def _nics(ctx: dict) -> list[dict]:
 
 def _drive_request(ctx: dict) -> dict:
     optional = {k: ctx[k] for k in ("fqdn", "user_data") if ctx.get(k)}
+    if ctx.get("phone_home_url"):
+        optional["phone_home_url"] = f"{ctx['phone_home_url']}/phone-home/{ctx['host_id']}"
     return {**_host(ctx), "hostname": ctx["name"], "nics": _nics(ctx), "ssh_keys": ctx.get("ssh_keys", []),
             **optional, **_shares(ctx, "nfs_server")}
 

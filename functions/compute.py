@@ -137,6 +137,8 @@ def wait_guest_up(node: Node, req: dict) -> Outcome:
     how = req.get("readiness", "serial")
     if how == "agent":
         return _wait_agent(node, req)
+    if how == "phone_home":
+        return _wait_phone_home(node, req)
     if how == "none":
         return _running_only(node, req)
     return _wait_serial(node, req)
@@ -176,6 +178,29 @@ def _wait_agent(node: Node, req: dict) -> Outcome:
         time.sleep(0.5)
     said = f"the guest agent reported {seen}" if seen else "the guest agent never answered"
     raise _not_ready(node, log, f"guest did not report hostname {req['hostname']} and {req['addresses']} in time "
+                                f"({said})")
+
+
+def _wait_phone_home(node: Node, req: dict) -> Outcome:
+    """Up once the guest has posted to the phone-home endpoint since its domain started,
+    from one of its leased addresses, naming its host."""
+    name, log = domain_name(req["host_id"]), node.console_log(req["host_id"])
+    deadline = time.monotonic() + req.get("timeout", node.boot_timeout)
+    alive, began, seen = _LivenessCheck(node, req["host_id"]), time.time(), None
+    while time.monotonic() < deadline:
+        record = node.phone_homes.read(req["host_id"]) if node.phone_homes is not None else None
+        if record and record["received"] >= (node.compute.started_at(name) or began):
+            seen = record
+            cidrs = [c for c in req["addresses"] if c.split("/")[0] == record["address"]]
+            if cidrs and (record.get("hostname") or "").split(".")[0] == req["hostname"]:
+                guest = {"hostname": req["hostname"], "readiness": "phone_home",
+                         "addresses": [{"cidr": c} for c in cidrs]}
+                return Outcome(False, before="booting", after="up", note="the guest phoned home",
+                               data={"guest": guest})
+        alive()
+        time.sleep(0.5)
+    said = f"its last post this boot: {seen}" if seen else "no post this boot"
+    raise _not_ready(node, log, f"guest did not phone home as {req['hostname']} from {req['addresses']} in time "
                                 f"({said})")
 
 

@@ -65,6 +65,7 @@ class Node:
     max_live_vcpus: int = 4  # domains are defined with room to hot-plug vCPUs up to this
     share_driver: str = "9p"  # passthrough shares: 9p or virtiofs
     qemu_gid: int | None = None  # the group QEMU runs as; None: directories 0755, for tests without QEMU
+    phone_homes: Any = None  # infra.phone_home.Records: what guests posted to the phone-home endpoint
     progress: Callable[[int, int], None] = lambda done, total: None
 
     def instance_dir(self, host_id: str) -> Path:

@@ -6,6 +6,12 @@
             `hw_qemu_guest_agent=yes`, as Glance and Nova read it
     serial  the `HOSTFLOW-STATE` line the test guest prints on its serial console
             (its image says `hostflow_readiness=serial`)
+    phone_home
+            the guest posts to the control plane's phone-home endpoint at the end of
+            every boot (a per-boot script cloud-init installs from the vendor-data),
+            from a leased address, with its host name: images with cloud-init and no
+            agent that say `hostflow_readiness=phone_home`. Nothing more of the guest
+            can be asked, so volume and resize checks are skipped as for `none`.
     none    nothing in the guest can tell: the host is up once its domain runs, and
             the step's result says `readiness: none`
 
@@ -14,7 +20,7 @@
 image that takes long to boot, or one known to fail fast, instead of the node's default."""
 from __future__ import annotations
 
-STRATEGIES = ("agent", "serial", "none")
+STRATEGIES = ("agent", "serial", "phone_home", "none")
 YES = frozenset({"yes", "true", "1", "on"})
 
 
@@ -25,6 +31,12 @@ def strategy(properties: dict) -> str:
     if str(properties.get("hw_qemu_guest_agent", "")).lower() in YES:
         return "agent"
     return "none"
+
+
+def in_guest(how: str) -> str:
+    """How a check inside the running guest (a volume seen, a new size) is made: by the
+    agent, by the serial line, or not at all."""
+    return how if how in ("agent", "serial") else "none"
 
 
 def boot_timeout(properties: dict, most: float) -> float | None:

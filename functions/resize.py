@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from functions import compute, guest_agent
+from functions import compute, guest_agent, readiness
 from functions.node import Node
 from functions.outcome import Outcome, Plan
 from functions.volumes import LIVE_STATES
@@ -102,7 +102,7 @@ def wait_guest_sized(node: Node, req: dict) -> Outcome:
     guest's view, read the way its image proves it is up (functions.readiness): its agent
     (functions.guest_agent.sizing), or the test guest's state line; with none, nothing is
     checked and the step says so."""
-    how = req.get("readiness", "serial")
+    how = readiness.in_guest(req.get("readiness", "serial"))
     if how == "none":
         return Outcome.unchanged("resized", note="not checked in the guest: its image declares no way to see in")
     wanted = (req["vcpus"], req["ram_mb"], req["disk_gb"])

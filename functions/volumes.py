@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from functions import guest_agent
+from functions import guest_agent, readiness
 from functions.node import Node
 from functions.outcome import Outcome, Plan
 from infra.domain_xml import domain_name
@@ -225,7 +225,7 @@ def wait_volume_visible(node: Node, req: dict) -> Outcome:
     image proves it is up (functions.readiness): its agent runs lsblk, or the test guest's
     state line, where console_offset keeps a line from before a quick detach and
     re-attach from being taken for the guest's view now; with none, nothing is checked."""
-    how = req.get("readiness", "serial")
+    how = readiness.in_guest(req.get("readiness", "serial"))
     if how == "none":
         return Outcome.unchanged("attached", note="not checked in the guest: its image declares no way to see in")
     if how == "agent":

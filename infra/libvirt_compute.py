@@ -18,6 +18,8 @@ from infra import domain_xml
 from infra.errors import ComputeError
 from infra.libvirt_connection import LibvirtConnection
 
+RUN_DIR = Path("/run/libvirt/qemu")  # qemu:///system's per-domain runtime files
+
 libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 
 STATES = {
@@ -100,6 +102,14 @@ class LibvirtCompute:
             if time.monotonic() > deadline:
                 raise ComputeError(f"{argv[0]} in the guest did not end in {timeout:.0f} s", code="guest_agent_error")
             time.sleep(0.1)
+
+    def started_at(self, name: str) -> float | None:
+        """When the running domain's QEMU was started (epoch seconds): libvirt writes its
+        pid file then. None when it is not running, or libvirt keeps no such file here."""
+        try:
+            return (RUN_DIR / f"{name}.pid").stat().st_mtime
+        except OSError:
+            return None
 
     def state(self, name: str) -> str:
         """'absent', 'shutoff', 'running', ... for the named domain."""

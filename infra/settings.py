@@ -88,6 +88,8 @@ class Settings:
     exports_dir: Path | None = None  # NFS export rules, one file per host; None: <state_dir>/exports.d
     exports_reload_command: str = ""  # run after an export file changes (e.g. "exportfs -ra"); "": none
     nfs_server: str = ""  # the NFS server's address on the share network, as guests mount it
+    phone_home_url: str = ""  # base URL guests post to at the end of each boot (readiness phone_home); "": none
+    phone_home_dir: Path | None = None  # where that endpoint's records are; None: <state_dir>/phone-home
     ui_session_secret: str = ""  # signs the dashboard's cookie; "": <state_dir>/ui-session-secret
     ui_session_idle_s: int = 1800  # a dashboard session unused this long ends
     ui_session_max_s: int = 43200  # and every session ends this long after its login
@@ -164,6 +166,9 @@ class Settings:
     def share_root_paths(self) -> list[Path]:
         roots = [Path(r.strip()) for r in self.share_roots.split(",") if r.strip()]
         return roots or [Path(self.state_dir) / "shares"]
+
+    def phone_home_path(self) -> Path:
+        return Path(self.phone_home_dir) if self.phone_home_dir else Path(self.state_dir) / "phone-home"
 
     def exports_path(self) -> Path:
         return Path(self.exports_dir) if self.exports_dir else Path(self.state_dir) / "exports.d"

@@ -5,7 +5,7 @@ import grp
 from functools import lru_cache
 
 from functions.node import Control, Node
-from infra import config_drive, console, qemu_img
+from infra import config_drive, console, phone_home, qemu_img
 from infra.db.backups import BackupStore
 from infra.db.capacity import CapacityStore
 from infra.db.dns_records import DnsRecordStore
@@ -44,6 +44,7 @@ def node_context(settings: Settings, progress=None) -> Node:
         virt_type=settings.virt_type, stack=settings.stack_id, boot_timeout=settings.guest_boot_timeout,
         shutdown_timeout=settings.shutdown_timeout, objects=objects, backup_workers=settings.backup_workers,
         volume_pool=volume_pool(settings), max_live_vcpus=settings.max_live_vcpus, qemu_gid=qemu_gid(settings),
+        phone_homes=phone_home.Records(settings.phone_home_path()),
     )
     node.share_driver = share_driver(settings)
     if progress is not None:

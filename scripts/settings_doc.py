@@ -73,6 +73,7 @@ EXTRA: dict[str, str] = {
     "vm_bridge": "the default `vm` network's bridge (the network is seeded from these when the API starts)",
     "vm_subnet": "the default `vm` network's subnet",
     "vm_gateway": "the default `vm` network's gateway",
+    "phone_home_url": "the stack serves it from its gateway namespace: `http://<vm_gateway>:8775`",
     "dns_zone": "the managed forward zone; a host's own name is `<name>.<env>.<zone>`",
     "env_traffic_classes": "`*=` for the rest; the stack sets `e2enet=vm,storage`",
     "s3_endpoint": "object storage (S3 API) endpoint, reached only through boto3 (AWS S3, Ceph RGW, MinIO, "

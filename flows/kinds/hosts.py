@@ -31,13 +31,23 @@ def allocate_context(op: dict, host: dict, images: ImageStore, settings: Setting
         "fqdn": host.get("fqdn"), "flavor": host["flavor"], "ssh_keys": host["ssh_keys"], "bridge": settings.vm_bridge,
         **({"user_data": host["user_data"]} if host.get("user_data") else {}),
         "root_image": _image_ref(root), "images": [_image_ref(root), *map(_image_ref, boot_images.values())],
-        "boot": boot, "readiness": readiness.strategy(root["properties"]),
-        **_boot_timeout(root, settings),
+        "boot": boot, **_readiness(root, settings), **_boot_timeout(root, settings),
         "hypervisor_hint": (op.get("params") or {}).get("hypervisor"),
         "names": (op.get("params") or {}).get("names") or [],
         **host_networks(images.db, host.get("env", ""), settings),
         **env_shares(images.db, host.get("env", ""), host["project"], settings),
     }
+
+
+def _readiness(image: dict, settings: Settings) -> dict:
+    """The image's strategy; phone_home with the endpoint its guests post to (with none
+    configured, nothing can be waited for: none)."""
+    how = readiness.strategy(image["properties"])
+    if how != "phone_home":
+        return {"readiness": how}
+    if not settings.phone_home_url:
+        return {"readiness": "none"}
+    return {"readiness": how, "phone_home_url": settings.phone_home_url.rstrip("/")}
 
 
 def _boot_timeout(image: dict, settings: Settings) -> dict:

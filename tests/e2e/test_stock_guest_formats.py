@@ -1,8 +1,9 @@
 """The stock Debian image in Glance's other disk formats: converted here to VMDK, VDI,
 VHD and VHDX, uploaded as such, converted back to qcow2 by the hypervisor's image cache,
 and each booted to a guest that its agent reports up and that answers SSH with the
-host's key and name. The four hosts boot side by side; two of them then pass a volume
-from one to the other."""
+host's key and name; the VHD one is told to prove it is up by phoning home (cloud-init's
+per-boot script posting to the stack's endpoint on the VM gateway) instead. The four
+hosts boot side by side; two of them then pass a volume from one to the other."""
 import subprocess
 import uuid
 
@@ -14,6 +15,8 @@ from tests.e2e.test_images import upload
 
 FORMATS = {"vmdk": "vmdk", "vdi": "vdi", "vhd": "vpc", "vhdx": "vhdx"}  # Glance's name: qemu-img's
 BOOT_TIMEOUT = 480  # four TCG guests booting at once on two cores: the image says it boots slowly
+PHONES_HOME = "vhd"  # this one is told to prove itself by phoning home, not by its agent
+NOTES = {"agent": "the guest agent reported its state", "phone_home": "the guest phoned home"}
 
 
 def converted_image(api, manifest, directory, disk_format: str) -> dict:
@@ -21,7 +24,9 @@ def converted_image(api, manifest, directory, disk_format: str) -> dict:
     subprocess.run(["qemu-img", "convert", "-q", "-f", "qcow2", "-O", FORMATS[disk_format],
                     str(manifest["dir"] / manifest["file"]), str(path)], check=True)
     body = {"name": unique_name(f"e2e-deb{disk_format}"), "disk_format": disk_format, "container_format": "bare",
-            "properties": {**manifest["properties"], "hostflow_boot_timeout": str(BOOT_TIMEOUT)}, "min_disk_gb": 2}
+            "properties": {**manifest["properties"], "hostflow_boot_timeout": str(BOOT_TIMEOUT),
+                           **({"hostflow_readiness": "phone_home"} if disk_format == PHONES_HOME else {})},
+            "min_disk_gb": 2}
     resp = api.post("/v1/images", body)
     assert resp.status_code == 201, resp.text
     image = resp.json()["image"]
@@ -59,7 +64,9 @@ def test_the_stock_image_in_another_format_boots_a_host_that_is_up_and_answers_s
     image, op, host = booted[disk_format]["image"], booted[disk_format]["op"], booted[disk_format]["host"]
     assert image["status"] == "active" and image["disk_format"] == disk_format
     assert op["state"] == "succeeded", (op["error"], op["steps"])
-    assert next(s for s in op["steps"] if s["name"] == "wait_guest_up")["note"] == "the guest agent reported its state"
+    how = "phone_home" if disk_format == PHONES_HOME else "agent"
+    assert next(s for s in op["steps"] if s["name"] == "wait_guest_up")["note"] == NOTES[how]
+    assert op["result"]["guest"]["readiness"] == how
     assert ssh(probe, ssh_key, manifest["default_user"], address_of(host), "hostname").strip() == host["name"]
 
 
