@@ -15,7 +15,7 @@
     none    nothing in the guest can tell: the host is up once its domain runs, and
             the step's result says `readiness: none`
 
-`hostflow_readiness` (agent, serial or none) on an image overrides the rest.
+`hostflow_readiness` (agent, serial, phone_home or none) on an image overrides the rest.
 `hostflow_boot_timeout` (seconds) on an image sets how long its guest is waited for: an
 image that takes long to boot, or one known to fail fast, instead of the node's default."""
 from __future__ import annotations
