@@ -192,36 +192,43 @@ def test_an_attached_volume_is_backed_up_live_quiesced_by_the_agent_and_restores
     api.wait(api.delete(f"/v1/backups/{op['backup_id']}").json()["operation"]["id"])
 
 
+def resized(api, host: dict, flavor: dict, path: str) -> dict:
+    """A resize through the API, succeeded on `path` (live or cold), not yet confirmed."""
+    resp = api.post(f"/v1/hosts/{host['id']}/resize", {"flavor": flavor})
+    assert resp.status_code == 202, resp.text
+    op = api.wait(resp.json()["operation"]["id"], timeout=400)
+    assert op["state"] == "succeeded", (op["error"], op["steps"])
+    assert op["result"]["path"] == path
+    return op
+
+
+def confirm_resize(api, host: dict) -> None:
+    confirmed = api.wait(api.post(f"/v1/hosts/{host['id']}/resize/confirm").json()["operation"]["id"])
+    assert confirmed["state"] == "succeeded", confirmed["error"]
+
+
+def mem_total_kb(run) -> int:
+    return int(next(line.split()[1] for line in run("cat /proc/meminfo").splitlines() if line.startswith("MemTotal")))
+
+
 def test_a_live_resize_is_seen_by_the_agent_and_shows_over_ssh(api, guest, probe, ssh_key, manifest):
     """One more vCPU (hot-plugged, brought online through the agent) and a bigger disk,
     live; the memory stays, since more than the definition holds means a restart."""
     host = guest["host"]
-    resp = api.post(f"/v1/hosts/{host['id']}/resize", {"flavor": {"vcpus": 2, "ram_mb": 768, "disk_gb": 4}})
-    assert resp.status_code == 202, resp.text
-    op = api.wait(resp.json()["operation"]["id"], timeout=300)
-    assert op["state"] == "succeeded", (op["error"], op["steps"])
-    assert op["result"]["path"] == "live"
+    op = resized(api, host, {"vcpus": 2, "ram_mb": 768, "disk_gb": 4}, "live")
     assert "not checked" not in next(s for s in op["steps"] if s["name"] == "wait_guest_sized")["note"]
     run = lambda command: ssh(probe, ssh_key, manifest["default_user"], address_of(host), command)  # noqa: E731
     assert run("nproc").strip() == "2"
     assert run("lsblk --bytes --nodeps --noheadings --output SIZE /dev/vda").strip() == str(4 << 30)
-    mem_kb = int(next(line.split()[1] for line in run("cat /proc/meminfo").splitlines() if line.startswith("MemTotal")))
-    assert 0.6 * 768 * 1024 <= mem_kb <= 768 * 1024
-    confirmed = api.wait(api.post(f"/v1/hosts/{host['id']}/resize/confirm").json()["operation"]["id"])
-    assert confirmed["state"] == "succeeded", confirmed["error"]
+    assert 0.6 * 768 * 1024 <= mem_total_kb(run) <= 768 * 1024
+    confirm_resize(api, host)
 
 
 def test_a_cold_resize_to_more_memory_restarts_the_guest_and_shows_over_ssh(api, guest, probe, ssh_key, manifest):
     """More memory than the definition holds: a clean stop, a new definition, a start."""
     host = guest["host"]
-    resp = api.post(f"/v1/hosts/{host['id']}/resize", {"flavor": {"vcpus": 2, "ram_mb": 1024, "disk_gb": 4}})
-    assert resp.status_code == 202, resp.text
-    op = api.wait(resp.json()["operation"]["id"], timeout=400)
-    assert op["state"] == "succeeded", (op["error"], op["steps"])
-    assert op["result"]["path"] == "cold"
+    resized(api, host, {"vcpus": 2, "ram_mb": 1024, "disk_gb": 4}, "cold")
     run = lambda command: ssh(probe, ssh_key, manifest["default_user"], address_of(host), command)  # noqa: E731
-    mem_kb = int(next(line.split()[1] for line in run("cat /proc/meminfo").splitlines() if line.startswith("MemTotal")))
-    assert 768 * 1024 < mem_kb <= 1024 * 1024
+    assert 768 * 1024 < mem_total_kb(run) <= 1024 * 1024
     assert run("nproc").strip() == "2"
-    confirmed = api.wait(api.post(f"/v1/hosts/{host['id']}/resize/confirm").json()["operation"]["id"])
-    assert confirmed["state"] == "succeeded", confirmed["error"]
+    confirm_resize(api, host)
