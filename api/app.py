@@ -18,6 +18,7 @@ from api.routes import (
     misc,
     networks,
     operations,
+    power,
     resize,
     shares,
     slack_interactive,
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.install(app)
     limits.install(app, settings)
     app.before_request(check_query)
-    blueprints = (hosts, operations, misc, volumes, backups, resize,
+    blueprints = (hosts, operations, misc, volumes, backups, resize, power,
                   webhooks, images, snapshots, networks,
                   dns, shares, tickets, tokens, audit, chat,
                   slack_interactive, ui)

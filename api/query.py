@@ -15,6 +15,8 @@ TAKES: dict[str, frozenset[str]] = {
     "hosts.create_host": frozenset({"dry_run"}),
     "hosts.delete_host": frozenset({"dry_run", "delete_volumes"}),
     "hosts.list_hosts": frozenset({"include_deleted"}),
+    "power.action": frozenset({"dry_run"}),
+    "power.console": frozenset({"lines"}),
     "volumes.create_volume": frozenset({"dry_run"}),
     "volumes.delete_volume": frozenset({"dry_run"}),
     "volumes.attach": frozenset({"dry_run"}),

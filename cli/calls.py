@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cli.grammar import Command
+from cli.grammar import POWER_VERBS, Command
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,15 @@ CALLS = {
     "hosts": lambda a: (Call("GET", "/v1/hosts"),),
     "help": lambda a: (),
 }
+
+
+def _power(args: dict) -> tuple[Call, ...]:
+    body = {"action": args["action"], **({"force": True} if args["force"] else {})}
+    return (Call("POST", f"{HOST}/actions", body),)
+
+
+for _verb in POWER_VERBS:
+    CALLS[_verb] = _power
 
 
 def calls(command: Command) -> tuple[Call, ...]:

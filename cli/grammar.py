@@ -80,6 +80,9 @@ USAGE = (
     ("reclaim <name>", "reclaim a host (its volumes are detached, kept)"),
     ("resize <name> <vcpus>c<ram>g [disk=<gb>g]", "resize a host (disk: kept unless given)"),
     ("resize <name> confirm|revert", "confirm or revert a resize in verify_resize"),
+    ("start|stop|suspend|resume|pause|unpause <name>", "a power action on a host"),
+    ("stop <name> force", "power a host off at once, without a clean shutdown"),
+    ("reboot <name> [hard]", "reboot a host: a clean shutdown first, or at once with hard"),
     ("attach <name> <size>g", "create a volume on the host's hypervisor, then attach it"),
     ("attach <name> volume=<id>", "attach an existing volume"),
     ("detach <name> <volume>", "detach a volume (id or name)"),
@@ -194,6 +197,24 @@ def parse_resize(positional, options, defaults) -> Command:
     return _on_host("resize", positional, options, flavor={"vcpus": vcpus, "ram_mb": ram_mb, "disk_gb": disk})
 
 
+POWER_VERBS = ("start", "stop", "reboot", "suspend", "resume", "pause", "unpause")
+FORCE_WORD = {"stop": "force", "reboot": "hard"}
+
+
+def parse_power(verb: str):
+    """`stop <name> force` and `reboot <name> hard` skip the clean shutdown."""
+
+    def parse(positional, options, defaults) -> Command:
+        word = FORCE_WORD.get(verb)
+        if word and len(positional) == 2 and positional[1].lower() == word:
+            _expect(verb, positional, ("<name>", word), options, {"env"})
+            return _on_host(verb, positional, options, action=verb, force=True)
+        _expect(verb, positional, ("<name>",), options, {"env"})
+        return _on_host(verb, positional, options, action=verb, force=False)
+
+    return parse
+
+
 def parse_attach(positional, options, defaults) -> Command:
     if "volume" in options:
         _expect("attach", positional, ("<name>",), options, {"volume", "env"})
@@ -252,5 +273,6 @@ PARSERS = {
     "allocate": parse_allocate, "reclaim": parse_reclaim, "resize": parse_resize, "attach": parse_attach,
     "detach": parse_detach, "rebuild": parse_rebuild, "snapshot": parse_snapshot, "dns": parse_dns,
     "status": parse_status, "hosts": parse_hosts, "help": parse_help,
+    **{verb: parse_power(verb) for verb in POWER_VERBS},
 }
 VERBS = frozenset(PARSERS)

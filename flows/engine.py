@@ -137,7 +137,7 @@ def run_steps(op_id: str, steps: list[Step], ctx: dict) -> dict:
             if isinstance(exc, WorkerLost):
                 raise FlowFailed(exc, rolled_back=False, step=step.name) from exc
             compensate(op_id, completed, ctx, journal)
-            raise FlowFailed(exc, rolled_back=bool(completed), step=step.name) from exc
+            raise FlowFailed(exc, rolled_back=any(s.undo is not None for s in completed), step=step.name) from exc
         journal.step_finished(op_id, step.name, "do", "succeeded", outcome=outcome)
         log.info("%s on %s: changed=%s %s", step.name, queue, outcome["changed"], outcome.get("note", ""))
         step.absorb(ctx, outcome)

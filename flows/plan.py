@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from flows import allocate_host, reclaim_host, volumes
+from flows import allocate_host, power, reclaim_host, volumes
 from flows.engine import Step
 from flows.kinds.hosts import allocate_context, reclaim_context
 from functions.registry import FUNCTIONS
@@ -35,6 +35,20 @@ class Planner:
         ctx = reclaim_context({"id": "dry-run"}, host, volume_ids)
         steps = reclaim_host.steps_for(ctx)
         return {"dry_run": True, "operation": "reclaim_host", "host": host["id"], "steps": self._plan(steps, ctx)}
+
+    def power(self, host: dict, action: str, force: bool) -> dict:
+        ctx = {"host_id": host["id"], "name": host["name"], "hypervisor": host["hypervisor"], "force": force,
+               "addresses": [a["cidr"] for a in host["addresses"]], "stop_timeout": self.settings.stop_timeout}
+        return {"dry_run": True, "operation": f"{action}_host", "host": host["id"],
+                "steps": self._plan(power.STEPS[action], ctx)}
+
+    def console(self, host: dict, lines: int) -> dict:
+        """The tail of the host's serial console, as its node reads it: {"text", "exists"}."""
+        if not host.get("hypervisor"):
+            return {"text": "", "exists": False}
+        result = self.dispatcher.run(f"hv.{host['hypervisor']}", f"console_{uuid.uuid4()}", "console_tail",
+                                     {"host_id": host["id"], "lines": lines}, reuse=False)
+        return result["outcome"]["data"]
 
     def volume(self, kind: str, ctx: dict) -> dict:
         steps = {"create_volume": volumes.CREATE, "delete_volume": volumes.DELETE,

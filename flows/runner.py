@@ -15,6 +15,7 @@ from infra.db.image_lifecycle import ImageLifecycle
 from infra.db.images import ImageStore
 from infra.db.networks import NetworkStore
 from infra.db.operations import OperationStore
+from infra.db.power_states import PowerStateStore
 from infra.db.shares import ShareStore
 from infra.db.volumes import VolumeStore
 from infra.errors import HostflowError
@@ -27,7 +28,7 @@ log = logging.getLogger("hostflow.runner")
 def stores(settings: Settings) -> Stores:
     db = database(settings.database_url)
     return Stores(OperationStore(db), HostStore(db), ImageStore(db), VolumeStore(db), BackupStore(db), ShareStore(db),
-                  NetworkStore(db), ImageLifecycle(db), DnsRecordStore(db))
+                  NetworkStore(db), ImageLifecycle(db), DnsRecordStore(db), PowerStateStore(db))
 
 
 def run_operation(operation_id: str, settings: Settings | None = None, dispatcher=None,

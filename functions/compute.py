@@ -52,11 +52,20 @@ def ensure_domain_defined(node: Node, req: dict) -> Outcome:
     if plan.action == "conflict":
         raise ComputeError(plan.detail, code="domain_conflict")
     if plan.noop:
-        return Outcome.unchanged("defined", domain=spec.name)
+        return _autostarted(node, spec.name)
     node.compute.define(domain_xml.build(spec))
-    if node.compute.marks(spec.name).get("host") != spec.host_id:
+    node.compute.set_autostart(spec.name)
+    if node.compute.marks(spec.name).get("host") != spec.host_id or not node.compute.autostart(spec.name):
         raise ComputeError(f"domain {spec.name} did not define as requested", code="verify_failed")
     return Outcome(True, before="absent", after="defined", data={"domain": spec.name})
+
+
+def _autostarted(node: Node, name: str) -> Outcome:
+    """Every domain starts with its node: one defined before that held is marked now."""
+    if node.compute.autostart(name):
+        return Outcome.unchanged("defined", domain=name)
+    node.compute.set_autostart(name)
+    return Outcome(True, before="defined", after="defined", note="autostart set", data={"domain": name})
 
 
 def decide_running(state: str) -> Plan:

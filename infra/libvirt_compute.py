@@ -119,6 +119,16 @@ class LibvirtCompute:
         with _translated("state"):
             return STATES.get(dom.state()[0], "unknown")
 
+    def power_state(self, name: str) -> str:
+        """As `state`, with a shut-off domain that has a managed save image (its memory,
+        kept by a suspend) told apart: 'suspended'."""
+        dom = self._lookup(name)
+        if dom is None:
+            return "absent"
+        with _translated("state"):
+            state = STATES.get(dom.state()[0], "unknown")
+            return "suspended" if state == "shutoff" and dom.hasManagedSaveImage(0) else state
+
     def xml(self, name: str, inactive: bool = True) -> str | None:
         dom = self._lookup(name)
         if dom is None:
@@ -143,6 +153,28 @@ class LibvirtCompute:
         with _translated("shutdown"):
             self._require(name).shutdown()
 
+    def managed_save(self, name: str) -> None:
+        """Saves the running (or paused) domain's memory to libvirt's managed save image
+        and stops it; the next start restores it."""
+        with _translated("managedSave"):
+            self._require(name).managedSave(0)
+
+    def pause(self, name: str) -> None:
+        with _translated("suspend"):
+            self._require(name).suspend()
+
+    def unpause(self, name: str) -> None:
+        with _translated("resume"):
+            self._require(name).resume()
+
+    def autostart(self, name: str) -> bool:
+        with _translated("autostart"):
+            return bool(self._require(name).autostart())
+
+    def set_autostart(self, name: str, on: bool = True) -> None:
+        with _translated("setAutostart"):
+            self._require(name).setAutostart(int(on))
+
     def destroy(self, name: str) -> None:
         dom = self._lookup(name)
         if dom is None:
@@ -154,11 +186,12 @@ class LibvirtCompute:
                 raise ComputeError(f"libvirt destroy failed: {exc.get_error_message()}") from exc
 
     def undefine(self, name: str) -> None:
-        """Undefines the domain and removes the log libvirt's QEMU driver kept for it."""
+        """Undefines the domain, with its managed save image (a suspended one's memory), and
+        removes the log libvirt's QEMU driver kept for it."""
         dom = self._lookup(name)
         if dom is not None:
             with _translated("undefine"):
-                dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+                dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
         if self.log_dir is not None:
             (self.log_dir / f"{name}.log").unlink(missing_ok=True)
 
@@ -174,6 +207,22 @@ class LibvirtCompute:
         with _translated("getInfo"):
             _model, mem_mb, cpus, *_ = self.conn.getInfo()
         return {"vcpus": cpus, "ram_mb": mem_mb}
+
+    def power_states(self, stack: str) -> list[dict]:
+        """Every domain carrying this stack's hostflow mark: [{"domain", "host", "state"}],
+        the state as `power_state` gives it."""
+        with _translated("listAllDomains"):
+            doms = self.conn.listAllDomains()
+        found = []
+        for dom in doms:
+            try:
+                marks = domain_xml.read_metadata(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+                if marks.get("stack") == stack and marks.get("host"):
+                    found.append({"domain": dom.name(), "host": marks["host"], "state": self.power_state(dom.name())})
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:  # undefined meanwhile: not there
+                    raise ComputeError(f"libvirt listing failed: {exc.get_error_message()}") from exc
+        return found
 
     def domains_marked(self, stack: str) -> list[str]:
         """Names of every domain carrying this stack's hostflow mark."""

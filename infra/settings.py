@@ -73,6 +73,8 @@ class Settings:
     backup_workers: int = 4
     guest_boot_timeout: float = 120.0
     shutdown_timeout: float = 10.0
+    stop_timeout: float = 60.0  # seconds the stop and reboot actions wait for a clean shutdown, then force it
+    power_sync_interval: int = 30  # seconds between a node's complete power-state reports; 0: none, nor events
     step_timeout: float = 600.0
     heartbeat_ttl: int = 30
     worker_ttl: int = 15

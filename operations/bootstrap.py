@@ -17,6 +17,7 @@ from infra.db.images import ImageStore
 from infra.db.ipam import IpamStore
 from infra.db.networks import NetworkStore, default_network
 from infra.db.operations import OperationStore
+from infra.db.power_states import PowerStateStore
 from infra.db.shares import ShareStore
 from infra.db.tokens import TokenStore
 from infra.db.ui_sessions import LoginLimiter, UiSessionStore
@@ -130,5 +131,6 @@ def api_services(settings: Settings) -> Services:
     planner = Planner(control_context(settings), RqDispatcher(redis, step_timeout=20), settings, images)
     return Services(settings, redis, RqOperationQueue(redis), OperationStore(db), HostStore(db), images,
                     HypervisorStore(db), TokenStore(db), planner, VolumeStore(db), BackupStore(db), ShareStore(db),
-                    ImageLifecycle(db), networks=network_store(settings, db), ui_sessions=UiSessionStore(db),
+                    ImageLifecycle(db), networks=network_store(settings, db), power=PowerStateStore(db),
+                    ui_sessions=UiSessionStore(db),
                     ui_logins=LoginLimiter(db, settings.ui_login_max_failures, settings.ui_login_window_s))

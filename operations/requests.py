@@ -116,6 +116,22 @@ class ResizeHost(Strict):
     flavor: Flavor
 
 
+class HostAction(Strict):
+    """A power action (the shape of Nova's server actions)."""
+
+    action: Literal["start", "stop", "reboot", "suspend", "resume", "pause", "unpause"]
+    force: StrictBool = Field(default=False, description="stop: off at once, no graceful shutdown; "
+                                                         "reboot: the same as type hard")
+    type: Literal["soft", "hard"] = Field(default="soft", description="reboot: soft (a clean shutdown first, "
+                                                                      "forced after a timeout) or hard (at once)")
+
+    def model_post_init(self, _context) -> None:
+        if self.type == "hard":
+            self.force = True
+        if self.force and self.action not in {"stop", "reboot"}:
+            raise Invalid(f"force applies to stop and reboot, not {self.action}", code="invalid_request")
+
+
 DiskFormat = Literal[tuple(sorted(DISK_FORMATS))]
 ContainerFormat = Literal[tuple(sorted(CONTAINER_FORMATS))]
 PropertyKey = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9_.:-]+$", max_length=255)]

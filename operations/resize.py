@@ -9,6 +9,7 @@ from infra.db.models import Host
 from infra.db.take import take
 from infra.errors import Conflict, Invalid
 from operations.origin import Origin
+from operations.power import refuse_suspended
 from operations.record import replay_request, submit
 from operations.requests import flavor_limits, refuse_out_of_range
 from operations.services import Services
@@ -25,6 +26,7 @@ def submit_resize(svc: Services, host_id: str, body, origin: Origin) -> dict:
     current, wanted = host["flavor"], body.flavor.model_dump()
     if origin.key and svc.operations.by_key(origin.key):
         return svc.operations.create("resize_host", origin.key, {"flavor": wanted, "from": current})[0]
+    refuse_suspended(host, "resize")
     if wanted == current:
         raise Invalid(f"host {host_id} already has this flavor", code="same_flavor")
     if wanted["disk_gb"] < current["disk_gb"]:

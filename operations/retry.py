@@ -3,7 +3,7 @@ approval): what its kind took is taken again by compare-and-swap (409 if somethi
 else has it meanwhile), and given back should the queue refuse it."""
 from __future__ import annotations
 
-from operations import approvals, backups, snapshots, volumes
+from operations import approvals, backups, power, snapshots, volumes
 from operations.hosts import deletes_volumes
 from operations.record import Release, enqueue
 from operations.services import Services
@@ -11,10 +11,11 @@ from operations.services import Services
 RETRYABLE = {"failed", "rolled_back"}
 HOST_STATES = {"allocate_host": "building", "reclaim_host": "deleting"}
 RETAKES = {**dict.fromkeys(volumes.VOLUME_STATES, volumes.retake), **dict.fromkeys(backups.KINDS, backups.retake),
-           **dict.fromkeys(snapshots.BUSY_STATES, snapshots.retake)}
+           **dict.fromkeys(snapshots.BUSY_STATES, snapshots.retake), **dict.fromkeys(power.KINDS, power.retake)}
 RELEASES: dict[str, Release] = {**dict.fromkeys(volumes.VOLUME_STATES, volumes.release),
                                 **dict.fromkeys(backups.KINDS, backups.release),
-                                **dict.fromkeys(snapshots.BUSY_STATES, snapshots.release)}
+                                **dict.fromkeys(snapshots.BUSY_STATES, snapshots.release),
+                                **dict.fromkeys(power.KINDS, power.release)}
 
 
 def retry(svc: Services, op_id: str) -> dict:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # names for the type checker only: the stores pull in SQLAlch
     from infra.db.images import ImageStore
     from infra.db.networks import NetworkStore
     from infra.db.operations import OperationStore
+    from infra.db.power_states import PowerStateStore
     from infra.db.shares import ShareStore
     from infra.db.tokens import TokenStore
     from infra.db.ui_sessions import LoginLimiter, UiSessionStore
@@ -46,5 +47,6 @@ class Services:
     shares: ShareStore
     image_lifecycle: ImageLifecycle
     networks: NetworkStore | None = None
+    power: PowerStateStore | None = None  # hosts' power states and their changes
     ui_sessions: UiSessionStore | None = None  # the dashboard's live sessions
     ui_logins: LoginLimiter | None = None  # the dashboard's failed logins per address

@@ -12,6 +12,7 @@ from infra.db.take import take
 from infra.errors import Conflict, Invalid, NotFound
 from operations.image_access import check_name_free, image_to_use, require_bootable
 from operations.origin import Origin
+from operations.power import refuse_suspended
 from operations.record import replay_request, submit
 from operations.services import Services
 
@@ -66,6 +67,7 @@ def submit_rebuild(svc: Services, host_id: str, body, origin: Origin) -> dict:
     image = image_to_use(svc, body.image, origin.sees)
     check_rebuild_image(image, svc.image_lifecycle.requirements(image["id"]), host["flavor"])
     _require_idle(svc, host)
+    refuse_suspended(host, "rebuild")
     params = {"host_id": host_id, "image": body.image, "image_id": image["id"]}
     return submit(svc, "rebuild_host", origin.keyed(f"rebuild:{host_id}:{uuid.uuid4()}"), params,
                   before_insert=_take_host(host_id, "rebuilding"), release=release, host_id=host_id)

@@ -11,6 +11,7 @@ from infra.db.engine import database
 from infra.db.hypervisors import HypervisorStore
 from infra.db.networks import DEFAULT, NetworkStore, default_network
 from infra.db.notifications import NotificationStore
+from infra.db.power_states import PowerStateStore
 from infra.errors import Invalid
 from infra.http_report import send
 from infra.queue import JOB_FUNCTION, NODE_NAME, node_job_id, queue, redis_from_url
@@ -52,6 +53,22 @@ def deliver_notification(notification_id: str) -> dict:
     settings = Settings.from_env()
     store = NotificationStore(database(settings.database_url))
     return {"ok": True, "state": deliver(store, notification_id, settings, send)}
+
+
+def record_power_states(node: str, domains: list, observed_at: str, complete: bool, source: str) -> dict:
+    """A node's power report (workers.power_sync): its hosts' states recorded where they
+    changed; a complete one also marks its hosts without a domain `missing` and keeps the
+    domains no live host owns on the node's record. Nothing is done to any domain."""
+    if not isinstance(node, str) or not NODE_NAME.fullmatch(node) or not isinstance(domains, list):
+        raise Invalid(f"not a power report from a node: {node!r}", code="invalid_report")
+    settings = Settings.from_env()
+    store = PowerStateStore(database(settings.database_url))
+    found = store.observe(node, domains, datetime.fromisoformat(observed_at), bool(complete), source)
+    for host_id in found["changed"]:
+        log.info("power state of host %s changed (%s from %s)", host_id, source, node)
+    if found["unowned"] and complete:
+        log.warning("domains on %s that no host owns (left alone): %s", node, ", ".join(found["unowned"]))
+    return {"ok": True, **found}
 
 
 def register_hypervisor(name: str, queue_name: str, node_info: dict, ratios: dict) -> dict:

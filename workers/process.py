@@ -37,16 +37,18 @@ from infra.queue import (
 from infra.settings import Settings
 from operations.bootstrap import node_context
 from webhooks.notifier import DELIVER_JOB
+from workers import power_sync
 
 log = logging.getLogger("hostflow.worker")
 HEARTBEAT_EVERY = 10
 HEARTBEAT_JOB = "workers.housekeeping.hypervisor_heartbeat"
 REGISTER_JOB = "workers.housekeeping.register_hypervisor"
+POWER_REPORT_JOB = power_sync.REPORT_JOB
 HOUSEKEEPING_JOB = "workers.housekeeping.housekeeping"
 # what each role's worker runs: every job string hostflow enqueues on that role's queues
 ROLE_JOBS = {
     "flows": frozenset({OPERATION_JOB}),
-    "control": frozenset({JOB_FUNCTION, HOUSEKEEPING_JOB, HEARTBEAT_JOB, REGISTER_JOB, DELIVER_JOB}),
+    "control": frozenset({JOB_FUNCTION, HOUSEKEEPING_JOB, HEARTBEAT_JOB, REGISTER_JOB, DELIVER_JOB, POWER_REPORT_JOB}),
     "hv": frozenset({JOB_FUNCTION}),
 }
 
@@ -169,6 +171,8 @@ def main(argv: list[str] | None = None) -> None:
                                         job_id=node_job_id(settings.node, f"register_{uuid.uuid4().hex}"),
                                         result_ttl=600)
         threading.Thread(target=_heartbeat, args=(redis, settings, stop), daemon=True).start()
+        if settings.power_sync_interval > 0:
+            power_sync.start(redis, settings, stop)
         if settings.image_cache_clean_interval > 0:
             threading.Thread(target=_clean_image_cache, args=(redis, settings, stop), daemon=True).start()
     if args.role == "control":

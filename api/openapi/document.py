@@ -5,7 +5,14 @@ from __future__ import annotations
 import copy
 
 from api.openapi.fragments import DRY_RUN, ERROR, IDEMPOTENCY, answer
-from api.openapi.host_paths import HOST_IMAGE_PATHS, HOST_PATHS, HYPERVISOR_PATHS, OPERATION_PATHS, RESIZE_PATHS
+from api.openapi.host_paths import (
+    HOST_IMAGE_PATHS,
+    HOST_PATHS,
+    HYPERVISOR_PATHS,
+    OPERATION_PATHS,
+    POWER_PATHS,
+    RESIZE_PATHS,
+)
 from api.openapi.identity import IDENTITY_PATHS
 from api.openapi.image_paths import IMAGE_PATHS
 from api.openapi.network_paths import DNS_PATHS, NETWORK_PATHS
@@ -60,7 +67,7 @@ def with_shared_answers(paths: dict) -> dict:
 def all_paths() -> dict:
     """Every path of the API, in the document's order."""
     return {**HOST_PATHS, **OPERATION_PATHS, **HYPERVISOR_PATHS, **NETWORK_PATHS, **VOLUME_PATHS,
-            **BACKUP_PATHS, **RESIZE_PATHS, **GENERIC_WEBHOOK_PATHS, **TICKET_PATHS, **HOST_IMAGE_PATHS,
+            **BACKUP_PATHS, **RESIZE_PATHS, **POWER_PATHS, **GENERIC_WEBHOOK_PATHS, **TICKET_PATHS, **HOST_IMAGE_PATHS,
             **IMAGE_PATHS, **DNS_PATHS, **SHARE_PATHS, **IDENTITY_PATHS}
 
 

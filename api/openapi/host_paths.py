@@ -61,6 +61,26 @@ RESIZE_PATHS = {
         "responses": {"202": answer("queued", OP_REF), **errors(401, 403, 404, 409)}}},
 }
 
+POWER_PATHS = {
+    "/v1/hosts/{id}/actions": {"parameters": [ID], "post": {
+        "summary": "a power action: start, stop (clean, forced after a timeout; `force`: at once), reboot (`type` "
+                   "soft or hard), suspend (memory saved to the node's disk), resume, pause, unpause",
+        "parameters": [DRY_RUN, IDEMPOTENCY], "requestBody": body("HostAction"),
+        "responses": {"202": answer("queued", OP_REF), "200": answer("plan (dry run)"),
+                      "409": answer("host busy or not active (`host_busy`), or an action its power state does not "
+                                    "fit (`wrong_power_state`, with the state)", ERROR),
+                      **errors(400, 401, 403, 404, 422)}}},
+    "/v1/hosts/{id}/power-events": {"parameters": [ID], "get": {
+        "summary": "the host's power state changes, newest first: what libvirt's events, the periodic sync and "
+                   "hostflow's own actions saw",
+        "responses": {"200": answer("events"), **errors(401, 404)}}},
+    "/v1/hosts/{id}/console": {"parameters": [ID], "get": {
+        "summary": "the serial console's last lines, read by the host's node; ANSI escapes stripped, at most 64 KiB",
+        "parameters": [{"name": "lines", "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}}],
+        "responses": {"200": answer("console"), **errors(401, 404, 422, 503)}}},
+}
+
 
 HOST_IMAGE_REF = {"type": "object", "properties": {**OP_REF["properties"], "image": {
     "type": "object", "properties": {"id": {"type": "string"}}}}}

@@ -12,6 +12,7 @@ from infra.db.image_lifecycle import ImageLifecycle
 from infra.db.images import ImageStore
 from infra.db.networks import NetworkStore
 from infra.db.operations import OperationStore
+from infra.db.power_states import PowerStateStore
 from infra.db.shares import ShareStore
 from infra.db.volumes import VolumeStore
 from infra.settings import Settings
@@ -28,6 +29,7 @@ class Stores:
     networks: NetworkStore
     image_lifecycle: ImageLifecycle
     dns_records: DnsRecordStore
+    power: PowerStateStore
 
 
 @dataclass(frozen=True)

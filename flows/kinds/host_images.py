@@ -57,6 +57,7 @@ def _rebuild_ctx(op: dict, st: Stores, settings: Settings) -> dict:
 
 def _rebuilt(op: dict, st: Stores, ctx: dict) -> dict:
     st.hosts.update(op["host_id"], state="active", image_id=ctx["image_id"])
+    st.power.record(op["host_id"], "running", op["kind"])
     return {"host_id": op["host_id"], "image_id": ctx["image_id"], "guest": ctx.get("guest")}
 
 

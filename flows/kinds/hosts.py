@@ -84,6 +84,7 @@ def _allocated(op: dict, st: Stores, ctx: dict) -> dict:
     st.hosts.update(op["host_id"], state="active", hypervisor=ctx["hypervisor"],
                     addresses=[{k: lease[k] for k in ("network", "address", "cidr", "mac")} for lease in leases])
     record_allocated(st, op["host_id"], ctx)
+    st.power.record(op["host_id"], "running", op["kind"])
     host = st.hosts.get(op["host_id"])
     return {"host_id": host["id"], "name": host["name"], "fqdn": host["fqdn"], "hypervisor": ctx["hypervisor"],
             "addresses": host["addresses"], "guest": ctx.get("guest"), "names": ctx.get("names") or []}

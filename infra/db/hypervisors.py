@@ -53,4 +53,5 @@ def _view(h: Hypervisor) -> dict:
         },
         "claimed": {"vcpus": h.vcpus_claimed, "ram_mb": h.ram_mb_claimed, "disk_gb": h.disk_gb_claimed},
         "heartbeat": iso(h.heartbeat_at),
+        "unowned_domains": h.unowned_domains or [],
     }

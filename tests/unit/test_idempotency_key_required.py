@@ -32,6 +32,7 @@ STARTS = [
     ("POST", "/v1/hosts/h1/resize", {"flavor": {"vcpus": 2, "ram_mb": 512, "disk_gb": 1}}, "/v1/hosts/{id}/resize"),
     ("POST", "/v1/hosts/h1/resize/confirm", None, "/v1/hosts/{id}/resize/confirm"),
     ("POST", "/v1/hosts/h1/resize/revert", None, "/v1/hosts/{id}/resize/revert"),
+    ("POST", "/v1/hosts/h1/actions", {"action": "stop"}, "/v1/hosts/{id}/actions"),
     ("POST", "/v1/hosts/h1/snapshot", {"name": "snap1"}, "/v1/hosts/{id}/snapshot"),
     ("POST", "/v1/hosts/h1/rebuild", {"image": "img"}, "/v1/hosts/{id}/rebuild"),
     ("POST", "/v1/hosts/h1/names", {"fqdn": "www.cloud.internal", "type": "CNAME"}, "/v1/hosts/{id}/names"),

@@ -47,7 +47,8 @@ def test_an_operator_lists_only_its_projects_hosts_volumes_and_backups(scoped):
     assert ids(call(scoped, scoped.viewer, "GET", "/v1/volumes"), "volumes") == ["v-alpha", "v-beta"]
 
 
-@pytest.mark.parametrize("path", ["/v1/hosts/{h}", "/v1/volumes/{v}", "/v1/backups/{b}", "/v1/hosts/{h}/shares"])
+@pytest.mark.parametrize("path", ["/v1/hosts/{h}", "/v1/volumes/{v}", "/v1/backups/{b}", "/v1/hosts/{h}/shares",
+                                  "/v1/hosts/{h}/power-events"])
 def test_another_projects_resource_is_indistinguishable_from_an_unknown_one(scoped, path):
     own = call(scoped, scoped.alpha, "GET", path.format(h="h-alpha", v="v-alpha", b="b-alpha"))
     other = call(scoped, scoped.alpha, "GET", path.format(h="h-beta", v="v-beta", b="b-beta"))
@@ -55,6 +56,12 @@ def test_another_projects_resource_is_indistinguishable_from_an_unknown_one(scop
     assert own.status_code == 200
     assert other.status_code == unknown.status_code == 404
     assert other.get_data(as_text=True).replace("-beta", "-none") == unknown.get_data(as_text=True)
+
+
+def test_another_projects_console_is_404_before_any_node_is_asked(scoped):
+    other = call(scoped, scoped.alpha, "GET", "/v1/hosts/h-beta/console")
+    unknown = call(scoped, scoped.alpha, "GET", "/v1/hosts/h-none/console")
+    assert other.status_code == unknown.status_code == 404
 
 
 WRITES = [
@@ -78,6 +85,8 @@ WRITES = [
     ("DELETE", "/v1/hosts/h-beta/names/www.test.cloud.internal", None),
     ("POST", "/v1/hosts/h-beta/shares", {"name": "data"}),
     ("DELETE", "/v1/hosts/h-beta/shares/data", None),
+    *[("POST", "/v1/hosts/h-beta/actions", {"action": action}) for action in ("start", "stop", "reboot", "suspend",
+                                                                             "resume", "pause", "unpause")],
 ]
 
 

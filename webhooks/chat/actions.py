@@ -7,14 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cli.grammar import POWER_VERBS
 from infra.errors import Conflict, NotFound
 from operations.dns import submit_register
 from operations.hosts import submit_allocate, submit_reclaim
 from operations.lookup import find_host
 from operations.origin import Origin
+from operations.power import submit_action
 from operations.redaction import shown_operation
 from operations.requests import (
     CreateVolume,
+    HostAction,
     RebuildHost,
     RegisterName,
     ResizeHost,
@@ -177,9 +180,15 @@ def register_name(caller: Caller, command) -> dict:
     return caller.record(submit_register(caller.svc, host["id"], request, caller.origin()))
 
 
+def power(caller: Caller, command) -> dict:
+    host = caller.host(command.host, command.env)
+    request = HostAction.model_validate({"action": command.args["action"], "force": command.args["force"]})
+    return caller.record(submit_action(caller.svc, host["id"], request, caller.origin()))
+
+
 READS = {"hosts": hosts, "status": status}
 CHANGES = {"allocate": allocate, "reclaim": reclaim, "resize": resize, "attach": attach, "detach": detach,
-           "rebuild": rebuild, "snapshot": snapshot, "dns": register_name}
+           "rebuild": rebuild, "snapshot": snapshot, "dns": register_name, **dict.fromkeys(POWER_VERBS, power)}
 
 
 def read(caller: Caller, command) -> dict:

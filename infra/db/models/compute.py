@@ -25,6 +25,8 @@ class Hypervisor(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # the node's marked domains no live host owns, as its last complete power sync found them
+    unowned_domains: Mapped[list | None] = mapped_column(JSON, nullable=True)
 
 
 class CapacityClaim(Base):
@@ -56,3 +58,18 @@ class Host(Base):
     created_operation_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # observed from libvirt (running, shutoff, paused, suspended, crashed, missing); None: not yet
+    power_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    power_state_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PowerEvent(Base):
+    """A change of a host's power state, as hostflow observed or caused it."""
+
+    __tablename__ = "power_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    host_id: Mapped[str] = mapped_column(String(36), index=True)
+    before: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    after: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))  # event, sync, or the operation's kind
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
