@@ -32,6 +32,12 @@ KIND_OF = {action: f"{action}_host" for action in BUSY}
 KINDS = {kind: BUSY[action] for action, kind in KIND_OF.items()}
 
 
+def fitting_actions(host: dict) -> list[str]:
+    """The actions the host's recorded power state fits (every one while it is unknown)."""
+    state = host.get("power_state")
+    return [a for a in BUSY if state is None or state in FITS[a]]
+
+
 def params_of(body) -> dict:
     params = {"action": body.action}
     if body.force:

@@ -12,7 +12,6 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from infra.errors import HostflowError
 from infra.libvirt_compute import LibvirtCompute
 from infra.libvirt_events import DomainEvents
 from infra.queue import node_job_id, queue
@@ -22,6 +21,7 @@ log = logging.getLogger("hostflow.power_sync")
 REPORT_JOB = "workers.housekeeping.record_power_states"
 COMPLETE = object()  # a request for a complete sync, among the domain names events queue
 BATCH_S = 0.2  # events arriving together are read and reported together
+RETRY_S = 1.0
 
 
 class PowerReports:
@@ -62,11 +62,11 @@ class PowerReports:
                     self.complete()
                 else:
                     self.changed(batch)
-            except (HostflowError, OSError) as exc:
-                log.warning("power report failed: %s", exc)
+            except Exception as exc:  # noqa: BLE001 - libvirtd or redis restarting: a complete sync again soon
+                log.warning("power report failed (%s); a complete sync follows in %.0f s", exc, RETRY_S)
                 self.compute.close()
-            except Exception:  # noqa: BLE001 - redis may be restarting; the next sync reports again
-                log.exception("power report failed")
+                stop.wait(RETRY_S)
+                self.pending.put(COMPLETE)
 
     def _drain(self, first) -> set:
         batch = {first}

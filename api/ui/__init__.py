@@ -8,6 +8,7 @@ from api.ui import (  # noqa: F401  (they add their routes to bp)
     login,
     operation_actions,
     pages,
+    power,
     resize,
     shares,
 )

@@ -11,6 +11,7 @@ from api.ui.blueprint import bp, may_write
 from infra.db.operations import TERMINAL
 from operations.approvals import may_approve
 from operations.image_access import only_seen, seen_image
+from operations.power import fitting_actions
 from operations.redaction import shown_operation
 from operations.scoping import sees_for
 from operations.services import Services
@@ -60,6 +61,7 @@ def host(host_id: str, errors: dict | None = None, status: int = 200):
         shares=queries.host_shares(svc, host_id), share_options=queries.attachable_shares(svc, record),
         names=queries.dns_names(svc, host_id), operations=queries.host_operations(svc, host_id),
         console=queries.console_tail(svc, record), images=_image_names(svc), q=queries,
+        power_actions=fitting_actions(record), typed_envs=queries.TYPED_ENVS,
         errors=errors or {}, terminal=TERMINAL, form_key=str(uuid.uuid4()))
     return page, status
 

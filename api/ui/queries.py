@@ -3,16 +3,15 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 
-from infra import console
 from infra.db.operations import TERMINAL
-from infra.errors import NotFound
+from infra.errors import HostflowError, NotFound
 from operations.dns import list_records
 from operations.scoping import only_visible, operation_project, project_by_id, visible, visible_projects
 from operations.services import Services
 
 CONSOLE_LINES = 40
+TYPED_ENVS = frozenset({"prod"})  # a stop or reboot of a host there needs its name typed in
 
 
 def hypervisors(svc: Services) -> list[dict]:
@@ -127,14 +126,13 @@ def dns_names(svc: Services, host_id: str) -> list[dict]:
 
 
 def console_tail(svc: Services, host: dict) -> str | None:
-    """The guest's serial log, when its node's storage is readable from here (one-machine
-    stacks); None otherwise."""
+    """The guest's serial log as its node reads it; None when the host has no node or
+    the node does not answer."""
     if not host.get("hypervisor"):
         return None
-    log = Path(svc.settings.state_dir) / "nodes" / host["hypervisor"] / "instances" / host["id"] / "console.log"
     try:
-        return console.tail(log, CONSOLE_LINES) if log.exists() else None
-    except OSError:
+        return svc.planner.console(host, CONSOLE_LINES)["text"]
+    except HostflowError:
         return None
 
 

@@ -1,0 +1,91 @@
+"""The record of power states stays true when the hypervisor's own parts restart:
+libvirtd killed and started again (guests keep running; events resume), a hypervisor
+worker restarted (its subscription resumes, nothing is reported twice), and a node
+"rebooted" (libvirtd starting afresh autostarts the guests hostflow defined)."""
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import REPO
+from tests.e2e.test_power import act, power_state, recorded_within
+
+RUN = REPO / ".hostflow" / "run"
+AUTOSTARTED = Path("/run/libvirt/qemu/autostarted")  # libvirtd autostarts once per boot of the machine
+
+
+def _pid(service: str) -> int:
+    return int((RUN / f"{service}.pid").read_text())
+
+
+def _gone(pid: int, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"process {pid} still there")
+
+
+def _stack_up() -> None:
+    subprocess.run(["bash", str(REPO / "scripts" / "stack.sh"), "up"], check=True, capture_output=True)
+
+
+def _stop(service: str) -> None:
+    pid = _pid(service)
+    os.kill(pid, signal.SIGTERM)
+    _gone(pid)
+
+
+def events(api, host) -> list:
+    return api.get(f"/v1/hosts/{host['id']}/power-events").json()["events"]
+
+
+@pytest.fixture(scope="module")
+def domain(host) -> str:
+    return f"hf-{host['id']}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def own_libvirtd():
+    if not (RUN / "libvirtd.pid").exists():
+        pytest.fail("these tests restart the stack's own libvirtd: scripts/stack.sh up started none")
+
+
+def test_guests_keep_running_while_libvirtd_restarts_and_its_events_resume(api, libvirt, host, domain):
+    qemu = int(Path(f"/run/libvirt/qemu/{domain}.pid").read_text())
+    _stop("libvirtd")
+    os.kill(qemu, 0)  # the guest's QEMU outlives the daemon
+    _stack_up()
+    libvirt.close()
+    assert libvirt.state(domain) == "running" and power_state(api, host) == "running"
+    libvirt.destroy(domain)
+    recorded_within(api, host, "shutoff", seconds=10)
+    act(api, host, "start")
+
+
+def test_a_restarted_worker_resumes_its_events_and_reports_nothing_twice(api, libvirt, host, domain):
+    before = events(api, host)
+    _stop(f"worker-{host['hypervisor']}")
+    _stack_up()
+    time.sleep(3)  # its first complete sync has been reported
+    assert events(api, host) == before
+    libvirt.destroy(domain)
+    recorded_within(api, host, "shutoff", seconds=10)
+    time.sleep(2)
+    assert [e["after"] for e in events(api, host)[:2]] == ["shutoff", before[0]["after"]]
+
+
+def test_a_node_starting_afresh_brings_back_a_guest_that_was_shut_off(api, libvirt, host, domain):
+    assert libvirt.state(domain) == "shutoff" and libvirt.autostart(domain)
+    _stop("libvirtd")
+    AUTOSTARTED.unlink(missing_ok=True)  # as a reboot of the machine empties /run
+    _stack_up()
+    libvirt.close()
+    assert libvirt.wait_state(domain, {"running"}, 30) == "running"
+    recorded_within(api, host, "running", seconds=10)
