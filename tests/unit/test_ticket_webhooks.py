@@ -9,6 +9,7 @@ import pytest
 from api.app import create_app
 from infra.db import migrate
 from infra.db.images import ImageStore
+from infra.db.models import Host
 from infra.settings import Settings
 from tests.fakes import record_only
 from tests.ticket_payloads import ALLOCATE_FIELDS, jira_issue, request_item
@@ -241,3 +242,19 @@ def test_the_setting_gives_a_source_its_projects(tmp_path):
     assert send_jira(api, reclaim).status_code == 202
     allocate = jira_issue(ALLOCATE_FIELDS, changelog_id="10301")
     assert send_jira(api, allocate, delivery="d-2").status_code == 403  # not default now
+
+
+def test_a_mapped_jira_restart_reboots_the_named_host(tmp_path):
+    mapping = {"rules": [{"match": {"issue.fields.issuetype.name": "Host Restart", "transition_to": "Approved"},
+                          "operation": "reboot_host"}],
+               "fields": {"name": "issue.fields.customfield_10010", "env": "issue.fields.customfield_10011"}}
+    api = make_client(tmp_path, HOSTFLOW_JIRA_MAPPING=json.dumps(mapping))
+    with api.svc.operations.db.session() as s:
+        s.add(Host(id="h1", name="web1", env="test", fqdn="web1.test", state="active", hypervisor="hv1",
+                   image_id="i", vcpus=1, ram_mb=256, disk_gb=1, power_state="running"))
+    resp = send_jira(api, jira_issue({"customfield_10010": "web1", "customfield_10011": {"value": "test"}},
+                                     "Host Restart"))
+    assert resp.status_code == 202, resp.json
+    op = api.svc.operations.get(resp.json["operation"]["id"])
+    assert (op["kind"], op["host_id"], op["params"]["action"]) == ("reboot_host", "h1", "reboot")
+    assert api.svc.hosts.get("h1")["state"] == "rebooting"

@@ -11,7 +11,9 @@ A path is dotted into the payload (`issue.fields.customfield_10010`). The first 
 whose every path holds its value names the operation. Where a path ends on an object,
 its display value is taken: a Jira option's `value`, a ServiceNow reference's
 `display_value`. `disk_gb` is the size field; `names` the business names (a list, or
-text with the names separated by commas or spaces), published as CNAMEs to the host."""
+text with the names separated by commas or spaces), published as CNAMEs to the host.
+The power actions (`stop_host`, `reboot_host`, ...) take the host's `name` and `env`, and
+`force` (a forced stop, a hard reboot)."""
 from __future__ import annotations
 
 import json
@@ -22,12 +24,15 @@ from typing import Any
 
 from infra.errors import HostflowError, Invalid
 
-OPERATIONS = ("allocate_host", "reclaim_host")
+POWER = ("start_host", "stop_host", "reboot_host", "suspend_host", "resume_host", "pause_host", "unpause_host")
+OPERATIONS = ("allocate_host", "reclaim_host", *POWER)
 REQUIRED = {
     "allocate_host": ("name", "env", "image", "vcpus", "ram_mb", "disk_gb"),
     "reclaim_host": ("name", "env"),
+    **dict.fromkeys(POWER, ("name", "env")),
 }
-OPTIONAL = {"allocate_host": ("project", "names"), "reclaim_host": ("delete_volumes",)}
+OPTIONAL = {"allocate_host": ("project", "names"), "reclaim_host": ("delete_volumes",),
+            **dict.fromkeys(POWER, ("force",))}
 FLAVOR = ("vcpus", "ram_mb", "disk_gb")
 
 

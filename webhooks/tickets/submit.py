@@ -6,10 +6,12 @@ from infra.errors import Invalid
 from operations.hosts import submit_allocate, submit_reclaim
 from operations.lookup import find_host
 from operations.origin import Origin
-from operations.requests import ReclaimOptions, validate_allocate
+from operations.power import submit_action
+from operations.requests import HostAction, ReclaimOptions, validate_allocate
 from operations.services import Services
 from webhooks import sources
 from webhooks.ticket import Ticket
+from webhooks.tickets.mapping import POWER
 
 
 def submit_ticket(svc: Services, ticket: Ticket) -> tuple[dict, bool]:
@@ -30,6 +32,10 @@ def submit_ticket(svc: Services, ticket: Ticket) -> tuple[dict, bool]:
         return submit_allocate(svc, request, origin)
     params = dict(ticket.params)
     name, env = params.pop("name"), params.pop("env")
+    if ticket.kind in POWER:
+        host = find_host(svc, str(name), str(env), sees=sees)
+        request = HostAction.model_validate({"action": ticket.kind.removesuffix("_host"), **params})
+        return submit_action(svc, host["id"], request, origin), True
     options = ReclaimOptions.model_validate(params)
     host = find_host(svc, str(name), str(env), sees=sees, deleted_too=True)
     return submit_reclaim(svc, host["id"], origin, delete_volumes=options.delete_volumes)

@@ -19,10 +19,12 @@ from pydantic import BaseModel, Field, create_model
 
 from operations.dns import submit_register
 from operations.hosts import submit_allocate, submit_reclaim
+from operations.power import submit_action
 from operations.requests import (
     AllocateHost,
     AttachVolume,
     CreateVolume,
+    HostAction,
     RebuildHost,
     RegisterName,
     ResizeHost,
@@ -117,6 +119,9 @@ attach_volume = _host_flow("attach-volume", AttachVolume,
 detach_volume = _host_flow("detach-volume", DetachVolume,
                            lambda svc, host, r, origin: submit_detach(svc, host, r.volume_id, origin),
                            "Detaches a volume from a host, as DELETE .../volumes/{id} does.", volume=True)
+host_action = _host_flow("host-action", HostAction, submit_action,
+                         "A power action on a host (start, stop, reboot, suspend, resume, pause, unpause), as "
+                         "POST .../actions does.")
 
 DEPLOYMENTS = (operation, allocate_host, reclaim_host, create_volume, resize_host, snapshot_host, rebuild_host,
-               register_name, attach_volume, detach_volume)
+               register_name, attach_volume, detach_volume, host_action)
