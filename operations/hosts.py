@@ -39,6 +39,7 @@ def submit_allocate(svc: Services, body, origin: Origin) -> tuple[dict, bool]:
             fqdn=f"{body.name}.{body.env}.{svc.settings.dns_zone}", state="building", image_id=image["id"],
             vcpus=body.flavor.vcpus, ram_mb=body.flavor.ram_mb, disk_gb=body.flavor.disk_gb,
             ssh_keys=body.ssh_keys, user_data=body.user_data, created_operation_id=op_id,
+            restart_policy="always" if body.restart == "always" else None,
         ))
 
     op, created = svc.operations.create("allocate_host", key_or_new(origin.key), params, host_id=host_id,

@@ -41,6 +41,8 @@ class AllocateHost(Strict):
                                          description="place the host on this node (where its volumes live)")
     names: list[BusinessName] | None = Field(default=None, max_length=8, description=(
         "business names: CNAMEs to the host's fqdn in the managed zone, published once its guest is up"))
+    restart: Literal["never", "always"] | None = Field(default=None, description=(
+        "always: hostflow starts the guest again whenever it stops on its own, with backoff; never (the default)"))
 
 
 class ReclaimOptions(Strict):

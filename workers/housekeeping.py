@@ -20,6 +20,7 @@ from operations import bootstrap
 from operations.approvals import reconcile
 from operations.image_upload import reap_interrupted
 from operations.resize import auto_confirm
+from operations.restart_policy import restart_due
 from webhooks.notifier import deliver, deliver_due
 from workers.reaper import reap_lost_runs
 
@@ -35,13 +36,15 @@ def housekeeping() -> dict:
     reports = _deliver_due_reports(settings)
     approvals = reconcile(svc)
     lost = reap_lost_runs(settings, svc.redis)
+    restarted = restart_due(svc)
     for label, ids in (("lost its flow runner, ended failed:", lost), ("auto-confirmed the resize of", confirmed),
+                       ("restarted by their restart policy:", restarted),
                        ("killed interrupted uploads of", reaped), ("approval timed out for", approvals["expired"]),
                        ("cancelled in the Prefect UI while awaiting approval:", approvals["cancelled"])):
         if ids:
             log.info("%s %s", label, ", ".join(ids))
     return {"ok": True, "confirmed": confirmed, "reaped": reaped, "reports": reports, "approvals": approvals,
-            "lost": lost}
+            "lost": lost, "restarted": restarted}
 
 
 def _deliver_due_reports(settings: Settings) -> dict[str, str]:
@@ -68,7 +71,10 @@ def record_power_states(node: str, domains: list, observed_at: str, complete: bo
         log.info("power state of host %s changed (%s from %s)", host_id, source, node)
     if found["unowned"] and complete:
         log.warning("domains on %s that no host owns (left alone): %s", node, ", ".join(found["unowned"]))
-    return {"ok": True, **found}
+    restarted = restart_due(bootstrap.api_services(settings)) if store.stopped_on_their_own() else []
+    if restarted:
+        log.info("restarted by their restart policy: %s", ", ".join(restarted))
+    return {"ok": True, **found, "restarted": restarted}
 
 
 def register_hypervisor(name: str, queue_name: str, node_info: dict, ratios: dict) -> dict:

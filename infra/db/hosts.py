@@ -59,7 +59,8 @@ class HostStore:
 def view(h: Host) -> dict:
     return {
         "id": h.id, "name": h.name, "env": h.env, "project": h.project, "fqdn": h.fqdn, "state": h.state,
-        "power_state": h.power_state, "hypervisor": h.hypervisor, "addresses": h.addresses,
+        "power_state": h.power_state, "restart": h.restart_policy or "never", "restarts": h.restart_count or 0,
+        "hypervisor": h.hypervisor, "addresses": h.addresses,
         "flavor": {"vcpus": h.vcpus, "ram_mb": h.ram_mb, "disk_gb": h.disk_gb},
         "image": h.image_id, "ssh_keys": h.ssh_keys, "created_operation": h.created_operation_id,
         "created": iso(h.created_at), "deleted": iso(h.deleted_at),

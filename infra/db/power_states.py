@@ -13,6 +13,7 @@ from infra.db.models import Host, Hypervisor, PowerEvent, iso
 
 # hosts whose domain may rightly be absent: not yet defined, or being removed
 NO_DOMAIN_YET = frozenset({"building", "failed", "deleting", "deleted"})
+OBSERVED = frozenset({"event", "sync"})  # the sources of changes a node saw (else: an operation's kind)
 
 
 class PowerStateStore:
@@ -43,6 +44,27 @@ class PowerStateStore:
                 if row is not None:
                     row.unowned_domains = unowned
         return {"changed": changed, "unowned": unowned}
+
+    def stopped_on_their_own(self) -> list[dict]:
+        """Hosts with restart policy `always`, `active` (no operation has them), whose guest
+        is shut off or crashed and was last seen changing by their node, not by an action
+        of hostflow's: [{"id", "restart_count", "restarted_at"}]."""
+        with self.db.reading() as s:
+            hosts = s.scalars(select(Host).where(Host.restart_policy == "always", Host.state == "active",
+                                                 Host.power_state.in_(("shutoff", "crashed"))))
+            found = []
+            for h in hosts:
+                last = s.scalar(select(PowerEvent.source).where(PowerEvent.host_id == h.id)
+                                .order_by(PowerEvent.id.desc()).limit(1))
+                if last in OBSERVED:
+                    found.append({"id": h.id, "restart_count": h.restart_count or 0,
+                                  "restarted_at": None if h.restarted_at is None else _aware(h.restarted_at)})
+            return found
+
+    def count_restart(self, host_id: str, count: int, at: datetime) -> None:
+        with self.db.session() as s:
+            host = s.get(Host, host_id)
+            host.restart_count, host.restarted_at = count, at
 
     def events(self, host_id: str, limit: int = 100) -> list[dict]:
         """The host's power changes, newest first."""

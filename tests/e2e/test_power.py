@@ -126,3 +126,20 @@ def test_a_suspended_host_is_reclaimed_with_its_saved_memory(api, libvirt):
     op = api.wait(api.delete(f"/v1/hosts/{host['id']}", key=str(uuid.uuid4())).json()["operation"]["id"])
     assert op["state"] == "succeeded", op["error"]
     assert libvirt.state(f"hf-{host['id']}") == "absent" and not (SAVE_DIR / f"hf-{host['id']}.save").exists()
+
+
+def test_a_host_asking_to_restart_always_comes_back_but_a_stop_through_hostflow_holds(api, libvirt):
+    accepted = api.allocate(unique_name("e2e"), restart="always")
+    assert api.wait(accepted["operation"]["id"])["state"] == "succeeded"
+    host = api.get(f"/v1/hosts/{accepted['host']['id']}").json()["host"]
+    domain = f"hf-{host['id']}"
+    try:
+        started = libvirt.started_at(domain)
+        libvirt.destroy(domain)
+        assert libvirt.wait_state(domain, {"running"}, 20) == "running" and libvirt.started_at(domain) > started
+        assert api.get(f"/v1/hosts/{host['id']}").json()["host"]["restarts"] == 1
+        act(api, host, "stop")
+        time.sleep(3)
+        assert libvirt.state(domain) == "shutoff" and power_state(api, host) == "shutoff"
+    finally:
+        api.wait(api.delete(f"/v1/hosts/{host['id']}").json()["operation"]["id"])

@@ -16,6 +16,7 @@ from infra.db.models import Host
 from infra.db.power_states import PowerStateStore
 from infra.errors import StepFailed
 from operations.power import FITS
+from operations.restart_policy import backoff_s, restart_due, restarts_before
 from tests.fakes import record_only
 
 ACTIONS = ("start", "stop", "reboot", "suspend", "resume", "pause", "unpause")
@@ -283,3 +284,53 @@ def test_the_console_tail_loses_terminal_escapes_and_stays_bounded():
     text = "\n".join(f"line {i}" for i in range(100))
     assert bounded(text, 3) == "line 97\nline 98\nline 99"
     assert bounded(text, 100, max_bytes=20) == "line 98\nline 99"
+
+
+# --- the restart policy ----------------------------------------------------------------
+
+def _stopped_by(api, source: str, policy="always", host_id="h1"):
+    add_host(api, host_id=host_id)
+    with api.svc.operations.db.session() as s:
+        s.get(Host, host_id).restart_policy = policy
+    api.svc.power.record(host_id, "shutoff", source, NOW)
+
+
+def test_a_host_that_asks_for_it_is_started_again_when_its_guest_stops_on_its_own(api):
+    record_only(api.svc)
+    _stopped_by(api, "event")
+    assert restart_due(api.svc, NOW) == ["h1"]
+    [op], _ = api.svc.operations.list()
+    assert (op["kind"], op["source"]) == ("start_host", "restart-policy")
+    assert api.svc.hosts.get("h1")["restarts"] == 1
+
+
+@pytest.mark.parametrize(("source", "policy"), [("stop_host", "always"), ("suspend_host", "always"),
+                                                ("event", None)])
+def test_a_stop_through_hostflow_or_a_host_without_the_policy_is_only_recorded(api, source, policy):
+    record_only(api.svc)
+    _stopped_by(api, source, policy)
+    assert restart_due(api.svc, NOW) == [] and api.svc.operations.list()[1] == 0
+
+
+def test_restarts_back_off_and_count_again_after_a_quiet_spell(api):
+    record_only(api.svc)
+    _stopped_by(api, "event")
+    with api.svc.operations.db.session() as s:
+        host = s.get(Host, "h1")
+        host.restart_count, host.restarted_at = 3, NOW
+    assert restart_due(api.svc, NOW + timedelta(seconds=7)) == []  # the 4th waits 2**3 s
+    assert restart_due(api.svc, NOW + timedelta(seconds=8)) == ["h1"]
+    assert api.svc.hosts.get("h1")["restarts"] == 4
+    assert [backoff_s(n) for n in (0, 1, 2, 9)] == [0, 2, 4, 300]
+    later = {"restarted_at": NOW, "restart_count": 9}
+    assert restarts_before(later, NOW + timedelta(minutes=11)) == 0
+
+
+def test_an_allocation_may_ask_to_be_restarted_always(api):
+    record_only(api.svc)
+    body = {"name": "web1", "env": "test", "image": "img", "flavor": {"vcpus": 1, "ram_mb": 256, "disk_gb": 1},
+            "restart": "always"}
+    resp = api.post("/v1/hosts", json=body, headers={"Authorization": f"Bearer {api.admin}",
+                                                     "Idempotency-Key": "k-alloc"})
+    assert resp.status_code == 202, resp.json
+    assert api.svc.hosts.get(resp.json["host"]["id"])["restart"] == "always"

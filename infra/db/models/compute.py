@@ -61,6 +61,9 @@ class Host(Base):
     # observed from libvirt (running, shutoff, paused, suspended, crashed, missing); None: not yet
     power_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
     power_state_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    restart_policy: Mapped[str | None] = mapped_column(String(8), nullable=True)  # "always"; None: never
+    restart_count: Mapped[int] = mapped_column(Integer, default=0)  # restarts since the last quiet spell
+    restarted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class PowerEvent(Base):

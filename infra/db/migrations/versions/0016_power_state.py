@@ -1,5 +1,6 @@
 """hosts carry the power state observed from libvirt, and its changes are kept
-(power_events); a node's unowned domains are kept on its record
+(power_events); a node's unowned domains are kept on its record; a host may ask to be
+restarted whenever its guest stops (restart_policy), counted with backoff
 
 Revision ID: 0016
 Revises: 0015
@@ -17,6 +18,9 @@ def upgrade():
     with op.batch_alter_table("hosts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("power_state", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("power_state_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("restart_policy", sa.String(length=8), nullable=True))
+        batch_op.add_column(sa.Column("restart_count", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("restarted_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("hypervisors", schema=None) as batch_op:
         batch_op.add_column(sa.Column("unowned_domains", sa.JSON(), nullable=True))
     op.create_table(
@@ -40,5 +44,8 @@ def downgrade():
     with op.batch_alter_table("hypervisors", schema=None) as batch_op:
         batch_op.drop_column("unowned_domains")
     with op.batch_alter_table("hosts", schema=None) as batch_op:
+        batch_op.drop_column("restarted_at")
+        batch_op.drop_column("restart_count")
+        batch_op.drop_column("restart_policy")
         batch_op.drop_column("power_state_at")
         batch_op.drop_column("power_state")
