@@ -114,6 +114,9 @@ def wait_until(predicate, timeout=5.0):
     ("snapshot web1 web1-before", "snapshot_host", {"host_id": "h1", "name": "web1-before"}),
     ("dns web1 shop.test.cloud.internal", "register_domain_name", {"fqdn": "shop.test.cloud.internal"}),
     ("reclaim web1", "reclaim_host", {"host_id": "h1"}),
+    ("stop web1", "stop_host", {"host_id": "h1", "action": "stop"}),
+    ("reboot web1 hard", "reboot_host", {"host_id": "h1", "action": "reboot", "force": True}),
+    ("suspend web1", "suspend_host", {"host_id": "h1", "action": "suspend"}),
 ])
 def test_a_chat_command_submits_its_operation_as_the_api_does_recording_who_and_where(chat, text, kind, params):
     op_id = started_id(post_slack(chat, form(text)))
