@@ -36,8 +36,8 @@ class PowerStateStore:
         with self.db.session() as s:
             live = {h.id: h for h in s.scalars(select(Host).where(Host.id.in_(seen) | (Host.hypervisor == node),
                                                                     Host.state != "deleted"))}
-            changed = [h.id for h in live.values() if h.hypervisor == node and _observed(s, h, seen, at, complete,
-                                                                                          source)]
+            changed = [h.id for h in live.values()
+                       if h.hypervisor == node and _observed(s, h, seen, at, complete, source)]
             unowned = sorted(d["domain"] for host_id, d in seen.items() if host_id not in live)
             if complete:
                 row = s.get(Hypervisor, node)
@@ -47,19 +47,14 @@ class PowerStateStore:
 
     def stopped_on_their_own(self) -> list[dict]:
         """Hosts with restart policy `always`, `active` (no operation has them), whose guest
-        is shut off or crashed and was last seen changing by their node, not by an action
-        of hostflow's: [{"id", "restart_count", "restarted_at"}]."""
+        is shut off or crashed, brought there as their node saw it, not by an action of
+        hostflow's: [{"id", "restart_count", "restarted_at"}]."""
         with self.db.reading() as s:
             hosts = s.scalars(select(Host).where(Host.restart_policy == "always", Host.state == "active",
-                                                 Host.power_state.in_(("shutoff", "crashed"))))
-            found = []
-            for h in hosts:
-                last = s.scalar(select(PowerEvent.source).where(PowerEvent.host_id == h.id)
-                                .order_by(PowerEvent.id.desc()).limit(1))
-                if last in OBSERVED:
-                    found.append({"id": h.id, "restart_count": h.restart_count or 0,
-                                  "restarted_at": None if h.restarted_at is None else _aware(h.restarted_at)})
-            return found
+                                                 Host.power_state.in_(("shutoff", "crashed")),
+                                                 Host.power_state_by.in_(OBSERVED)))
+            return [{"id": h.id, "restart_count": h.restart_count or 0,
+                     "restarted_at": None if h.restarted_at is None else _aware(h.restarted_at)} for h in hosts]
 
     def count_restart(self, host_id: str, count: int, at: datetime) -> None:
         with self.db.session() as s:
@@ -83,11 +78,16 @@ def _observed(s, host: Host, seen: dict, at: datetime, complete: bool, source: s
 
 
 def _apply(s, host: Host, state: str, source: str, at: datetime) -> bool:
+    """A newer observation than the recorded one. An action of hostflow's that ends where
+    its node has already reported (the event came first) still takes the state as its own."""
     if host.power_state_at is not None and _aware(host.power_state_at) > at:
         return False
     host.power_state_at = at
     if host.power_state == state:
+        if source not in OBSERVED:
+            host.power_state_by = source
         return False
+    host.power_state_by = source
     s.add(PowerEvent(host_id=host.id, before=host.power_state, after=state, source=source, at=at))
     host.power_state = state
     return True

@@ -334,3 +334,15 @@ def test_an_allocation_may_ask_to_be_restarted_always(api):
                                                      "Idempotency-Key": "k-alloc"})
     assert resp.status_code == 202, resp.json
     assert api.svc.hosts.get(resp.json["host"]["id"])["restart"] == "always"
+
+
+def test_an_action_ending_where_its_node_already_reported_takes_the_state_as_its_own(api):
+    record_only(api.svc)
+    add_host(api)
+    with api.svc.operations.db.session() as s:
+        s.get(Host, "h1").restart_policy = "always"
+    store = PowerStateStore(api.svc.operations.db)
+    store.observe("hv1", report(), NOW, False, "event")  # the stop's own shutdown, seen first
+    store.record("h1", "shutoff", "stop_host", NOW + timedelta(seconds=1))
+    store.observe("hv1", report(), NOW + timedelta(seconds=2), True, "sync")
+    assert restart_due(api.svc, NOW + timedelta(seconds=3)) == []

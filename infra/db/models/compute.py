@@ -61,6 +61,8 @@ class Host(Base):
     # observed from libvirt (running, shutoff, paused, suspended, crashed, missing); None: not yet
     power_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
     power_state_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # who brought it there: the node saw it change (event, sync), or an operation's kind did it
+    power_state_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     restart_policy: Mapped[str | None] = mapped_column(String(8), nullable=True)  # "always"; None: never
     restart_count: Mapped[int] = mapped_column(Integer, default=0)  # restarts since the last quiet spell
     restarted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -18,6 +18,7 @@ def upgrade():
     with op.batch_alter_table("hosts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("power_state", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("power_state_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("power_state_by", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("restart_policy", sa.String(length=8), nullable=True))
         batch_op.add_column(sa.Column("restart_count", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("restarted_at", sa.DateTime(timezone=True), nullable=True))
@@ -47,5 +48,6 @@ def downgrade():
         batch_op.drop_column("restarted_at")
         batch_op.drop_column("restart_count")
         batch_op.drop_column("restart_policy")
+        batch_op.drop_column("power_state_by")
         batch_op.drop_column("power_state_at")
         batch_op.drop_column("power_state")
