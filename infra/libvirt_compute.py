@@ -30,6 +30,12 @@ STATES = {
 }
 
 
+# libvirt's own pauses while it works on a running domain (starting its CPUs, saving it,
+# a snapshot, a migration, a dump): the guest is running as far as anyone asked
+TRANSIENT_PAUSES = frozenset({libvirt.VIR_DOMAIN_PAUSED_STARTING_UP, libvirt.VIR_DOMAIN_PAUSED_SAVE,
+                              libvirt.VIR_DOMAIN_PAUSED_SNAPSHOT, libvirt.VIR_DOMAIN_PAUSED_MIGRATION,
+                              libvirt.VIR_DOMAIN_PAUSED_DUMP})
+
 # the agent is not connected (yet), not in sync, or timed out
 AGENT_ABSENT = frozenset({libvirt.VIR_ERR_AGENT_UNRESPONSIVE, libvirt.VIR_ERR_AGENT_UNSYNCED,
                           libvirt.VIR_ERR_OPERATION_TIMEOUT})
@@ -121,12 +127,16 @@ class LibvirtCompute:
 
     def power_state(self, name: str) -> str:
         """As `state`, with a shut-off domain that has a managed save image (its memory,
-        kept by a suspend) told apart: 'suspended'."""
+        kept by a suspend) told apart: 'suspended'; and libvirt's own brief pauses of a
+        running domain (TRANSIENT_PAUSES) read as 'running'."""
         dom = self._lookup(name)
         if dom is None:
             return "absent"
         with _translated("state"):
-            state = STATES.get(dom.state()[0], "unknown")
+            code, reason = dom.state()
+            if code == libvirt.VIR_DOMAIN_PAUSED and reason in TRANSIENT_PAUSES:
+                return "running"
+            state = STATES.get(code, "unknown")
             return "suspended" if state == "shutoff" and dom.hasManagedSaveImage(0) else state
 
     def xml(self, name: str, inactive: bool = True) -> str | None:

@@ -82,6 +82,19 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
+def power_state(api, host: dict) -> str:
+    return api.get(f"/v1/hosts/{host['id']}").json()["host"]["power_state"]
+
+
+def recorded_within(api, host: dict, wanted: str, seconds: float) -> float:
+    """Seconds until the API shows `wanted`; fails after `seconds`."""
+    began = time.monotonic()
+    while power_state(api, host) != wanted:
+        assert time.monotonic() - began < seconds, f"power_state still {power_state(api, host)}, not {wanted}"
+        time.sleep(0.1)
+    return time.monotonic() - began
+
+
 def forget_neighbour(probe: str, address: str) -> None:
     """Drops the namespace's ARP entry for an address, as a router does for a new lease:
     the address may have belonged to a guest gone since, with another MAC."""

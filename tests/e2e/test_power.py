@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import unique_name
+from tests.e2e.conftest import power_state, recorded_within, unique_name
 
 SAVE_DIR = Path("/var/lib/libvirt/qemu/save")  # where qemu:///system keeps managed save images
 BOOT_LINE = "hostflow-init: starting"
@@ -21,17 +21,13 @@ def act(api, host: dict, action: str, **extra) -> dict:
     return op
 
 
-def power_state(api, host: dict) -> str:
-    return api.get(f"/v1/hosts/{host['id']}").json()["host"]["power_state"]
-
-
-def recorded_within(api, host: dict, wanted: str, seconds: float) -> float:
-    """Seconds until the API shows `wanted`; fails after `seconds`."""
-    began = time.monotonic()
-    while power_state(api, host) != wanted:
-        assert time.monotonic() - began < seconds, f"power_state still {power_state(api, host)}, not {wanted}"
-        time.sleep(0.1)
-    return time.monotonic() - began
+def settled(api, host: dict, seconds: float = 60) -> dict:
+    """The host once no operation has it (e.g. the start its restart policy asked for)."""
+    deadline = time.monotonic() + seconds
+    while (got := api.get(f"/v1/hosts/{host['id']}").json()["host"])["state"] != "active":
+        assert time.monotonic() < deadline, f"host still {got['state']}"
+        time.sleep(0.2)
+    return got
 
 
 def console(settings, host: dict) -> str:
@@ -137,7 +133,8 @@ def test_a_host_asking_to_restart_always_comes_back_but_a_stop_through_hostflow_
         started = libvirt.started_at(domain)
         libvirt.destroy(domain)
         assert libvirt.wait_state(domain, {"running"}, 20) == "running" and libvirt.started_at(domain) > started
-        assert api.get(f"/v1/hosts/{host['id']}").json()["host"]["restarts"] == 1
+        restarted = settled(api, host)
+        assert (restarted["restarts"], restarted["power_state"]) == (1, "running")
         act(api, host, "stop")
         time.sleep(3)
         assert libvirt.state(domain) == "shutoff" and power_state(api, host) == "shutoff"

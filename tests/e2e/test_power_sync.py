@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import REPO
-from tests.e2e.test_power import act, power_state, recorded_within
+from tests.e2e.conftest import REPO, power_state, recorded_within
+from tests.e2e.test_power import act
 
 RUN = REPO / ".hostflow" / "run"
 AUTOSTARTED = Path("/run/libvirt/qemu/autostarted")  # libvirtd autostarts once per boot of the machine
