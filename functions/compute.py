@@ -98,17 +98,15 @@ def decide_stopped(state: str) -> Plan:
 
 
 def ensure_stopped(node: Node, req: dict) -> Outcome:
-    """Graceful ACPI shutdown with a timeout, then destroy."""
+    """Graceful ACPI shutdown with a timeout, then destroy; a guest that cannot hear a
+    shutdown (paused, crashed, or the request failed) is destroyed at once."""
     name = domain_name(req["host_id"])
     before = node.compute.state(name)
     if decide_stopped(before).noop:
         return Outcome.unchanged(before)
-    how = "shutdown"
-    try:
-        node.compute.shutdown(name)
-    except ComputeError:
-        how = "destroy"
-    after = node.compute.wait_state(name, {"shutoff", "absent"}, req.get("timeout", node.shutdown_timeout))
+    how, after = "shutdown", before
+    if before not in {"paused", "crashed"} and _shutdown_asked(node, name):
+        after = node.compute.wait_state(name, {"shutoff", "absent"}, req.get("timeout", node.shutdown_timeout))
     if after not in {"shutoff", "absent"}:
         how = "destroy"
         node.compute.destroy(name)
@@ -116,6 +114,14 @@ def ensure_stopped(node: Node, req: dict) -> Outcome:
     if after not in {"shutoff", "absent"}:
         raise ComputeError(f"{name} is still {after}", code="verify_failed")
     return Outcome(True, before=before, after=after, note=how)
+
+
+def _shutdown_asked(node: Node, name: str) -> bool:
+    try:
+        node.compute.shutdown(name)
+    except ComputeError:
+        return False
+    return True
 
 
 def ensure_undefined(node: Node, req: dict) -> Outcome:

@@ -62,7 +62,8 @@ def check_fits(host: dict, body) -> None:
 
 def refuse_suspended(host: dict, what: str) -> None:
     """A suspended host's saved memory belongs to the machine it was saved from: a
-    rebuild or resize would restore it onto another one."""
+    rebuild, a resize, or a volume or share attached or detached would restore it onto
+    another one."""
     if host.get("power_state") == "suspended":
         raise Conflict(f"cannot {what} host {host['id']} while it is suspended (resume or stop it first)",
                        code="wrong_power_state", details={"power_state": "suspended", "action": what})

@@ -11,6 +11,7 @@ import uuid
 from infra.errors import Conflict, Invalid, NotFound
 from operations.bootstrap import share_driver
 from operations.origin import Origin
+from operations.power import refuse_suspended
 from operations.record import replay, submit
 from operations.scoping import visible
 from operations.services import Services
@@ -85,9 +86,10 @@ def check_detach(svc: Services, host: dict, name: str) -> dict:
     raise Conflict(f"share {name} is not attached to host {host['id']}", code="share_not_attached")
 
 
-def _check_host(svc: Services, host: dict) -> None:
+def _check_host(svc: Services, host: dict, what: str) -> None:
     if host["state"] != "active" or svc.operations.active_for_host(host["id"]):
         raise Conflict(f"host {host['id']} is {host['state']} or busy with another operation", code="host_busy")
+    refuse_suspended(host, what)
 
 
 def submit_attach_share(svc: Services, host_id: str, name: str, origin: Origin) -> dict:
@@ -98,7 +100,7 @@ def submit_attach_share(svc: Services, host_id: str, name: str, origin: Origin) 
         return existing
     host = svc.hosts.get(host_id)
     check_attach(svc, host, name)
-    _check_host(svc, host)
+    _check_host(svc, host, "attach a share to")
     return submit(svc, "attach_share", origin.keyed(f"attach-share:{host_id}:{uuid.uuid4()}"), params,
                   host_id=host_id)
 
@@ -111,6 +113,6 @@ def submit_detach_share(svc: Services, host_id: str, name: str, origin: Origin) 
         return existing
     host = svc.hosts.get(host_id)
     check_detach(svc, host, name)
-    _check_host(svc, host)
+    _check_host(svc, host, "detach a share from")
     return submit(svc, "detach_share", origin.keyed(f"detach-share:{host_id}:{uuid.uuid4()}"), params,
                   host_id=host_id)

@@ -9,6 +9,7 @@ from infra.db.models import Volume
 from infra.db.take import take
 from infra.errors import Conflict, Invalid, NoCapacity
 from operations.origin import Origin
+from operations.power import refuse_suspended
 from operations.record import replay, submit
 from operations.requests import refuse_out_of_range, size_limit
 from operations.services import Services
@@ -90,6 +91,7 @@ def submit_attach(svc: Services, host_id: str, volume_id: str, origin: Origin, d
     host, volume = svc.hosts.get(host_id), svc.volumes.get(volume_id)
     if host["state"] != "active" or svc.operations.active_for_host(host_id):
         raise Conflict(f"host {host_id} is {host['state']} or busy with another operation", code="host_busy")
+    refuse_suspended(host, "attach a volume to")
     if volume["hypervisor"] != host["hypervisor"]:
         raise Conflict(f"volume {volume_id} lives on {volume['hypervisor']}, host {host_id} on "
                        f"{host['hypervisor']}; volumes cannot move between hypervisors yet",
@@ -110,6 +112,7 @@ def submit_detach(svc: Services, host_id: str, volume_id: str, origin: Origin, d
     volume = svc.volumes.get(volume_id)
     if volume["host_id"] != host_id:
         raise Conflict(f"volume {volume_id} is not attached to host {host_id}", code="volume_not_attached")
+    refuse_suspended(svc.hosts.get(host_id), "detach a volume from")
     if dry_run:
         return _plan(svc, "detach_volume", volume, host_id)
     origin = origin.keyed(f"detach:{volume_id}:{uuid.uuid4()}")

@@ -10,9 +10,10 @@ from cli.calls import Call, calls
 from cli.grammar import parse
 from flows.runner import run_operation
 from functions import power
+from functions.compute import ensure_stopped
 from functions.console import bounded, clean
 from infra.db.hypervisors import HypervisorStore
-from infra.db.models import Host
+from infra.db.models import Host, Volume
 from infra.db.power_states import PowerStateStore
 from infra.errors import StepFailed
 from operations.power import FITS
@@ -346,3 +347,38 @@ def test_an_action_ending_where_its_node_already_reported_takes_the_state_as_its
     store.record("h1", "shutoff", "stop_host", NOW + timedelta(seconds=1))
     store.observe("hv1", report(), NOW + timedelta(seconds=2), True, "sync")
     assert restart_due(api.svc, NOW + timedelta(seconds=3)) == []
+
+
+class PausedDomain:
+    """What reclaim's and rebuild's stop read and do, on a paused domain."""
+
+    def __init__(self):
+        self.now, self.calls = "paused", []
+
+    def state(self, _name):
+        return self.now
+
+    def wait_state(self, _name, wanted, _timeout):
+        return self.now
+
+    def shutdown(self, _name):
+        self.calls.append("shutdown")
+
+    def destroy(self, _name):
+        self.calls.append("destroy")
+        self.now = "shutoff"
+
+
+def test_reclaims_stop_destroys_a_paused_domain_at_once():
+    compute = PausedDomain()
+    outcome = ensure_stopped(FakeNode(compute), {"host_id": "h1"})
+    assert (outcome.note, outcome.after, compute.calls) == ("destroy", "shutoff", ["destroy"])
+
+
+def test_no_volume_is_attached_to_a_suspended_host(api):
+    add_host(api, power_state="suspended")
+    with api.svc.operations.db.session() as s:
+        s.add(Volume(id="v1", name="v1", env="test", size_gb=1, state="available", hypervisor="hv1"))
+    resp = call(api, "/v1/hosts/h1/volumes", {"volume_id": "v1"})
+    assert resp.status_code == 409 and resp.json["error"]["code"] == "wrong_power_state"
+    assert api.svc.operations.list()[1] == 0
