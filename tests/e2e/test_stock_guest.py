@@ -6,7 +6,8 @@ logged into over SSH from a probe namespace on the guest's bridge.
 One guest serves the module (it boots in about a minute under TCG); its tests run in
 order: a file is written, the guest is snapshotted live (quiesced by its agent) and
 rebuilt from that snapshot, which brings the file back with the host's identity; a
-volume is attached, written, detached and attached again, and backed up live."""
+volume is attached, written, detached and attached again, and backed up live; it is
+resized live and cold, suspended and resumed (the same boot), and rebooted cleanly."""
 import base64
 import json
 import uuid
@@ -18,6 +19,7 @@ from tests.e2e.conftest import NOTHING, leftovers, unique_name
 from tests.e2e.stock_guest import address_of, host_keys, ssh
 from tests.e2e.test_backups import read
 from tests.e2e.test_images import upload
+from tests.e2e.test_power import act
 
 
 @pytest.fixture(scope="module")
@@ -232,3 +234,27 @@ def test_a_cold_resize_to_more_memory_restarts_the_guest_and_shows_over_ssh(api,
     assert 768 * 1024 < mem_total_kb(run) <= 1024 * 1024
     assert run("nproc").strip() == "2"
     confirm_resize(api, host)
+
+
+def boot_id(probe, ssh_key, manifest, host: dict) -> str:
+    run = "cat /proc/sys/kernel/random/boot_id"
+    return ssh(probe, ssh_key, manifest["default_user"], address_of(host), run).strip()
+
+
+def test_suspend_then_resume_keeps_the_same_boot_and_the_agent_answers_after(api, guest, probe, ssh_key, manifest):
+    host = guest["host"]
+    before = boot_id(probe, ssh_key, manifest, host)
+    assert act(api, host, "suspend")["result"]["power_state"] == "suspended"
+    resumed = act(api, host, "resume")
+    assert next(s for s in resumed["steps"] if s["name"] == "wait_guest_up")["note"] == \
+        "the guest agent reported its state"
+    assert boot_id(probe, ssh_key, manifest, host) == before
+
+
+def test_a_soft_reboot_shuts_the_guest_down_cleanly_and_boots_it_again(api, guest, probe, ssh_key, manifest):
+    host = guest["host"]
+    before = boot_id(probe, ssh_key, manifest, host)
+    op = act(api, host, "reboot")
+    assert next(s for s in op["steps"] if s["name"] == "power_off")["note"] == "shut down"
+    assert op["result"]["guest"]["hostname"] == host["name"]
+    assert boot_id(probe, ssh_key, manifest, host) != before
