@@ -113,6 +113,7 @@ def test_killed_worker_during_attach_then_retry_gives_exactly_one_attachment(api
                                        "hypervisor": host["hypervisor"]}).json()
     volume_id = created["volume"]["id"]
     assert api.wait(created["operation"]["id"])["state"] == "succeeded"
+    libvirt.pause(f"hf-{host['id']}")  # a frozen guest cannot list the disk: the step is still waiting when killed
     op_id = api.post(f"/v1/hosts/{host['id']}/volumes", {"volume_id": volume_id}).json()["operation"]["id"]
     _kill_worker_of(api.wait(op_id, until=_node_has_taken(services.redis, "wait_volume_visible"), timeout=60),
                     "wait_volume_visible")
@@ -120,6 +121,7 @@ def test_killed_worker_during_attach_then_retry_gives_exactly_one_attachment(api
     failed = api.wait(op_id, timeout=60)
     assert failed["state"] == "failed" and failed["error"]["code"] == "worker_lost"
     assert api.get(f"/v1/volumes/{volume_id}").json()["volume"]["state"] == "reserved"
+    libvirt.unpause(f"hf-{host['id']}")
     _restart_stack()
     assert api.post(f"/v1/operations/{op_id}/retry").status_code == 202
 
