@@ -29,7 +29,9 @@ DISK_MIB=2048
 PART_START=2048 # sectors: 1 MiB, the gap GRUB's core image lives in
 ROOT_UUID=7a8f4c1e-2b6d-4e55-9c3a-1f0e5d6b8a21
 DEFAULT_USER=debian
-PACKAGES=linux-image-cloud-amd64,systemd-sysv,udev,cloud-init,cloud-guest-utils,qemu-guest-agent,openssh-server,grub-pc-bin,ifupdown,isc-dhcp-client,iproute2,sudo,ca-certificates,netbase
+# dbus: systemd-logind needs it, and without logind neither the ACPI power button nor the
+# guest agent's guest-shutdown (`shutdown +0` asks logind) shuts the guest down
+PACKAGES=linux-image-cloud-amd64,systemd-sysv,udev,dbus,cloud-init,cloud-guest-utils,qemu-guest-agent,openssh-server,grub-pc-bin,ifupdown,isc-dhcp-client,iproute2,sudo,ca-certificates,netbase
 CMDLINE="root=UUID=$ROOT_UUID ro console=ttyS0 net.ifnames=0"
 
 log() { echo "build-debian-image: $*" >&2; }
