@@ -12,6 +12,7 @@ from api.routes import (
     audit,
     backups,
     chat,
+    console,
     dns,
     hosts,
     images,
@@ -41,11 +42,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.install(app)
     limits.install(app, settings)
     app.before_request(check_query)
-    blueprints = (hosts, operations, misc, volumes, backups, resize, power,
+    blueprints = (hosts, operations, misc, volumes, backups, resize, power, console,
                   webhooks, images, snapshots, networks,
                   dns, shares, tickets, tokens, audit, chat,
                   slack_interactive, ui)
     for module in blueprints:
         app.register_blueprint(module.bp)
+    console.sock.init_app(app)
     logging.basicConfig(level=logging.INFO)
     return app

@@ -17,6 +17,7 @@ TAKES: dict[str, frozenset[str]] = {
     "hosts.list_hosts": frozenset({"include_deleted"}),
     "power.action": frozenset({"dry_run"}),
     "power.console": frozenset({"lines"}),
+    "console.console_ws": frozenset({"token"}),
     "volumes.create_volume": frozenset({"dry_run"}),
     "volumes.delete_volume": frozenset({"dry_run"}),
     "volumes.attach": frozenset({"dry_run"}),

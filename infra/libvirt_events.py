@@ -14,7 +14,7 @@ _loop_lock = threading.Lock()
 _loop_running = False
 
 
-def _start_loop() -> None:
+def start_loop() -> None:
     """Once per process, before the events' connection opens: connections opened
     earlier would not be served by the loop."""
     global _loop_running
@@ -39,7 +39,7 @@ class DomainEvents:
         """Calls on_event(domain name) on every lifecycle event (started, stopped, paused,
         resumed, suspended, crashed, defined, undefined) until `stop` is set. After every
         (re)connection it calls on_connect(): what happened while disconnected sent no event."""
-        _start_loop()
+        start_loop()
         while not stop.is_set():
             try:
                 conn = libvirt.open(self.uri)

@@ -8,6 +8,7 @@ from functions.node import Control, Node
 from infra import config_drive, console, phone_home, qemu_img
 from infra.db.backups import BackupStore
 from infra.db.capacity import CapacityStore
+from infra.db.console_sessions import ConsoleSessionStore
 from infra.db.dns_records import DnsRecordStore
 from infra.db.engine import Database, database
 from infra.db.hosts import HostStore
@@ -132,5 +133,6 @@ def api_services(settings: Settings) -> Services:
     return Services(settings, redis, RqOperationQueue(redis), OperationStore(db), HostStore(db), images,
                     HypervisorStore(db), TokenStore(db), planner, VolumeStore(db), BackupStore(db), ShareStore(db),
                     ImageLifecycle(db), networks=network_store(settings, db), power=PowerStateStore(db),
+                    console_sessions=ConsoleSessionStore(db),
                     ui_sessions=UiSessionStore(db),
                     ui_logins=LoginLimiter(db, settings.ui_login_max_failures, settings.ui_login_window_s))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:  # names for the type checker only: the stores pull in SQLAlchemy, the planner Prefect
     from flows.plan import Planner
     from infra.db.backups import BackupStore
+    from infra.db.console_sessions import ConsoleSessionStore
     from infra.db.hosts import HostStore
     from infra.db.hypervisors import HypervisorStore
     from infra.db.image_lifecycle import ImageLifecycle
@@ -48,5 +49,6 @@ class Services:
     image_lifecycle: ImageLifecycle
     networks: NetworkStore | None = None
     power: PowerStateStore | None = None  # hosts' power states and their changes
+    console_sessions: ConsoleSessionStore | None = None  # the audit of interactive consoles
     ui_sessions: UiSessionStore | None = None  # the dashboard's live sessions
     ui_logins: LoginLimiter | None = None  # the dashboard's failed logins per address

@@ -129,6 +129,10 @@ install_cli() {
 
 # 0751: others may traverse it (QEMU to the node roots, bind, postgres), not list it;
 # scripts/stack.sh up takes o+rwx off what lies in it (docs/operations.md).
+vendor_xterm() {
+  "$VENV/bin/python" "$REPO/scripts/vendor_xterm.py" || die "xterm.js could not be vendored"
+}
+
 make_state_dir() {
   mkdir -p "$HOSTFLOW_STATE_DIR"
   chmod 0751 "$HOSTFLOW_STATE_DIR"
@@ -140,6 +144,7 @@ main() {
   setup_venv "$VENV" "$REQUIREMENTS"
   setup_venv "$SWIFT_VENV" "$SWIFT_REQUIREMENTS"
   install_cli
+  vendor_xterm
   # The state directory before the image: the builder writes its images there.
   make_state_dir
   build_test_image

@@ -258,8 +258,9 @@ start_redis() {
 # Users (docs/operations.md#redis-users): no default user (a connection without
 # credentials gets NOAUTH); admin (this script, openrc: operators and tests); api,
 # flows, control: every key, no admin commands; node-<node>: its own queue, its
-# registries and worker keys, push-only to control, and the job, result and execution
-# keys of its own jobs (ids `<node>__...`: infra/queue.py node_job_id).
+# registries and worker keys, push-only to control, the job, result and execution
+# keys of its own jobs (ids `<node>__...`: infra/queue.py node_job_id), and its
+# consoles' session keys.
 redis_acl_node() {
   local node="$1" q="hv.$1" r
   printf '~rq:queue:%s ~rq:queue:%s:* ' "$q" "$q"
@@ -269,6 +270,7 @@ redis_acl_node() {
   for r in job results executions execution; do printf '~rq:%s:%s__* ' "$r" "$node"; done
   printf '~rq:job::%s__* ' "$node" # RQ 2 spells a job's dependencies key rq:job::<id>:dependencies
   printf '~hostflow:alive:hv-%s-* &rq:pubsub:hv-%s-* ' "$node" "$node"
+  printf '~hostflow:console:%s:* ' "$node" # its consoles' sessions (infra/console_relay.py)
   printf '+@all -@admin -@dangerous +info -scan'
 }
 redis_hash() { redis_password "$1" | sha256sum | cut -d' ' -f1; }

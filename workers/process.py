@@ -37,7 +37,7 @@ from infra.queue import (
 from infra.settings import Settings
 from operations.bootstrap import node_context
 from webhooks.notifier import DELIVER_JOB
-from workers import power_sync
+from workers import console_relay, power_sync
 
 log = logging.getLogger("hostflow.worker")
 HEARTBEAT_EVERY = 10
@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> None:
         threading.Thread(target=_heartbeat, args=(redis, settings, stop), daemon=True).start()
         if settings.power_sync_interval > 0:
             power_sync.start(redis, settings, stop)
+        console_relay.start(redis, settings, stop)
         if settings.image_cache_clean_interval > 0:
             threading.Thread(target=_clean_image_cache, args=(redis, settings, stop), daemon=True).start()
     if args.role == "control":

@@ -79,6 +79,16 @@ POWER_PATHS = {
         "parameters": [{"name": "lines", "in": "query",
                         "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}}],
         "responses": {"200": answer("console"), **errors(401, 404, 422, 503)}}},
+    "/v1/hosts/{id}/console/token": {"parameters": [ID], "post": {
+        "summary": "a single-use token (60 s) for an interactive serial console of a running or paused host; "
+                   "trade it at `GET /v1/console/ws?token=` (a WebSocket: the console's bytes both ways)",
+        "responses": {"201": answer("token, expires_in, websocket (the path to open)"),
+                      "409": answer("`console_unavailable`: the guest is not running", ERROR),
+                      **errors(401, 403, 404, 503)}}},
+    "/v1/hosts/{id}/console/sessions": {"parameters": [ID], "get": {
+        "summary": "the host's interactive console sessions, newest first: who, from where, opened, closed "
+                   "(never what passed)",
+        "responses": {"200": answer("sessions"), **errors(401, 404)}}},
 }
 
 

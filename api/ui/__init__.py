@@ -1,6 +1,7 @@
 """The operator dashboard under /ui/: server-rendered pages behind the API's own tokens."""
 from api.ui import (  # noqa: F401  (they add their routes to bp)
     backups,
+    console,
     dns,
     forms,
     host_actions,

@@ -7,9 +7,13 @@ One guest serves the module (it boots in about a minute under TCG); its tests ru
 order: a file is written, the guest is snapshotted live (quiesced by its agent) and
 rebuilt from that snapshot, which brings the file back with the host's identity; a
 volume is attached, written, detached and attached again, and backed up live; it is
-resized live and cold, suspended and resumed (the same boot), and rebooted cleanly."""
+resized live and cold, rebooted cleanly, suspended and resumed (the same boot); its
+serial console answers over a WebSocket and in the dashboard's terminal."""
 import base64
 import json
+import os
+import re
+import time
 import uuid
 
 import pytest
@@ -241,6 +245,15 @@ def boot_id(probe, ssh_key, manifest, host: dict) -> str:
     return ssh(probe, ssh_key, manifest["default_user"], address_of(host), run).strip()
 
 
+def test_a_soft_reboot_shuts_the_guest_down_cleanly_and_boots_it_again(api, guest, probe, ssh_key, manifest):
+    host = guest["host"]
+    before = boot_id(probe, ssh_key, manifest, host)
+    op = act(api, host, "reboot")
+    assert next(s for s in op["steps"] if s["name"] == "power_off")["note"] == "shut down"
+    assert op["result"]["guest"]["hostname"] == host["name"]
+    assert boot_id(probe, ssh_key, manifest, host) != before
+
+
 def test_suspend_then_resume_keeps_the_same_boot_and_the_agent_answers_after(api, guest, probe, ssh_key, manifest):
     host = guest["host"]
     before = boot_id(probe, ssh_key, manifest, host)
@@ -251,10 +264,62 @@ def test_suspend_then_resume_keeps_the_same_boot_and_the_agent_answers_after(api
     assert boot_id(probe, ssh_key, manifest, host) == before
 
 
-def test_a_soft_reboot_shuts_the_guest_down_cleanly_and_boots_it_again(api, guest, probe, ssh_key, manifest):
-    host = guest["host"]
-    before = boot_id(probe, ssh_key, manifest, host)
-    op = act(api, host, "reboot")
-    assert next(s for s in op["steps"] if s["name"] == "power_off")["note"] == "shut down"
-    assert op["result"]["guest"]["hostname"] == host["name"]
-    assert boot_id(probe, ssh_key, manifest, host) != before
+def console_socket(api, host: dict):
+    """A WebSocket on the host's serial console, through a fresh single-use token."""
+    from simple_websocket import Client
+
+    resp = api.post(f"/v1/hosts/{host['id']}/console/token")
+    assert resp.status_code == 201, resp.text
+    base = api.url.replace("http://", "ws://", 1)
+    return Client.connect(base + resp.json()["websocket"]), resp.json()["token"]
+
+
+def read_until(ws, wanted: bytes, seconds: float = 30) -> bytes:
+    seen, deadline = b"", time.monotonic() + seconds
+    while wanted not in seen and time.monotonic() < deadline:
+        data = ws.receive(timeout=1)
+        if data:
+            seen += data.encode() if isinstance(data, str) else data
+    return seen
+
+
+def test_the_serial_console_answers_over_a_websocket_with_a_single_use_token(api, guest):
+    ws, token = console_socket(api, guest["host"])
+    try:
+        ws.send(b"\r")
+        assert b"login:" in read_until(ws, b"login:")
+    finally:
+        ws.close()
+    sessions = f"/v1/hosts/{guest['host']['id']}/console/sessions"
+    deadline = time.monotonic() + 10
+    while (last := api.get(sessions).json()["sessions"][0])["closed"] is None and time.monotonic() < deadline:
+        time.sleep(0.2)  # the API ends its side once the socket's close reaches it
+    assert last["requester"] == "admin" and last["closed"] is not None
+    from simple_websocket import Client, ConnectionClosed
+
+    again = Client.connect(api.url.replace("http://", "ws://", 1) + f"/v1/console/ws?token={token}")
+    with pytest.raises(ConnectionClosed):
+        again.receive(timeout=5)
+
+
+def test_the_dashboard_console_shows_the_login_prompt_and_echoes_a_key(api, guest):
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.e2e.test_dashboard import CHROMIUM, log_in, ui
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(30_000)
+            log_in(page, os.environ["HOSTFLOW_TOKEN"])
+            page.goto(ui(f"hosts/{guest['host']['id']}/console"))
+            expect(page.locator("#console-status")).to_have_text("connected")
+            page.locator("#terminal").click()
+            page.keyboard.press("Enter")
+            rows = page.locator(".xterm-rows")
+            expect(rows).to_contain_text("login:")
+            page.keyboard.type("q")
+            expect(rows).to_contain_text(re.compile(r"login: q"))
+        finally:
+            browser.close()

@@ -54,3 +54,14 @@ def test_a_prod_host_is_stopped_only_with_its_name_typed_in(page, typed):
 def test_a_prod_host_is_stopped_with_its_name_typed_in(page):
     resp = post(page, "p1", power="stop", action="confirm", confirm_name="web-p1")
     assert resp.status_code == 303 and page.svc.hosts.get("p1")["state"] == "stopping"
+
+
+def test_the_console_page_of_a_stopped_host_says_why_there_is_none(page):
+    with page.svc.operations.db.session() as s:
+        s.get(Host, "h1").power_state = "shutoff"
+    resp = page.get("/ui/hosts/h1/console")
+    assert resp.status_code == 409 and "has no console now" in resp.get_data(as_text=True)
+
+
+def test_the_host_page_links_the_console_of_a_running_host(page):
+    assert "/ui/hosts/h1/console" in page.get("/ui/hosts/h1").get_data(as_text=True)

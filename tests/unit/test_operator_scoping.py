@@ -48,7 +48,7 @@ def test_an_operator_lists_only_its_projects_hosts_volumes_and_backups(scoped):
 
 
 @pytest.mark.parametrize("path", ["/v1/hosts/{h}", "/v1/volumes/{v}", "/v1/backups/{b}", "/v1/hosts/{h}/shares",
-                                  "/v1/hosts/{h}/power-events"])
+                                  "/v1/hosts/{h}/power-events", "/v1/hosts/{h}/console/sessions"])
 def test_another_projects_resource_is_indistinguishable_from_an_unknown_one(scoped, path):
     own = call(scoped, scoped.alpha, "GET", path.format(h="h-alpha", v="v-alpha", b="b-alpha"))
     other = call(scoped, scoped.alpha, "GET", path.format(h="h-beta", v="v-beta", b="b-beta"))
@@ -85,6 +85,7 @@ WRITES = [
     ("DELETE", "/v1/hosts/h-beta/names/www.test.cloud.internal", None),
     ("POST", "/v1/hosts/h-beta/shares", {"name": "data"}),
     ("DELETE", "/v1/hosts/h-beta/shares/data", None),
+    ("POST", "/v1/hosts/h-beta/console/token", None),
     *[("POST", "/v1/hosts/h-beta/actions", {"action": action}) for action in ("start", "stop", "reboot", "suspend",
                                                                              "resume", "pause", "unpause")],
 ]

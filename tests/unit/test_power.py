@@ -382,3 +382,16 @@ def test_no_volume_is_attached_to_a_suspended_host(api):
     resp = call(api, "/v1/hosts/h1/volumes", {"volume_id": "v1"})
     assert resp.status_code == 409 and resp.json["error"]["code"] == "wrong_power_state"
     assert api.svc.operations.list()[1] == 0
+
+
+@pytest.mark.parametrize("power_state", ["shutoff", "suspended", None])
+def test_no_console_token_for_a_host_whose_guest_is_not_running(api, power_state):
+    add_host(api, power_state=power_state)
+    resp = api.post("/v1/hosts/h1/console/token", headers={"Authorization": f"Bearer {api.admin}"})
+    assert resp.status_code == 409 and resp.json["error"]["code"] == "console_unavailable"
+
+
+def test_a_viewer_gets_no_console_token(api):
+    add_host(api)
+    resp = api.post("/v1/hosts/h1/console/token", headers={"Authorization": f"Bearer {api.viewer}"})
+    assert resp.status_code == 403

@@ -5,7 +5,7 @@ one of them on `Base.metadata` (what Alembic compares against), and each is name
 from __future__ import annotations
 
 from infra.db.models.base import Base, iso, new_id, utcnow
-from infra.db.models.compute import CapacityClaim, Host, Hypervisor, PowerEvent
+from infra.db.models.compute import CapacityClaim, ConsoleSession, Host, Hypervisor, PowerEvent
 from infra.db.models.dashboard import UiLoginFailure, UiSession
 from infra.db.models.images import Image
 from infra.db.models.networking import DnsRecord, IpAllocation, Network
@@ -14,7 +14,7 @@ from infra.db.models.storage import Backup, HostShare, Share, Volume
 from infra.db.models.tokens import ApiToken
 
 __all__ = [
-    "ApiToken", "Backup", "Base", "CapacityClaim", "DnsRecord", "Host", "HostShare", "Hypervisor", "Image",
-    "IpAllocation", "Network", "Notification", "Operation", "OperationStep", "PowerEvent", "Share", "UiLoginFailure",
-    "UiSession", "Volume", "iso", "new_id", "utcnow",
+    "ApiToken", "Backup", "Base", "CapacityClaim", "ConsoleSession", "DnsRecord", "Host", "HostShare", "Hypervisor",
+    "Image", "IpAllocation", "Network", "Notification", "Operation", "OperationStep", "PowerEvent", "Share",
+    "UiLoginFailure", "UiSession", "Volume", "iso", "new_id", "utcnow",
 ]

@@ -68,6 +68,18 @@ class Host(Base):
     restarted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class ConsoleSession(Base):
+    """An interactive console opened on a host: who, from where, when; never what passed."""
+
+    __tablename__ = "console_sessions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    host_id: Mapped[str] = mapped_column(String(36), index=True)
+    requester: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(32))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class PowerEvent(Base):
     """A change of a host's power state, as hostflow observed or caused it."""
 
