@@ -65,6 +65,16 @@ def host_readiness(images: ImageStore, host: dict) -> str:
         return "serial"
 
 
+def host_boot_wait(images: ImageStore, host: dict, settings: Settings) -> dict:
+    """{"readiness", "boot_timeout"?} for waiting on the host's guest as its allocation
+    did, from the image it runs; serial when that image is gone from the records."""
+    try:
+        image = images.get(host["image"])
+    except NotFound:
+        return {"readiness": "serial"}
+    return {**_readiness(image, settings), **_boot_timeout(image, settings)}
+
+
 def host_networks(db, env: str, settings: Settings) -> dict:
     """The networks of the traffic classes the host's environment requires."""
     found, missing = NetworkStore(db).for_classes(env, settings.traffic_classes(env), default_network(settings))

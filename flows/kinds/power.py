@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from flows import power
 from flows.kinds.base import Kind, Stores
-from flows.kinds.hosts import host_readiness
-from functions import readiness
-from infra.errors import NotFound
+from flows.kinds.hosts import host_boot_wait
 from infra.settings import Settings
 
 ACTIONS = tuple(power.STEPS)
@@ -19,22 +17,10 @@ ACTION_OF = {kind: action for action, kind in KIND_OF.items()}
 
 def _ctx(op: dict, st: Stores, settings: Settings) -> dict:
     host = st.hosts.get(op["host_id"])
-    how = host_readiness(st.images, host)
-    if how == "phone_home" and not settings.phone_home_url:
-        how = "none"
     return {"operation_id": op["id"], "host_id": host["id"], "name": host["name"], "hypervisor": host["hypervisor"],
             "action": ACTION_OF[op["kind"]], "force": bool(op["params"].get("force")),
-            "addresses": [a["cidr"] for a in host["addresses"]], "readiness": how,
-            "stop_timeout": settings.stop_timeout, **_boot_timeout(st, host, settings)}
-
-
-def _boot_timeout(st: Stores, host: dict, settings: Settings) -> dict:
-    try:
-        properties = st.images.get(host["image"])["properties"]
-    except NotFound:
-        return {}
-    seconds = readiness.boot_timeout(properties, settings.step_timeout - 60)
-    return {} if seconds is None else {"boot_timeout": seconds}
+            "addresses": [a["cidr"] for a in host["addresses"]], "stop_timeout": settings.stop_timeout,
+            **host_boot_wait(st.images, host, settings)}
 
 
 def _done(op: dict, st: Stores, ctx: dict) -> dict:
