@@ -268,11 +268,33 @@ class RqOperationQueue:
 
 
 def enqueue_operation(redis: Redis, operation_id: str, attempt: int = 0) -> None:
-    """Hands an operation to a flow runner on the `flows` queue."""
+    """Hands an operation to a flow runner on the `flows` queue, once: a job for this
+    attempt still waiting or running stays as it is; one that ended (without taking the
+    operation, which is why it is handed over again) or whose worker is gone is replaced."""
+    job_id = operation_job_id(operation_id, attempt)
     try:
+        if _operation_job_pending(redis, job_id):
+            return
         queue(redis, "flows").enqueue(
-            OPERATION_JOB, args=(operation_id,), job_id=operation_job_id(operation_id, attempt),
+            OPERATION_JOB, args=(operation_id,), job_id=job_id, unique=True,
             job_timeout=3600, result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL,
         )
+    except DuplicateJobError:
+        return
     except RedisError as exc:
         raise QueueError(f"could not queue operation: {exc}") from exc
+
+
+def _operation_job_pending(redis: Redis, job_id: str) -> bool:
+    try:
+        job = Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
+    except NoSuchJobError:
+        return False
+    status = job.get_status()
+    if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+        return True
+    if status == JobStatus.STARTED and (not job.worker_name or is_alive(redis, job.worker_name)):
+        return True
+    Result.delete_all(job)
+    job.delete()
+    return False

@@ -1,11 +1,12 @@
-"""Approvals: the policy in settings says which requests wait for a person's yes.
+"""Approvals: the answers to the requests the policy (operations.approval_policy) holds.
 
 An operation the policy holds is recorded `awaiting_approval` instead of being queued,
 and a Prefect deployment run follows it: that run suspends (`suspend_flow_run`, which
 holds no worker) so the Prefect UI's resume form can answer too. The database stays the
-system of record: approving queues the operation; rejecting (or the deadline passing)
-queues it cancelled, so the flow runner ends it `rejected` through the same release of
-what its request took as any cancelled operation, having changed nothing."""
+system of record: approving queues the operation (through the outbox); rejecting (or
+the deadline passing) queues it cancelled, so the flow runner ends it `rejected`
+through the same release of what its request took as any cancelled operation, having
+changed nothing."""
 from __future__ import annotations
 
 import logging
@@ -13,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from infra import prefect_runs
 from infra.errors import Conflict, HostflowError
+from operations import outbox
+from operations.approval_policy import csv_set
 from operations.services import Services
 
 log = logging.getLogger("hostflow.approvals")
@@ -28,59 +31,9 @@ class SelfApproval(HostflowError):
     code, status = "self_approval", 403
 
 
-def _csv(value: str) -> set[str]:
-    return {v.strip() for v in value.split(",") if v.strip()}
-
-
-def reason(svc: Services, op: dict) -> str | None:
-    """Why the policy wants this request approved, or None."""
-    s, params = svc.settings, op["params"]
-    if op["kind"] == "allocate_host":
-        if params.get("env") in _csv(s.approval_envs):
-            return f"allocations in environment {params['env']} need approval"
-        return _too_many_vcpus(s, params["flavor"]["vcpus"])
-    if op["kind"] == "resize_host":
-        return _too_many_vcpus(s, params["flavor"]["vcpus"])
-    if op["kind"] == "reclaim_host" and s.approval_reclaim_age_days > 0:
-        created = datetime.fromisoformat(svc.hosts.get(op["host_id"])["created"])
-        age_days = (datetime.now(UTC) - created).total_seconds() / 86400
-        if age_days > s.approval_reclaim_age_days:
-            return f"the host is {age_days:.0f} days old; reclaiming hosts older than " \
-                   f"{s.approval_reclaim_age_days:g} days needs approval"
-    return None
-
-
-def _too_many_vcpus(settings, vcpus: int) -> str | None:
-    if settings.approval_max_vcpus and vcpus > settings.approval_max_vcpus:
-        return f"more than {settings.approval_max_vcpus} vCPUs ({vcpus}) needs approval"
-    return None
-
-
-def hold(svc: Services, op: dict, run_id: str | None = None) -> bool:
-    """Holds a freshly queued operation for approval when the policy asks for it. The run
-    that waits for the answer is `run_id` (a deployment run starting the operation itself)
-    or a new run of the generic deployment; without Prefect the API's approve still works."""
-    why = reason(svc, op)
-    if why is None:
-        return False
-    deadline = datetime.now(UTC) + timedelta(seconds=svc.settings.approval_timeout_s)
-    if not svc.operations.transition(op["id"], {"queued"}, "awaiting_approval", approval_reason=why,
-                                     approval_deadline=deadline):
-        return False
-    op["state"] = "awaiting_approval"  # the caller answers with it
-    if run_id is None:
-        try:
-            run_id = prefect_runs.start_follower(svc.settings, op["id"])
-        except prefect_runs.PrefectUnavailable as exc:
-            log.warning("operation %s awaits approval without a Prefect run: %s", op["id"], exc)
-    if run_id:
-        svc.operations.set_fields(op["id"], deployment_run_id=run_id)
-    return True
-
-
 def may_approve(svc: Services, role: str, *names: str) -> bool:
     """Admins, and whoever HOSTFLOW_APPROVERS names (a token's name, a chat user's key)."""
-    return role == "admin" or bool(_csv(svc.settings.approvers) & set(names))
+    return role == "admin" or bool(csv_set(svc.settings.approvers) & set(names))
 
 
 def decide(svc: Services, op_id: str, decision: str, by: str, note: str = "", resume: bool = True) -> dict:
@@ -92,10 +45,10 @@ def decide(svc: Services, op_id: str, decision: str, by: str, note: str = "", re
     fields = {"approval_decision": decision, "approval_by": by, "approval_note": note[:1000]}
     if decision != "approved":
         svc.operations.request_cancel(op_id, by)
-    if not svc.operations.transition(op_id, {"awaiting_approval"}, "queued", **fields):
+    if not svc.operations.transition(op_id, {"awaiting_approval"}, "queued", start_attempt=0, **fields):
         raise Conflict(f"operation {op_id} is {op['state']}, not awaiting approval", code="not_awaiting_approval",
                        details={"decision": op.get("approval") and op["approval"]["decision"]})
-    svc.queue.enqueue(op_id)
+    outbox.relay(svc, op_id, 0)
     if resume and op.get("deployment_run_id"):
         _resume(svc, op["deployment_run_id"], decision, note)
     return svc.operations.get(op_id)

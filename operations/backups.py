@@ -41,7 +41,7 @@ def submit_backup(svc: Services, volume_id: str, body, origin: Origin) -> dict:
 
     take = swap_in(volume_id, {"available", "in-use"}, "backing-up")
     return submit(svc, "backup_volume", origin.keyed(f"backup:{volume_id}:{uuid.uuid4()}"), params,
-                  before_insert=all_of(take, add_backup), release=release, volume_id=volume_id, op_id=op_id,
+                  before_insert=all_of(take, add_backup), volume_id=volume_id, op_id=op_id,
                   backup_id=backup_id)
 
 
@@ -60,10 +60,10 @@ def submit_restore(svc: Services, backup_id: str, body, origin: Origin) -> dict:
         target = _existing_target(svc, backup, body.volume_id)
         take = swap_in(target["id"], {"available"}, "restoring-backup")
         return submit(svc, "restore_backup", origin, params, before_insert=all_of(take_backup, take),
-                      release=release, volume_id=target["id"], backup_id=backup_id)
+                      volume_id=target["id"], backup_id=backup_id)
     volume_id, add_volume = _new_target(svc, backup, body)
     return submit(svc, "restore_backup", origin, {**params, "new_volume": True},
-                  before_insert=all_of(take_backup, add_volume), release=release, volume_id=volume_id,
+                  before_insert=all_of(take_backup, add_volume), volume_id=volume_id,
                   backup_id=backup_id)
 
 
@@ -109,7 +109,7 @@ def submit_delete_backup(svc: Services, backup_id: str, origin: Origin) -> dict:
                        code="backup_has_dependents", details={"dependents": dependents})
     origin = origin.keyed(f"delete-backup:{backup_id}:{uuid.uuid4()}")
     return submit(svc, "delete_backup", origin, {"backup_id": backup_id},
-                  before_insert=_take_backup(backup_id, {"available", "error"}, "deleting"), release=release,
+                  before_insert=_take_backup(backup_id, {"available", "error"}, "deleting"),
                   volume_id=backup["volume_id"], backup_id=backup_id)
 
 
@@ -129,16 +129,3 @@ def retake(svc: Services, op: dict) -> None:
     with svc.operations.db.session() as session:
         all_of(*RETAKES[op["kind"]](op))(session)
 
-
-def release(svc: Services, op: dict) -> None:
-    """An operation that never reached the queue leaves its records where its retry
-    takes them from (see RETAKES)."""
-    if op["kind"] == "backup_volume":
-        svc.backups.swap(op["backup_id"], {"creating"}, "error")
-        volume = svc.volumes.get(op["volume_id"])
-        svc.volumes.swap(volume["id"], {"backing-up"}, "in-use" if volume["host_id"] else "available")
-    elif op["kind"] == "restore_backup":
-        svc.volumes.swap(op["volume_id"], {"restoring-backup"}, "error")
-        svc.backups.swap(op["backup_id"], {"restoring"}, "available")
-    else:
-        svc.backups.swap(op["backup_id"], {"deleting"}, "error")

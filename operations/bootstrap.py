@@ -18,6 +18,7 @@ from infra.db.images import ImageStore
 from infra.db.ipam import IpamStore
 from infra.db.networks import NetworkStore, default_network
 from infra.db.operations import OperationStore
+from infra.db.outbox import OutboxStore
 from infra.db.power_states import PowerStateStore
 from infra.db.shares import ShareStore
 from infra.db.tokens import TokenStore
@@ -132,7 +133,8 @@ def api_services(settings: Settings) -> Services:
     planner = Planner(control_context(settings), RqDispatcher(redis, step_timeout=20), settings, images)
     return Services(settings, redis, RqOperationQueue(redis), OperationStore(db), HostStore(db), images,
                     HypervisorStore(db), TokenStore(db), planner, VolumeStore(db), BackupStore(db), ShareStore(db),
-                    ImageLifecycle(db), networks=network_store(settings, db), power=PowerStateStore(db),
+                    ImageLifecycle(db), outbox=OutboxStore(db), networks=network_store(settings, db),
+                    power=PowerStateStore(db),
                     console_sessions=ConsoleSessionStore(db),
                     ui_sessions=UiSessionStore(db),
                     ui_logins=LoginLimiter(db, settings.ui_login_max_failures, settings.ui_login_window_s))

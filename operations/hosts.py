@@ -13,7 +13,7 @@ from operations import user_data
 from operations.image_access import image_to_use, require_bootable
 from operations.lookup import everyone
 from operations.origin import Origin
-from operations.record import enqueue, key_or_new
+from operations.record import key_or_new, start_new, starts_now
 from operations.services import Services
 
 
@@ -44,9 +44,10 @@ def submit_allocate(svc: Services, body, origin: Origin) -> tuple[dict, bool]:
 
     op, created = svc.operations.create("allocate_host", key_or_new(origin.key), params, host_id=host_id,
                                         source=origin.source, requester=origin.requester,
-                                        before_insert=add_host, op_id=op_id, reply_to=origin.reply_to)
+                                        before_insert=add_host, op_id=op_id, reply_to=origin.reply_to,
+                                        start=starts_now())
     if created:
-        enqueue(svc, op)
+        start_new(svc, op)
     return op, created
 
 
@@ -87,10 +88,11 @@ def submit_reclaim(svc: Services, host_id: str, origin: Origin, delete_volumes: 
     take = (lambda session: take_attached(session, host_id)) if delete_volumes else None
     key = origin.key or f"reclaim:{host_id}:{uuid.uuid4()}"
     op, created = svc.operations.create("reclaim_host", key, params, host_id=host_id, source=origin.source,
-                                        requester=origin.requester, before_insert=take, reply_to=origin.reply_to)
+                                        requester=origin.requester, before_insert=take, reply_to=origin.reply_to,
+                                        start=starts_now())
     if created:
         svc.hosts.update(host_id, state="deleting")
-        enqueue(svc, op)
+        start_new(svc, op)
     return op, created
 
 

@@ -79,7 +79,7 @@ def submit_action(svc: Services, host_id: str, body, origin: Origin) -> dict:
     if svc.operations.active_for_host(host_id):
         raise Conflict(f"host {host_id} is busy with another operation", code="host_busy")
     return submit(svc, kind, origin.keyed(f"{body.action}:{host_id}:{uuid.uuid4()}"), {"host_id": host_id, **params},
-                  before_insert=take(Host, host_id, {"active"}, BUSY[body.action], "host_busy"), release=release,
+                  before_insert=take(Host, host_id, {"active"}, BUSY[body.action], "host_busy"),
                   host_id=host_id)
 
 
@@ -93,7 +93,3 @@ def retake(svc: Services, op: dict) -> None:
     with svc.operations.db.session() as session:
         take(Host, op["host_id"], {"active"}, KINDS[op["kind"]], "host_busy")(session)
 
-
-def release(svc: Services, op: dict) -> None:
-    """An action that never reached the queue gives its host back."""
-    svc.hosts.update(op["host_id"], state="active")

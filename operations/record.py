@@ -1,38 +1,35 @@
 """Recording an operation under its idempotency key, and handing it to the flow runners.
 
 A request recorded under a key it already used gets the same operation back (422 if
-the request differs). A new operation waits for approval where the policy says so, else
-it is queued; one the queue refuses ends `failed` (`queue_unavailable`) and its kind's
-`release` gives back what it took, where its retry takes it from again."""
+the request differs). A new operation is recorded `queued` together with its outbox
+entry, which the relay (operations.outbox) turns into a job, or into a wait for
+approval where the policy says so. A queue that cannot take it now loses nothing:
+the entry stays and the housekeeping sweep relays it once the queue is back."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from infra.errors import Invalid
-from infra.queue import QueueError
-from operations import approvals
+from operations import outbox
 from operations.origin import Origin
 from operations.services import Services
-
-Release = Callable[[object, dict], None]
 
 
 def key_or_new(key: str | None) -> str:
     return key or f"auto:{uuid.uuid4()}"
 
 
-def submit(svc: Services, kind: str, origin: Origin, params: dict, *, before_insert=None,
-           release: Release | None = None, **refs) -> dict:
+def submit(svc: Services, kind: str, origin: Origin, params: dict, *, before_insert=None, **refs) -> dict:
     """Records the operation (refs: host_id, volume_id, backup_id, op_id) and starts it
     if it is new; the operation either way."""
     op, created = svc.operations.create(kind, key_or_new(origin.key), params, source=origin.source,
                                         requester=origin.requester, reply_to=origin.reply_to,
-                                        before_insert=before_insert, **refs)
+                                        before_insert=before_insert, start=starts_now(), **refs)
     if created:
-        enqueue(svc, op, release=release)
+        start_new(svc, op)
     return op
 
 
@@ -59,7 +56,7 @@ _deferred: ContextVar[bool] = ContextVar("hostflow_deferred_start", default=Fals
 
 @contextmanager
 def deferred_start() -> Iterator[None]:
-    """Submissions inside record their operations `queued` without starting them: the
+    """Submissions inside record their operations `queued` without an outbox entry: the
     caller (a Prefect deployment run) starts them itself (`operations.retry.start`)."""
     token = _deferred.set(True)
     try:
@@ -68,17 +65,13 @@ def deferred_start() -> Iterator[None]:
         _deferred.reset(token)
 
 
-def enqueue(svc: Services, op: dict, attempt: int = 0, gate: bool = True, release: Release | None = None) -> None:
-    if attempt == 0 and gate:
-        if _deferred.get():
-            return
-        if approvals.hold(svc, op):
-            return
-    try:
-        svc.queue.enqueue(op["id"], attempt)
-    except QueueError:
-        svc.operations.transition(op["id"], {"queued"}, "failed", error_code="queue_unavailable",
-                                  error_message="the queue was unavailable; retry the operation")
-        if release is not None:
-            release(svc, op)
-        raise
+def starts_now() -> bool:
+    """Whether an operation recorded now gets its outbox entry in the same transaction."""
+    return not _deferred.get()
+
+
+def start_new(svc: Services, op: dict) -> None:
+    """Relays a new operation's outbox entry, where it has one: the operation is queued
+    or held for approval (`op` then says so), or waits in the outbox for the queue."""
+    if starts_now():
+        outbox.relay(svc, op["id"], 0, op)

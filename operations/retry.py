@@ -1,21 +1,16 @@
-"""Starting a recorded operation again (a retry) or later (a deferred start, or an
-approval): what its kind took is taken again by compare-and-swap (409 if something
-else has it meanwhile), and given back should the queue refuse it."""
+"""Starting a recorded operation again (a retry) or later (a deferred start): what its
+kind took is taken again by compare-and-swap (409 if something else has it meanwhile),
+and the operation goes through the outbox like a new one."""
 from __future__ import annotations
 
-from operations import approvals, backups, power, snapshots, volumes
+from operations import approval_policy, backups, outbox, power, snapshots, volumes
 from operations.hosts import deletes_volumes
-from operations.record import Release, enqueue
 from operations.services import Services
 
 RETRYABLE = {"failed", "rolled_back"}
 HOST_STATES = {"allocate_host": "building", "reclaim_host": "deleting"}
 RETAKES = {**dict.fromkeys(volumes.VOLUME_STATES, volumes.retake), **dict.fromkeys(backups.KINDS, backups.retake),
            **dict.fromkeys(snapshots.BUSY_STATES, snapshots.retake), **dict.fromkeys(power.KINDS, power.retake)}
-RELEASES: dict[str, Release] = {**dict.fromkeys(volumes.VOLUME_STATES, volumes.release),
-                                **dict.fromkeys(backups.KINDS, backups.release),
-                                **dict.fromkeys(snapshots.BUSY_STATES, snapshots.release),
-                                **dict.fromkeys(power.KINDS, power.release)}
 
 
 def retry(svc: Services, op_id: str) -> dict:
@@ -25,7 +20,7 @@ def retry(svc: Services, op_id: str) -> dict:
     op = svc.operations.reopen_for_retry(op_id)
     if op["kind"] in HOST_STATES:
         svc.hosts.update(op["host_id"], state=HOST_STATES[op["kind"]])
-    enqueue(svc, op, attempt=op["attempts"], release=RELEASES.get(op["kind"]))
+    outbox.relay(svc, op_id, op["attempts"], op)
     return svc.operations.get(op_id)
 
 
@@ -38,6 +33,7 @@ def _retake(svc: Services, op: dict) -> None:
 
 def start(svc: Services, op: dict, run_id: str | None = None) -> None:
     """A new operation recorded under `deferred_start` waits for approval where the
-    policy says so; else it is queued."""
-    if not approvals.hold(svc, op, run_id):
-        enqueue(svc, op, gate=False, release=RELEASES.get(op["kind"]))
+    policy says so (followed by `run_id`); else it goes through the outbox."""
+    if not approval_policy.hold(svc, op, run_id):
+        svc.outbox.add(op["id"], 0)
+        outbox.relay(svc, op["id"], 0, op)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # names for the type checker only: the stores pull in SQLAlch
     from infra.db.images import ImageStore
     from infra.db.networks import NetworkStore
     from infra.db.operations import OperationStore
+    from infra.db.outbox import OutboxStore
     from infra.db.power_states import PowerStateStore
     from infra.db.shares import ShareStore
     from infra.db.tokens import TokenStore
@@ -47,6 +48,7 @@ class Services:
     backups: BackupStore
     shares: ShareStore
     image_lifecycle: ImageLifecycle
+    outbox: OutboxStore | None = None  # operations to hand to the queue (operations.outbox)
     networks: NetworkStore | None = None
     power: PowerStateStore | None = None  # hosts' power states and their changes
     console_sessions: ConsoleSessionStore | None = None  # the audit of interactive consoles

@@ -49,7 +49,7 @@ def submit_snapshot(svc: Services, host_id: str, body, origin: Origin) -> dict:
 
     params = {"host_id": host_id, "name": body.name, "image_id": image_id}
     return submit(svc, "snapshot_host", origin.keyed(f"snapshot:{host_id}:{uuid.uuid4()}"), params,
-                  before_insert=take, release=release, host_id=host_id)
+                  before_insert=take, host_id=host_id)
 
 
 def _image_or_none(svc: Services, image_id: str) -> dict | None:
@@ -70,7 +70,7 @@ def submit_rebuild(svc: Services, host_id: str, body, origin: Origin) -> dict:
     refuse_suspended(host, "rebuild")
     params = {"host_id": host_id, "image": body.image, "image_id": image["id"]}
     return submit(svc, "rebuild_host", origin.keyed(f"rebuild:{host_id}:{uuid.uuid4()}"), params,
-                  before_insert=_take_host(host_id, "rebuilding"), release=release, host_id=host_id)
+                  before_insert=_take_host(host_id, "rebuilding"), host_id=host_id)
 
 
 def check_rebuild_image(image: dict, needs: dict, flavor: dict) -> None:
@@ -102,10 +102,3 @@ def retake(svc: Services, op: dict) -> None:
     if op["kind"] == "snapshot_host":
         svc.image_lifecycle.swap(op["params"]["image_id"], {"killed"}, "queued", status_reason=None)
 
-
-def release(svc: Services, op: dict) -> None:
-    """An operation that never reached the queue gives its host back; its image is killed."""
-    svc.hosts.update(op["host_id"], state="active")
-    if op["kind"] == "snapshot_host":
-        svc.image_lifecycle.swap(op["params"]["image_id"], {"queued"}, "killed",
-                                           status_reason="the queue was unavailable; retry the operation")

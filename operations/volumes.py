@@ -27,10 +27,6 @@ def retake(svc: Services, op: dict) -> None:
     svc.volumes.take(op["volume_id"], {"error"}, VOLUME_STATES[op["kind"]])
 
 
-def release(svc: Services, op: dict) -> None:
-    """An operation that never reached the queue leaves its volume `error`, where its retry takes it from."""
-    svc.volumes.swap(op["volume_id"], {VOLUME_STATES[op["kind"]]}, "error")
-
 
 def swap_in(volume_id: str, from_states: set[str], to_state: str, **fields):
     return take(Volume, volume_id, from_states, to_state, _volume_code, **fields)
@@ -62,7 +58,7 @@ def submit_create_volume(svc: Services, body, origin: Origin, dry_run: bool = Fa
         session.add(Volume(id=volume_id, name=body.name, env=body.env, project=body.project, size_gb=body.size_gb,
                            state="creating", hypervisor=nodes[0], created_operation_id=op_id))
 
-    return submit(svc, "create_volume", origin, params, before_insert=add_volume, release=release,
+    return submit(svc, "create_volume", origin, params, before_insert=add_volume,
                   volume_id=volume_id, op_id=op_id)
 
 
@@ -79,7 +75,7 @@ def submit_delete_volume(svc: Services, volume_id: str, origin: Origin, dry_run:
         return _plan(svc, "delete_volume", volume)
     origin = origin.keyed(f"delete-volume:{volume_id}:{uuid.uuid4()}")
     return submit(svc, "delete_volume", origin, {"volume_id": volume_id},
-                  before_insert=swap_in(volume_id, {"available", "error"}, "deleting"), release=release,
+                  before_insert=swap_in(volume_id, {"available", "error"}, "deleting"),
                   volume_id=volume_id)
 
 

@@ -5,12 +5,12 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from infra.db import notifications
 from infra.db.engine import Database
-from infra.db.models import Host, Operation, OperationStep, Volume, iso, new_id
+from infra.db.models import Host, Operation, OperationStep, OutboxEntry, Volume, iso, new_id
 from infra.errors import Conflict, Invalid, NotFound
 
 TERMINAL = {"succeeded", "failed", "rolled_back", "cancelled", "rejected"}
@@ -33,10 +33,11 @@ class OperationStore:
     def create(self, kind: str, key: str, params: dict, host_id: str | None = None,
                source: str = "api", requester: str = "", before_insert=None,
                op_id: str | None = None, volume_id: str | None = None,
-               backup_id: str | None = None, reply_to: dict | None = None) -> tuple[dict, bool]:
+               backup_id: str | None = None, reply_to: dict | None = None, start: bool = False) -> tuple[dict, bool]:
         """Returns (operation, created). Same key + same request: the existing one.
         Same key + a different request: Invalid. `before_insert(session)` runs in the
-        same transaction, so the operation and what it creates land together."""
+        same transaction, so the operation and what it creates land together; with
+        `start`, so does its outbox entry (attempt 0, the approval policy still to ask)."""
         fp = fingerprint(kind, params)
         existing = self.by_key(key)
         if existing:
@@ -51,6 +52,8 @@ class OperationStore:
                                state="queued")
                 s.add(op)
                 s.flush()
+                if start:
+                    s.add(OutboxEntry(operation_id=op.id, attempt=0, gate=True))
                 view = _view(op, [])
             return view, True
         except IntegrityError:
@@ -115,8 +118,11 @@ class OperationStore:
                                                   Operation.state.not_in(TERMINAL)).limit(1))
             return self._full(s, op) if op else None
 
-    def transition(self, op_id: str, from_states: set[str], to_state: str, **fields) -> bool:
-        """Compare-and-swap on the state, so two runners never both take an operation."""
+    def transition(self, op_id: str, from_states: set[str], to_state: str, start_attempt: int | None = None,
+                   **fields) -> bool:
+        """Compare-and-swap on the state, so two runners never both take an operation.
+        `start_attempt`: the attempt to queue, its outbox entry written in the same
+        transaction. Taking it (`running`) removes its entries in the same transaction."""
         values = {"state": to_state, **fields}
         if to_state == "running":
             values.setdefault("started_at", now())
@@ -125,7 +131,14 @@ class OperationStore:
         with self.db.session() as s:
             result = s.execute(update(Operation).where(Operation.id == op_id,
                                                        Operation.state.in_(from_states)).values(**values))
-            return result.rowcount == 1
+            if result.rowcount != 1:
+                return False
+            if to_state == "running":
+                s.execute(delete(OutboxEntry).where(OutboxEntry.operation_id == op_id))
+            if start_attempt is not None:
+                s.merge(OutboxEntry(operation_id=op_id, attempt=start_attempt, gate=False, created_at=now(),
+                                    claimed_until=None, tries=0, last_error=None))
+            return True
 
     def set_fields(self, op_id: str, **fields) -> None:
         with self.db.session() as s:
@@ -165,8 +178,8 @@ class OperationStore:
         if op["state"] not in {"failed", "rolled_back"}:
             raise Conflict(f"operation is {op['state']}; only a failed operation can be retried",
                            code="not_retryable")
-        self.transition(op_id, {"failed", "rolled_back"}, "queued", error_code=None, error_message=None,
-                        finished_at=None)
+        self.transition(op_id, {"failed", "rolled_back"}, "queued", start_attempt=op["attempts"],
+                        error_code=None, error_message=None, finished_at=None)
         return self.get(op_id)
 
     # journal

@@ -7,7 +7,7 @@ import pytest
 from flows.runner import run_operation
 from infra.db.models import Backup, Volume
 from infra.errors import StepFailed
-from tests.fakes import RecordingQueue, record_only
+from tests.fakes import record_only
 
 
 def add_volume(client, vid="v1", state="available", size_gb=1, host_id=None):
@@ -162,11 +162,3 @@ def test_a_failed_restore_leaves_the_target_error_and_the_backup_available(api, 
     op_id = call(api, "POST", "/v1/backups/b1/restore", {"volume_id": "v1"}).json["operation"]["id"]
     _run(api, op_id, Nodes(fail_at="restore_backup"))
     assert api.svc.volumes.get("v1")["state"] == "error" and api.svc.backups.get("b1")["state"] == "available"
-
-
-def test_a_backup_that_never_reached_the_queue_gives_its_records_back(api):
-    api.svc.queue = RecordingQueue(down=True)
-    add_volume(api)
-    assert call(api, "POST", "/v1/volumes/v1/backups", {}).status_code == 503
-    assert api.svc.volumes.get("v1")["state"] == "available"
-    assert [b["state"] for b in api.svc.backups.list()] == ["error"]

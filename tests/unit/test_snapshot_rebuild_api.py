@@ -180,15 +180,6 @@ def test_rebuild_with_unknown_fields(api):
     assert_refused(api, post(api, "/v1/hosts/h1/rebuild", {"image": "x", "flavor": {}}), 422, "invalid_request")
 
 
-def test_a_queue_outage_gives_the_host_back_and_kills_the_snapshot_image(api):
-    add_host(api)  # the unit fixture's Redis URL points nowhere
-    resp = post(api, "/v1/hosts/h1/snapshot", {"name": "s"})
-    assert resp.status_code == 503
-    assert api.svc.hosts.get("h1")["state"] == "active"
-    snap = [i for i in api.svc.images.list() if i["name"] == "s"][0]
-    assert snap["status"] == "killed"
-
-
 def test_retry_of_a_rolled_back_snapshot_takes_the_host_and_queues_its_image_again(api, queued):
     add_host(api)
     op_id = post(api, "/v1/hosts/h1/snapshot", {"name": "s"}).json["operation"]["id"]

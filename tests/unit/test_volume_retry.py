@@ -105,17 +105,3 @@ def test_retry_of_an_operation_that_did_not_fail_leaves_the_volume_alone(api, qu
     resp = retry(api, accepted["operation"]["id"])
     assert resp.status_code == 409 and resp.json["error"]["code"] == "not_retryable"
     assert volume_state(api, accepted["volume"]["id"]) == "available"
-
-
-def test_queue_down_leaves_the_volume_in_error_so_a_later_retry_works(api, queue):
-    queue.down = True
-    accepted = call(api, "POST", "/v1/volumes", {"name": "data", "size_gb": 1, "env": "test"})
-    assert accepted.status_code == 503
-    op = api.svc.operations.latest_for_volume(api.svc.volumes.list()[0]["id"], "create_volume")
-    assert op["error"]["code"] == "queue_unavailable"
-    assert volume_state(api, op["volume_id"]) == "error"
-    assert retry(api, op["id"]).status_code == 503
-    assert volume_state(api, op["volume_id"]) == "error"
-    queue.down = False
-    assert retry(api, op["id"]).status_code == 202
-    assert volume_state(api, op["volume_id"]) == "creating"

@@ -9,12 +9,12 @@ from infra.db.models.compute import CapacityClaim, ConsoleSession, Host, Hypervi
 from infra.db.models.dashboard import UiLoginFailure, UiSession
 from infra.db.models.images import Image
 from infra.db.models.networking import DnsRecord, IpAllocation, Network
-from infra.db.models.operations import Notification, Operation, OperationStep
+from infra.db.models.operations import Notification, Operation, OperationStep, OutboxEntry
 from infra.db.models.storage import Backup, HostShare, Share, Volume
 from infra.db.models.tokens import ApiToken
 
 __all__ = [
     "ApiToken", "Backup", "Base", "CapacityClaim", "ConsoleSession", "DnsRecord", "Host", "HostShare", "Hypervisor",
-    "Image", "IpAllocation", "Network", "Notification", "Operation", "OperationStep", "PowerEvent", "Share",
-    "UiLoginFailure", "UiSession", "Volume", "iso", "new_id", "utcnow",
+    "Image", "IpAllocation", "Network", "Notification", "Operation", "OperationStep", "OutboxEntry", "PowerEvent",
+    "Share", "UiLoginFailure", "UiSession", "Volume", "iso", "new_id", "utcnow",
 ]

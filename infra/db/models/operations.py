@@ -80,3 +80,19 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class OutboxEntry(Base):
+    """An operation (one attempt of it) to hand to the flow runners' queue. It commits in
+    the same transaction as what makes the operation `queued`, and goes when a runner
+    takes the operation (or the operation is no longer queued): until then the relay
+    (operations.outbox) makes sure a job for it is on the queue, however often it must."""
+
+    __tablename__ = "operation_outbox"
+    operation_id: Mapped[str] = mapped_column(ForeignKey("operations.id"), primary_key=True)
+    attempt: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gate: Mapped[bool] = mapped_column(Boolean, default=False)  # the approval policy is still to be asked
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
