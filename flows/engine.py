@@ -1,9 +1,10 @@
 """Runs a flow's steps: each a Prefect task that dispatches one function to the
 node that owns the resource, journalled in the database.
 
-On a step error the completed steps are compensated in reverse. When the node is
-lost mid-step (or the step times out) nothing is compensated: the operation is left
-`failed` for a retry, which resumes at the first step not journalled as done."""
+On a step error (a library's exception included) the completed steps are compensated
+in reverse. When the node or the queue is lost mid-step (or the step times out) the
+step's outcome is unknown and nothing is compensated: the operation is left `failed`
+for a retry, which resumes at the first step not journalled as done."""
 from __future__ import annotations
 
 import logging
@@ -125,24 +126,33 @@ def run_steps(op_id: str, steps: list[Step], ctx: dict) -> dict:
             log.warning("cancelled by %s before %s: compensating %d steps", by, step.name, len(completed))
             compensate(op_id, completed, ctx, journal)
             raise FlowCancelled(step.name, by)
-        queue = step.node(ctx)
-        prior = journal.step_state(op_id, step.name, "do")
-        journal.step_started(op_id, seq, step.name, "do", queue)
-        try:
-            outcome = _call(step.name, queue, step_job_id(op_id, step.name), step.function, step.request(ctx),
-                            reuse=prior == "running", op_id=op_id, step=step.name)
-        except HostflowError as exc:
-            journal.step_finished(op_id, step.name, "do", "failed", error=exc.to_dict())
-            log.error("%s failed: %s: %s", step.name, exc.code, exc.message)
-            if isinstance(exc, WorkerLost):
-                raise FlowFailed(exc, rolled_back=False, step=step.name) from exc
-            compensate(op_id, completed, ctx, journal)
-            raise FlowFailed(exc, rolled_back=any(s.undo is not None for s in completed), step=step.name) from exc
-        journal.step_finished(op_id, step.name, "do", "succeeded", outcome=outcome)
-        log.info("%s on %s: changed=%s %s", step.name, queue, outcome["changed"], outcome.get("note", ""))
+        outcome = _do(op_id, seq, step, ctx, completed, journal)
+        log.info("%s on %s: changed=%s %s", step.name, step.node(ctx), outcome["changed"], outcome.get("note", ""))
         step.absorb(ctx, outcome)
         completed.append(step)
     return ctx
+
+
+def _do(op_id: str, seq: int, step: Step, ctx: dict, completed: list[Step], journal) -> dict:
+    """Runs one step, journalled. A lost node or queue leaves the outcome unknown and
+    nothing is compensated; any other error, a library's included, compensates what
+    was done. Either way the operation's end is a FlowFailed."""
+    queue = step.node(ctx)
+    prior = journal.step_state(op_id, step.name, "do")
+    journal.step_started(op_id, seq, step.name, "do", queue)
+    try:
+        outcome = _call(step.name, queue, step_job_id(op_id, step.name), step.function, step.request(ctx),
+                        reuse=prior == "running", op_id=op_id, step=step.name)
+    except Exception as exc:  # noqa: BLE001 - whatever escapes a step, what was done is undone
+        err = exc if isinstance(exc, HostflowError) else HostflowError(f"internal error: {exc!r}")
+        journal.step_finished(op_id, step.name, "do", "failed", error=err.to_dict())
+        _logger().error("%s failed: %s: %s", step.name, err.code, err.message)
+        if isinstance(err, WorkerLost):
+            raise FlowFailed(err, rolled_back=False, step=step.name) from exc
+        compensate(op_id, completed, ctx, journal)
+        raise FlowFailed(err, rolled_back=any(s.undo is not None for s in completed), step=step.name) from exc
+    journal.step_finished(op_id, step.name, "do", "succeeded", outcome=outcome)
+    return outcome
 
 
 def cancel_requested(op_id: str, journal) -> str | None:
@@ -194,9 +204,10 @@ def compensate(op_id: str, completed: list[Step], ctx: dict, journal) -> None:
             try:
                 outcome = _call(f"undo {step.name}", queue, step_job_id(op_id, step.name, "undo"), step.undo,
                                 step.request(ctx), reuse=False)
-            except HostflowError as exc:
-                journal.step_finished(op_id, step.name, "undo", "failed", error=exc.to_dict())
-                log.error("undo %s failed: %s", step.name, exc.message)
+            except Exception as exc:
+                err = exc if isinstance(exc, HostflowError) else HostflowError(f"internal error: {exc!r}")
+                journal.step_finished(op_id, step.name, "undo", "failed", error=err.to_dict())
+                log.error("undo %s failed: %s", step.name, err.message)
                 raise
             journal.step_finished(op_id, step.name, "undo", "succeeded", outcome=outcome)
         journal.step_finished(op_id, step.name, "do", "compensated")

@@ -76,6 +76,14 @@ class WorkerLost(HostflowError):
     code = "worker_lost"
 
 
+class OutcomeUnknown(WorkerLost):
+    """The queue was lost while a step was handed over or waited on: it may have run,
+    or may still run. Nothing is compensated blind; a retry runs the step again, and the
+    step's function observes before it acts."""
+
+    code, status = "outcome_unknown", 503
+
+
 class Cancelled(HostflowError):
     code = "cancelled"
 

@@ -22,7 +22,7 @@ from rq.job import Job, JobStatus
 from rq.results import Result
 from rq.serializers import JSONSerializer
 
-from infra.errors import HostflowError, StepFailed, WorkerLost
+from infra.errors import HostflowError, OutcomeUnknown, StepFailed, WorkerLost
 
 JOB_FUNCTION = "workers.jobs.run_function"
 OPERATION_JOB = "workers.jobs.run_operation"
@@ -123,7 +123,8 @@ class RqDispatcher:
                 job = self._enqueue(queue_name, job_id, function, request, mode)
             return self._wait(job, _ProgressRelay(on_progress))
         except RedisError as exc:
-            raise QueueError(f"redis: {exc}") from exc
+            raise OutcomeUnknown(f"redis was lost while running {job_id}: {exc}; it may have run; retry the "
+                                 "operation to resume (the step observes before it acts)") from exc
 
     def _existing(self, job_id: str, reuse: bool) -> Job | None:
         try:

@@ -4,7 +4,7 @@ import pytest
 from flows import allocate_host
 from flows.engine import FlowFailed, Runtime, run_steps, runtime_var
 from infra.db.operations import OperationStore
-from infra.errors import StepFailed, WorkerLost
+from infra.errors import OutcomeUnknown, StepFailed, WorkerLost
 
 STEP_NAMES = [s.name for s in allocate_host.STEPS]
 STEP_FUNCTIONS = [s.function for s in allocate_host.STEPS]  # DNS steps share ensure_record
@@ -103,6 +103,24 @@ def test_worker_loss_leaves_steps_for_resume(ops):
     assert not info.value.rolled_back
     assert set(ops.done_outcomes("op")) == {"claim_capacity", "allocate_ip", "ensure_networks", "ensure_image_cached"}
     assert not any(c[1].endswith("_undo") for c in d.calls)
+
+
+def test_a_library_error_escaping_a_step_compensates_what_was_done(ops):
+    d = FakeDispatcher(fail_at="ensure_root_disk", error=RuntimeError("prefect: task run state unknown"))
+    with pytest.raises(FlowFailed) as info:
+        run(ops, d)
+    assert info.value.rolled_back and info.value.code == "internal_error"
+    assert [c[2] for c in d.calls if c[1].endswith("_undo")] == ["release_ip", "release_capacity"]
+    assert ops.done_outcomes("op") == {}
+
+
+def test_a_lost_queue_while_waiting_leaves_the_outcome_unknown_and_compensates_nothing(ops):
+    d = FakeDispatcher(fail_at="ensure_domain_defined", error=OutcomeUnknown("redis was lost"))
+    with pytest.raises(FlowFailed) as info:
+        run(ops, d)
+    assert not info.value.rolled_back and info.value.code == "outcome_unknown"
+    assert not any(c[1].endswith("_undo") for c in d.calls)
+    assert "ensure_root_disk" in ops.done_outcomes("op")
 
 
 def test_resume_skips_steps_journalled_done(ops):
