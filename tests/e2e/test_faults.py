@@ -60,6 +60,7 @@ def test_a_failing_step_leaves_nothing_behind(failing, services, settings, libvi
 
 def _node_has_taken(redis, step: str):
     """True once the node's worker has taken the step's job (not merely queued)."""
+    from rq.exceptions import NoSuchJobError
     from rq.job import Job, JobStatus
     from rq.serializers import JSONSerializer
 
@@ -67,7 +68,10 @@ def _node_has_taken(redis, step: str):
         if not any(s["name"] == step and s["state"] == "running" for s in op["steps"]):
             return False
         node = next(s["node"] for s in op["steps"] if s["name"] == step)
-        job = Job.fetch(job_id_on(node, f"{op['id']}_{step}"), connection=redis, serializer=JSONSerializer)
+        try:
+            job = Job.fetch(job_id_on(node, f"{op['id']}_{step}"), connection=redis, serializer=JSONSerializer)
+        except NoSuchJobError:
+            return False  # the step is journalled running a moment before its job is queued
         return job.get_status() == JobStatus.STARTED
 
     return check
