@@ -82,6 +82,20 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
+def wait_for(probe, what: str, timeout: float = 60, until=bool, interval: float = 0.2):
+    """What `probe()` returns once `until` holds for it, polled every `interval` seconds; a
+    probe must answer "not yet" (not raise) while what it reads is not there. At the
+    deadline this fails, saying what was awaited and the last value seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        last = probe()
+        if until(last):
+            return last
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what}: not after {timeout}s; last seen: {last!r}")
+        time.sleep(interval)
+
+
 def power_state(api, host: dict) -> str:
     return api.get(f"/v1/hosts/{host['id']}").json()["host"]["power_state"]
 

@@ -4,7 +4,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.e2e.conftest import forget_neighbour
+from tests.e2e.conftest import forget_neighbour, wait_for
 
 UNREACHED = ("Connection refused", "Connection timed out", "No route to host")
 
@@ -28,6 +28,21 @@ def ssh(probe: str, key: Path, user: str, address: str, command: str, wait: floa
         time.sleep(1)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def disk_links(probe: str, key: Path, user: str, address: str) -> list[str]:
+    return ssh(probe, key, user, address, "ls -1 /dev/disk/by-id/ || true").split()
+
+
+def wait_disk_link(probe: str, key: Path, user: str, address: str, link: str, present: bool = True,
+                   wait: float = 30) -> None:
+    """Until the guest's /dev/disk/by-id has (or, present False, no longer has) `link`: its
+    udev makes and removes the link a moment after the kernel has the disk or lets it go,
+    and an attach or a detach ends on the kernel's view (the agent's lsblk, libvirt's removal)."""
+    name = link.rsplit("/", 1)[-1]
+    wanted = f"{name} {'in' if present else 'gone from'} /dev/disk/by-id of the guest at {address}"
+    wait_for(lambda: disk_links(probe, key, user, address), wanted, wait,
+             until=lambda names: (name in names) == present, interval=0.5)
 
 
 def address_of(host: dict) -> str:

@@ -110,6 +110,9 @@ def test_a_slack_allocate_then_attach_of_a_new_volume_on_a_real_guest_posts_prog
         posted = chat.wait_for(lambda r: is_result(r) and "attach_volume succeeded" in r["body"]["text"], timeout=60)
         volume = api.get(f"/v1/volumes/{create['volume_id']}").json()["volume"]
         assert (volume["state"], volume["host_id"]) == ("in-use", host_id)
+        for earlier in ("Allocation succeeded", "create_volume succeeded"):  # each end is delivered by its own job
+            chat.wait_for(lambda r, earlier=earlier: is_result(r) and r["body"]["text"].split(".")[0] == earlier,
+                          timeout=60)
         results = [r["body"]["text"] for r in chat.received if is_result(r)]
         assert sorted(text.split(".")[0] for text in results) == [
             "Allocation succeeded", "attach_volume succeeded", "create_volume succeeded"]

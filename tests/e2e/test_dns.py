@@ -4,8 +4,8 @@ and reclaim taking every name of the host. One guest for the module."""
 import os
 import signal
 import subprocess
-import time
 import uuid
+from pathlib import Path
 
 import dns.message
 import dns.query
@@ -16,7 +16,7 @@ import dns.update
 import pytest
 
 from infra.dns_names import ptr_name
-from tests.e2e.conftest import REPO, unique_name
+from tests.e2e.conftest import REPO, unique_name, wait_for
 
 
 def answer(settings, name: str, rtype: str) -> list[str] | None:
@@ -51,7 +51,9 @@ def host(api, settings):
     op = api.wait(accepted["operation"]["id"])
     assert op["state"] == "succeeded", op["error"]
     yield {**api.get(f"/v1/hosts/{accepted['host']['id']}").json()["host"], "asked_names": names}
-    api.delete(f"/v1/hosts/{accepted['host']['id']}")
+    resp = api.delete(f"/v1/hosts/{accepted['host']['id']}")
+    if resp.status_code == 202:  # the next module starts with the host gone, not going
+        api.wait(resp.json()["operation"]["id"])
 
 
 def register(api, host, fqdn, rtype="CNAME", **extra):
@@ -134,10 +136,14 @@ def test_a_foreign_name_is_a_conflict_left_untouched_unless_forced(api, settings
 def _stop_named() -> None:
     pid = int((REPO / ".hostflow" / "run" / "named.pid").read_text())
     os.kill(pid, signal.SIGTERM)
-    for _ in range(100):
-        if not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2]:
-            return
-        time.sleep(0.1)
+
+    def gone() -> bool:
+        try:
+            return "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+        except FileNotFoundError:
+            return True
+
+    wait_for(gone, f"named (pid {pid}) to exit on SIGTERM", timeout=10, interval=0.1)
 
 
 def test_bind_down_fails_the_operation_and_the_retry_completes(api, settings, host):

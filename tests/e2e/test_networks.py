@@ -32,7 +32,9 @@ def host(api, storage_network):
     accepted = api.allocate(unique_name("e2e-net"), env=ENV)
     op = api.wait(accepted["operation"]["id"])
     yield {"id": accepted["host"]["id"], "op": op}
-    api.delete(f"/v1/hosts/{accepted['host']['id']}")
+    resp = api.delete(f"/v1/hosts/{accepted['host']['id']}")
+    if resp.status_code == 202:  # its addresses released before the network is deleted
+        api.wait(resp.json()["operation"]["id"])
 
 
 def test_a_viewer_cannot_create_networks(api):

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import REPO, power_state, recorded_within
+from infra.queue import node_job_id, redis_from_url
+from tests.e2e.conftest import REPO, power_state, recorded_within, wait_for
 from tests.e2e.test_power import act
 
 RUN = REPO / ".hostflow" / "run"
@@ -46,6 +47,11 @@ def events(api, host) -> list:
     return api.get(f"/v1/hosts/{host['id']}/power-events").json()["events"]
 
 
+def _power_reports(redis, node: str) -> dict:
+    """The node's power reports Redis still holds (a recorded one for a minute): job key -> status."""
+    return {key: redis.hget(key, "status") for key in redis.scan_iter(match=f"rq:job:{node_job_id(node, 'power_')}*")}
+
+
 @pytest.fixture(scope="module")
 def domain(host) -> str:
     return f"hf-{host['id']}"
@@ -69,11 +75,16 @@ def test_guests_keep_running_while_libvirtd_restarts_and_its_events_resume(api, 
     act(api, host, "start")
 
 
-def test_a_restarted_worker_resumes_its_events_and_reports_nothing_twice(api, libvirt, host, domain):
-    before = events(api, host)
-    _stop(f"worker-{host['hypervisor']}")
+def test_a_restarted_worker_resumes_its_events_and_reports_nothing_twice(api, libvirt, settings, host, domain):
+    before, node = events(api, host), host["hypervisor"]
+    _stop(f"worker-{node}")
+    redis = redis_from_url(settings.redis_url)
+    sent_before = set(_power_reports(redis, node))  # every report of the stopped worker, recorded or not
     _stack_up()
-    time.sleep(3)  # its first complete sync has been reported
+    # the restarted worker's first report is a complete sync (workers.power_sync): recorded once its job finished
+    wait_for(lambda: [key for key, status in _power_reports(redis, node).items()
+                      if key not in sent_before and status == b"finished"],
+             f"the first complete sync of the restarted worker-{node} recorded", timeout=30)
     assert events(api, host) == before
     libvirt.destroy(domain)
     recorded_within(api, host, "shutoff", seconds=10)

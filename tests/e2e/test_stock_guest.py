@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from tests.e2e.conftest import NOTHING, leftovers, unique_name
-from tests.e2e.stock_guest import address_of, host_keys, ssh
+from tests.e2e.stock_guest import address_of, host_keys, ssh, wait_disk_link
 from tests.e2e.test_backups import read
 from tests.e2e.test_images import upload
 from tests.e2e.test_power import act
@@ -164,7 +164,7 @@ def test_an_attached_volume_is_seen_by_the_agent_and_by_its_serial_in_the_guest(
     assert next(s for s in op["steps"] if s["name"] == "wait_volume_visible")["note"] == \
         "the guest agent listed the disk"
     run = lambda command: ssh(probe, ssh_key, manifest["default_user"], address_of(guest["host"]), command)  # noqa: E731
-    assert volume["name"] in run("ls -1 /dev/disk/by-id/ || true").split()
+    wait_disk_link(probe, ssh_key, manifest["default_user"], address_of(guest["host"]), volume["by_id"])
     run(f"printf %s {volume['id']} | sudo dd of={volume['by_id']} conv=fsync status=none")
 
 
@@ -174,8 +174,9 @@ def test_what_was_written_on_the_volume_is_there_after_a_detach_and_an_attach_ag
     detached = api.wait(api.delete(f"/v1/hosts/{host['id']}/volumes/{volume['id']}").json()["operation"]["id"])
     assert detached["state"] == "succeeded", detached["error"]
     run = lambda command: ssh(probe, ssh_key, manifest["default_user"], address_of(host), command)  # noqa: E731
-    assert volume["name"] not in run("ls -1 /dev/disk/by-id/ || true").split()
+    wait_disk_link(probe, ssh_key, manifest["default_user"], address_of(host), volume["by_id"], present=False)
     attach(api, host, volume["id"])
+    wait_disk_link(probe, ssh_key, manifest["default_user"], address_of(host), volume["by_id"])
     assert run(f"sudo head -c {len(volume['id'])} {volume['by_id']}") == volume["id"]
 
 

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import NOTHING, leftovers, unique_name
-from tests.e2e.stock_guest import address_of, ssh
+from tests.e2e.stock_guest import address_of, ssh, wait_disk_link
 from tests.e2e.test_images import upload
 
 FORMATS = {"vmdk": "vmdk", "vdi": "vdi", "vhd": "vpc", "vhdx": "vhdx"}  # Glance's name: qemu-img's
@@ -83,11 +83,13 @@ def test_a_volume_written_in_one_guest_is_read_back_in_another(api, booted, prob
     device, marker = f"/dev/disk/by-id/virtio-{volume_id[:20]}", uuid.uuid4().hex
     try:
         attached(api, first, volume_id)
+        wait_disk_link(probe, ssh_key, manifest["default_user"], address_of(first), device)
         ssh(probe, ssh_key, manifest["default_user"], address_of(first),
             f"printf %s {marker} | sudo dd of={device} conv=fsync status=none")
         detached = api.wait(api.delete(f"/v1/hosts/{first['id']}/volumes/{volume_id}").json()["operation"]["id"])
         assert detached["state"] == "succeeded", detached["error"]
         attached(api, second, volume_id)
+        wait_disk_link(probe, ssh_key, manifest["default_user"], address_of(second), device)
         read = ssh(probe, ssh_key, manifest["default_user"], address_of(second), f"sudo head -c 32 {device}")
         assert read == marker
     finally:
