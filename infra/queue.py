@@ -15,7 +15,10 @@ import time
 from collections.abc import Iterable
 
 from redis import Redis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.retry import Retry
 from rq import Queue
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
@@ -32,6 +35,7 @@ ALIVE_PREFIX = "hostflow:alive:"
 ALIVE_TTL = 5
 NODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,62}")
 NO_WORKER_GRACE = 10
+SOCKET_TIMEOUT_S, CONNECT_TIMEOUT_S, HEALTH_CHECK_S, RETRIES = 10.0, 3.0, 15, 5
 
 log = logging.getLogger("hostflow.queue")
 
@@ -98,7 +102,15 @@ def job_class_allowing(functions: Iterable[str]) -> type[AllowedJob]:
 
 
 def redis_from_url(url: str) -> Redis:
-    return Redis.from_url(url)
+    """A client that never hangs on a lost server and rides out a short blip: every
+    command times out (an RQ worker raises the timeout of its own connection above its
+    blocking dequeue), and a lost connection is tried again with backoff (~1.5 s in
+    all) before the error reaches the caller. A timeout is not retried: the command
+    may have been carried out."""
+    return Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=CONNECT_TIMEOUT_S,
+                          health_check_interval=HEALTH_CHECK_S,
+                          retry=Retry(ExponentialBackoff(cap=0.8, base=0.05), RETRIES,
+                                      supported_errors=(RedisConnectionError,)))
 
 
 def queue(redis: Redis, name: str) -> Queue:

@@ -1,10 +1,15 @@
 """Handing an operation to the flows queue is idempotent by its job id, against real
 Redis (a database of its own): a job still waiting or running stays, one that ended or
-whose worker is gone is replaced, and one Redis lost is queued again."""
+whose worker is gone is replaced, and one Redis lost is queued again. The client itself
+never hangs on a server that does not answer, and rides out a refused connection."""
 import os
+import socket
+import time
 from urllib.parse import urlsplit
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
@@ -76,3 +81,23 @@ def test_each_attempt_has_its_own_job(redis):
     enqueue_operation(redis, "op1", 0)
     enqueue_operation(redis, "op1", 1)
     assert flows_jobs(redis) == [operation_job_id("op1", 0), operation_job_id("op1", 1)]
+
+
+def test_a_server_that_never_answers_times_the_client_out(monkeypatch):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        monkeypatch.setattr("infra.queue.SOCKET_TIMEOUT_S", 0.5)
+        client = redis_from_url(f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+        started = time.monotonic()
+        with pytest.raises(RedisTimeoutError):
+            client.ping()
+        assert time.monotonic() - started < 5
+
+
+def test_a_refused_connection_is_tried_again_before_it_fails():
+    client = redis_from_url("redis://127.0.0.1:1/0")
+    started = time.monotonic()
+    with pytest.raises(RedisConnectionError):
+        client.ping()
+    assert time.monotonic() - started > 1.0  # the backoff between the retries
