@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from flows.engine import FlowCancelled, FlowFailed, Runtime, runtime_var
 from flows.kinds import KINDS, Kind, Stores
+from infra import fencing
 from infra.db.backups import BackupStore
 from infra.db.dns_records import DnsRecordStore
 from infra.db.engine import database
@@ -34,19 +36,25 @@ def stores(settings: Settings) -> Stores:
 def run_operation(operation_id: str, settings: Settings | None = None, dispatcher=None,
                   prefect: bool = True, on_end: Callable[[str], None] | None = None) -> dict:
     """on_end(operation_id): called once the end of an operation with a reply_to is
-    recorded (the report back to its ticket or chat)."""
+    recorded (the report back to its ticket or chat). With the queue's own dispatcher
+    (not a test's), the attempt's step jobs are fenced (infra.fencing)."""
     settings = settings or Settings.from_env()
     st = stores(settings)
     op = st.ops.get(operation_id)
     if not st.ops.transition(operation_id, {"queued"}, "running", attempts=op["attempts"] + 1):
         return {"skipped": op["state"]}
-    dispatcher = dispatcher or RqDispatcher(redis_from_url(settings.redis_url), settings.step_timeout)
+    fence = nullcontext()
+    if dispatcher is None:
+        redis = redis_from_url(settings.redis_url)
+        dispatcher = RqDispatcher(redis, settings.step_timeout)
+        fence = fencing.fenced(redis, operation_id, op["attempts"] + 1)
     kind = KINDS[op["kind"]]
     recorder = Recorder(st, kind, op, on_end=on_end)
     token = runtime_var.set(Runtime(dispatcher, st.ops, prefect, finish=recorder.finish))
     try:
-        ctx = kind.context(op, st, settings)
-        kind.flow(operation_id, ctx) if prefect else kind.flow.fn(operation_id, ctx)
+        with fence:
+            ctx = kind.context(op, st, settings)
+            kind.flow(operation_id, ctx) if prefect else kind.flow.fn(operation_id, ctx)
     except Exception as exc:  # noqa: BLE001 - the operation must end with a recorded state
         if not recorder.done:
             log.exception("operation %s crashed outside its steps", operation_id)

@@ -25,6 +25,7 @@ from rq.job import Job, JobStatus
 from rq.results import Result
 from rq.serializers import JSONSerializer
 
+from infra import fencing
 from infra.errors import HostflowError, OutcomeUnknown, StepFailed, WorkerLost
 
 JOB_FUNCTION = "workers.jobs.run_function"
@@ -129,16 +130,21 @@ class RqDispatcher:
         outcome was never journalled). `on_progress(dict)` receives what the job reports
         while it runs. Raises StepFailed or WorkerLost."""
         job_id = job_id_on(queue_name, job_id)
+        fence = fencing.current() if mode == "do" else None
         try:
-            job = self._existing(job_id, reuse)
+            if fence:
+                fencing.hold(self.redis, fence)
+            job = self._existing(job_id, reuse, fence)
             if job is None:
-                job = self._enqueue(queue_name, job_id, function, request, mode)
+                job = self._enqueue(queue_name, job_id, function, request, mode, fence)
             return self._wait(job, _ProgressRelay(on_progress))
         except RedisError as exc:
             raise OutcomeUnknown(f"redis was lost while running {job_id}: {exc}; it may have run; retry the "
                                  "operation to resume (the step observes before it acts)") from exc
 
-    def _existing(self, job_id: str, reuse: bool) -> Job | None:
+    def _existing(self, job_id: str, reuse: bool, fence: fencing.Fence | None) -> Job | None:
+        """A job with this id that may stand for this run: one finished well (if
+        `reuse`), one of this attempt still waiting, or one still running."""
         try:
             job = Job.fetch(job_id, connection=self.redis, serializer=JSONSerializer)
         except NoSuchJobError:
@@ -146,7 +152,8 @@ class RqDispatcher:
         status = job.get_status()
         if status == JobStatus.FINISHED and reuse and (job.return_value() or {}).get("ok"):
             return job
-        if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+        waiting = status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
+        if waiting and _fence_of(job) == fence:
             return job
         if status == JobStatus.STARTED and self._worker_alive(job):
             return job
@@ -154,11 +161,13 @@ class RqDispatcher:
         job.delete()
         return None
 
-    def _enqueue(self, queue_name: str, job_id: str, function: str, request: dict, mode: str) -> Job:
+    def _enqueue(self, queue_name: str, job_id: str, function: str, request: dict, mode: str,
+                 fence: fencing.Fence | None) -> Job:
         q = queue(self.redis, queue_name)
+        args = (function, request, mode) + ((fence.to_arg(),) if fence else ())
         try:
             ttl = PLAN_RESULT_TTL if mode in {"plan", "plans"} else RESULT_TTL
-            return q.enqueue(JOB_FUNCTION, args=(function, request, mode), job_id=job_id, unique=True,
+            return q.enqueue(JOB_FUNCTION, args=args, job_id=job_id, unique=True,
                              job_timeout=int(self.step_timeout), result_ttl=ttl, failure_ttl=ttl)
         except DuplicateJobError:
             return Job.fetch(job_id, connection=self.redis, serializer=JSONSerializer)
@@ -186,6 +195,11 @@ class RqDispatcher:
     def _worker_alive(self, job: Job) -> bool:
         job.refresh()
         return not job.worker_name or is_alive(self.redis, job.worker_name)
+
+
+def _fence_of(job: Job) -> fencing.Fence | None:
+    args = job.args or ()
+    return fencing.Fence.from_arg(args[3]) if len(args) > 3 else None
 
 
 class _ProgressRelay:

@@ -259,14 +259,15 @@ start_redis() {
 # credentials gets NOAUTH); admin (this script, openrc: operators and tests); api,
 # flows, control: every key, no admin commands; node-<node>: its own queue, its
 # registries and worker keys, push-only to control, the job, result and execution
-# keys of its own jobs (ids `<node>__...`: infra/queue.py node_job_id), and its
-# consoles' session keys.
+# keys of its own jobs (ids `<node>__...`: infra/queue.py node_job_id), its
+# consoles' session keys, and read-only the operations' fences.
 redis_acl_node() {
   local node="$1" q="hv.$1" r
   printf '~rq:queue:%s ~rq:queue:%s:* ' "$q" "$q"
   for r in wip finished failed deferred scheduled canceled clean_registries; do printf '~rq:%s:%s ' "$r" "$q"; done
   printf '%%W~rq:queue:control %%W~rq:queues ~rq:workers ~rq:workers:%s ~rq:worker:hv-%s-* ' "$q" "$node"
   printf '%%R~rq:suspended %%R~rq:groups '
+  printf '%%R~hostflow:fence:* ' # whether a job's operation attempt still runs (infra/fencing.py)
   for r in job results executions execution; do printf '~rq:%s:%s__* ' "$r" "$node"; done
   printf '~rq:job::%s__* ' "$node" # RQ 2 spells a job's dependencies key rq:job::<id>:dependencies
   printf '~hostflow:alive:hv-%s-* &rq:pubsub:hv-%s-* ' "$node" "$node"

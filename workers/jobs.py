@@ -12,7 +12,9 @@ import logging
 from rq import get_current_job
 
 from functions.registry import FUNCTIONS, Entry
+from infra import fencing
 from infra.errors import HostflowError
+from infra.fencing import Fence
 from infra.queue import FunctionNotAllowed
 from infra.settings import Settings
 from operations import bootstrap
@@ -21,9 +23,15 @@ from webhooks.notifier import report_end
 log = logging.getLogger("hostflow.jobs")
 
 
-def run_function(name: str, request: dict, mode: str = "do") -> dict:
+def run_function(name: str, request: dict, mode: str = "do", fence: dict | None = None) -> dict:
+    """`fence`: the operation attempt the job belongs to (infra.fencing); a job of an
+    attempt that no longer runs does nothing."""
     if mode == "plans":
         return _plans(request["steps"])
+    stale = _stale(fence)
+    if stale:
+        log.warning("%s not run: %s", name, stale.message)
+        return {"ok": False, "error": stale.to_dict()}
     try:
         entry = _entry(name)
     except FunctionNotAllowed as exc:
@@ -46,6 +54,14 @@ def run_function(name: str, request: dict, mode: str = "do") -> dict:
     finally:
         if entry.context == "node":
             ctx.compute.close()
+
+
+def _stale(fence: dict | None) -> HostflowError | None:
+    found = Fence.from_arg(fence)
+    job = get_current_job()
+    if found is None or job is None:
+        return None
+    return fencing.refusal(job.connection, found)
 
 
 def _plans(steps: list[dict]) -> dict:
