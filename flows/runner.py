@@ -1,5 +1,9 @@
 """Runs one operation: takes it (queued -> running), builds the flow's context from
-the system of record, runs the Prefect flow, and records how it ended."""
+the system of record, runs the Prefect flow, and records how it ended.
+
+Prefect records the runs; it must not lose them. With its API unreachable an operation
+is not taken: it stays `queued` with its outbox entry, and the outbox sweep hands it
+over again until Prefect is back (docs/operations.md)."""
 from __future__ import annotations
 
 import logging
@@ -8,7 +12,7 @@ from contextlib import nullcontext
 
 from flows.engine import FlowCancelled, FlowFailed, Runtime, runtime_var
 from flows.kinds import KINDS, Kind, Stores
-from infra import fencing
+from infra import fencing, prefect_runs
 from infra.db.backups import BackupStore
 from infra.db.dns_records import DnsRecordStore
 from infra.db.engine import database
@@ -41,6 +45,10 @@ def run_operation(operation_id: str, settings: Settings | None = None, dispatche
     settings = settings or Settings.from_env()
     st = stores(settings)
     op = st.ops.get(operation_id)
+    if prefect and not prefect_runs.reachable(settings):
+        log.warning("the Prefect API is unreachable: operation %s stays queued; the outbox hands it over again",
+                    operation_id)
+        return {"skipped": "prefect_unavailable"}
     if not st.ops.transition(operation_id, {"queued"}, "running", attempts=op["attempts"] + 1):
         return {"skipped": op["state"]}
     fence = nullcontext()

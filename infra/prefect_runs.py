@@ -24,6 +24,14 @@ class PrefectUnavailable(HostflowError):
 ERRORS = (PrefectException, httpx.HTTPError, RuntimeError, ValueError)
 
 
+def reachable(settings, timeout_s: float = 2.0) -> bool:
+    """Whether the Prefect API answers its /health (which needs no credentials)."""
+    try:
+        return httpx.get(f"{settings.prefect_api_url.rstrip('/')}/health", timeout=timeout_s).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def start_follower(settings, op_id: str) -> str:
     return start(settings, FOLLOWER, {"operation_id": op_id}, key=f"follow:{op_id}")
 

@@ -1,5 +1,6 @@
 """The outbox: an accepted operation is recorded with its entry in one transaction and
 handed to the queue until a flow runner takes it, whatever fails in between."""
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -124,3 +125,11 @@ def test_the_outbox_summary_counts_what_waits(api):
     api.svc.queue.down = True
     allocate(api, env="test")
     assert api.svc.outbox.summary()["pending"] == 1
+
+
+def test_with_prefect_unreachable_a_runner_leaves_the_operation_queued_for_the_outbox(api):
+    op = allocate(api, env="test")
+    settings = replace(api.svc.settings, prefect_api_url="http://127.0.0.1:1/api")
+    assert run_operation(op["id"], settings, dispatcher=Nodes(), prefect=True) == {"skipped": "prefect_unavailable"}
+    assert api.svc.operations.get(op["id"])["state"] == "queued"
+    assert [e["attempt"] for e in api.svc.outbox.entries(op["id"])] == [0]
