@@ -50,6 +50,8 @@ class Settings:
     max_live_vcpus: int = 4
     resize_auto_confirm_s: int = 86400
     upload_stale_s: int = 1800
+    sweep_interval_s: int = 60  # seconds between two runs of each of the control worker's sweeps
+    sweep_intervals: str = ""  # per sweep, overriding sweep_interval_s: `reports=30,upload_reaper=300`; 0: off
     volume_pool_type: str = "dir"
     volume_pool_devices: str = ""
     volume_group: str = ""

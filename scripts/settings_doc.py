@@ -62,9 +62,13 @@ EXTRA: dict[str, str] = {
     "max_volume_gb": "the largest volume a request may ask for",
     "max_live_vcpus": "the domain definition's maximum vCPUs: a resize up to it is hot-plugged, live",
     "resize_auto_confirm_s": "a resize left in `verify_resize` longer than this is confirmed by the control "
-                             "worker's housekeeping; 0: never",
-    "upload_stale_s": "an image left `saving` longer than this turns `killed` (`upload_interrupted`) at "
-                      "housekeeping, its unfinished multipart upload aborted",
+                             "worker's `resize_confirm` sweep; 0: never",
+    "upload_stale_s": "an image left `saving` longer than this turns `killed` (`upload_interrupted`) at the "
+                      "`upload_reaper` sweep, its unfinished multipart upload aborted",
+    "sweep_interval_s": "the sweeps and what each does: [operations.md](operations.md#workers-and-sweeps); "
+                        "`resize_confirm` runs sooner when `resize_auto_confirm_s` is shorter",
+    "sweep_intervals": "an unknown name or a value that is not a whole number of seconds is logged by the "
+                       "control worker and ignored",
     "trusted_proxies": "from them, `X-Forwarded-For` names the client the dashboard's login limit counts "
                        "([dashboard.md](dashboard.md)); \"\": none, the header is never read",
     "volume_pool_type": "`dir`: a directory pool per node (`hostflow-<node>`); `logical`: an LVM volume group",

@@ -1,6 +1,6 @@
 """Reporting an operation's end back to its ticket. The report is recorded first (a
 row), then delivered by a job on the control queue; a failed delivery is tried again
-with exponential backoff, by the control plane's housekeeping sweep, until it is sent."""
+with exponential backoff, by the control plane's `reports` sweep, until it is sent."""
 from __future__ import annotations
 
 import logging
@@ -83,7 +83,7 @@ def backoff(attempts: int, settings) -> timedelta:
 
 def report_end(settings, op_id: str) -> None:
     """An operation from a ticket ended: its report is recorded, then queued for delivery.
-    Should the queue fail, the housekeeping sweep finds it due and delivers it."""
+    Should the queue fail, the `reports` sweep finds it due and delivers it."""
     db = database(settings.database_url)
     note = record_end(NotificationStore(db), OperationStore(db).get(op_id), settings)
     if note is None:
@@ -91,4 +91,4 @@ def report_end(settings, op_id: str) -> None:
     try:
         queue(redis_from_url(settings.redis_url), "control").enqueue(DELIVER_JOB, args=(note["id"],), result_ttl=600)
     except Exception:  # noqa: BLE001 - the row is recorded; the sweep delivers it
-        log.exception("report %s could not be queued; housekeeping will deliver it", note["id"])
+        log.exception("report %s could not be queued; the reports sweep will deliver it", note["id"])

@@ -1,6 +1,6 @@
-"""The control plane's jobs: periodic sweeps (housekeeping), report deliveries, and the
-registration and heartbeats of hypervisor nodes (nodes hold no database credentials:
-they queue these on the control queue)."""
+"""The control plane's jobs: its periodic sweeps (workers/sweeps.py), report deliveries,
+power reports, and the registration and heartbeats of hypervisor nodes (nodes hold no
+database credentials: they queue these on the control queue)."""
 from __future__ import annotations
 
 import logging
@@ -16,43 +16,24 @@ from infra.errors import Invalid
 from infra.http_report import send
 from infra.queue import JOB_FUNCTION, NODE_NAME, node_job_id, queue, redis_from_url
 from infra.settings import Settings
+from infra.sweep_records import SweepRecords
 from operations import bootstrap
-from operations.approvals import reconcile
-from operations.image_upload import reap_interrupted
-from operations.resize import auto_confirm
 from operations.restart_policy import restart_due
-from webhooks.notifier import deliver, deliver_due
-from workers.reaper import reap_lost_runs
+from webhooks.notifier import deliver
+from workers import sweeps
 
 log = logging.getLogger("hostflow.housekeeping")
 
 
-def housekeeping() -> dict:
-    """The control plane's periodic sweeps."""
+def run_sweep(name: str) -> dict:
+    """One of the control plane's sweeps (workers.sweeps), queued by the control worker;
+    its outcome is recorded in Redis. An unknown name fails the job (`unknown_sweep`)."""
     settings = Settings.from_env()
-    svc = bootstrap.api_services(settings)
-    confirmed = auto_confirm(svc, settings.resize_auto_confirm_s) if settings.resize_auto_confirm_s > 0 else []
-    reaped = reap_interrupted(svc, settings.upload_stale_s)
-    reports = _deliver_due_reports(settings)
-    approvals = reconcile(svc)
-    lost = reap_lost_runs(settings, svc.redis)
-    restarted = restart_due(svc)
-    for label, ids in (("lost its flow runner, ended failed:", lost), ("auto-confirmed the resize of", confirmed),
-                       ("restarted by their restart policy:", restarted),
-                       ("killed interrupted uploads of", reaped), ("approval timed out for", approvals["expired"]),
-                       ("cancelled in the Prefect UI while awaiting approval:", approvals["cancelled"])):
-        if ids:
-            log.info("%s %s", label, ", ".join(ids))
-    return {"ok": True, "confirmed": confirmed, "reaped": reaped, "reports": reports, "approvals": approvals,
-            "lost": lost, "restarted": restarted}
-
-
-def _deliver_due_reports(settings: Settings) -> dict[str, str]:
-    return deliver_due(NotificationStore(database(settings.database_url)), settings, send)
+    return sweeps.run(name, settings, SweepRecords(redis_from_url(settings.redis_url)), bootstrap.api_services)
 
 
 def deliver_notification(notification_id: str) -> dict:
-    """One attempt at a report-back; a failure is tried again by the housekeeping sweep."""
+    """One attempt at a report-back; a failure is tried again by the `reports` sweep."""
     settings = Settings.from_env()
     store = NotificationStore(database(settings.database_url))
     return {"ok": True, "state": deliver(store, notification_id, settings, send)}

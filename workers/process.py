@@ -37,18 +37,18 @@ from infra.queue import (
 from infra.settings import Settings
 from operations.bootstrap import node_context
 from webhooks.notifier import DELIVER_JOB
-from workers import console_relay, power_sync
+from workers import console_relay, power_sync, sweep_scheduler
 
 log = logging.getLogger("hostflow.worker")
 HEARTBEAT_EVERY = 10
 HEARTBEAT_JOB = "workers.housekeeping.hypervisor_heartbeat"
 REGISTER_JOB = "workers.housekeeping.register_hypervisor"
 POWER_REPORT_JOB = power_sync.REPORT_JOB
-HOUSEKEEPING_JOB = "workers.housekeeping.housekeeping"
+SWEEP_JOB = sweep_scheduler.SWEEP_JOB
 # what each role's worker runs: every job string hostflow enqueues on that role's queues
 ROLE_JOBS = {
     "flows": frozenset({OPERATION_JOB}),
-    "control": frozenset({JOB_FUNCTION, HOUSEKEEPING_JOB, HEARTBEAT_JOB, REGISTER_JOB, DELIVER_JOB, POWER_REPORT_JOB}),
+    "control": frozenset({JOB_FUNCTION, SWEEP_JOB, HEARTBEAT_JOB, REGISTER_JOB, DELIVER_JOB, POWER_REPORT_JOB}),
     "hv": frozenset({JOB_FUNCTION}),
 }
 
@@ -105,14 +105,11 @@ def _clean_image_cache(redis, settings: Settings, stop: threading.Event) -> None
 
 
 def _housekeeping(redis, settings: Settings, stop: threading.Event) -> None:
-    """Queues the control plane's sweeps (resizes past their confirm window, uploads
-    interrupted mid-way) once a minute, or sooner when the window is shorter."""
-    control, every = queue(redis, "control"), max(1, min(60, settings.resize_auto_confirm_s))
-    while not stop.wait(every):
-        try:
-            control.enqueue(HOUSEKEEPING_JOB, result_ttl=every, ttl=every)
-        except Exception:  # noqa: BLE001 - redis may be restarting; try again next interval
-            log.exception("housekeeping could not be queued")
+    """Queues each of the control plane's sweeps at its own interval (workers.sweeps)."""
+    from workers import sweeps  # here: the sweeps load Prefect, which only the control worker imports
+
+    timeouts = {name: sweep.timeout_s for name, sweep in sweeps.SWEEPS.items()}
+    sweep_scheduler.run_forever(redis, sweeps.intervals(settings), timeouts, stop)
 
 
 def _keep_alive(redis, name: str, queues: list[str], stop: threading.Event) -> None:

@@ -1,8 +1,9 @@
 """Operations whose flow runner died: a worker killed (or restarted) while it ran one
 leaves it `running` with nobody running it, and no retry could take it. The control
-worker's housekeeping ends each such operation `failed` (`worker_lost`), recorded as any
-failure is (its records keep their in-flight state, its ticket hears of it), so
-`POST /v1/operations/{id}/retry` resumes it at its first step not journalled done."""
+worker's `lost_runners` sweep (workers/sweeps.py) ends each such operation `failed`
+(`worker_lost`), recorded as any failure is (its records keep their in-flight state,
+its ticket hears of it), so `POST /v1/operations/{id}/retry` resumes it at its first
+step not journalled done."""
 from __future__ import annotations
 
 import logging

@@ -16,7 +16,7 @@ from functions.registry import FUNCTIONS
 from infra.queue import JOB_FUNCTION, OPERATION_JOB, FunctionNotAllowed, job_class_allowing
 from webhooks.notifier import DELIVER_JOB
 from workers import jobs
-from workers.process import HEARTBEAT_JOB, HOUSEKEEPING_JOB, POWER_REPORT_JOB, REGISTER_JOB, ROLE_JOBS
+from workers.process import HEARTBEAT_JOB, POWER_REPORT_JOB, REGISTER_JOB, ROLE_JOBS, SWEEP_JOB
 
 REPO = Path(__file__).resolve().parents[2]
 NOWHERE = Redis.from_url("redis://127.0.0.1:1/0")  # never connected: creating a job does not reach Redis
@@ -59,7 +59,7 @@ def test_a_refused_job_calls_nothing():
     assert CALLED == []
 
 
-@pytest.mark.parametrize("role, func", [("hv", OPERATION_JOB), ("hv", HOUSEKEEPING_JOB), ("hv", REGISTER_JOB),
+@pytest.mark.parametrize("role, func", [("hv", OPERATION_JOB), ("hv", SWEEP_JOB), ("hv", REGISTER_JOB),
                                         ("flows", JOB_FUNCTION), ("flows", DELIVER_JOB),
                                         ("control", OPERATION_JOB)])
 def test_another_roles_entry_point_is_refused(role, func):
@@ -88,7 +88,7 @@ def test_each_role_runs_exactly_its_entry_points():
     assert ROLE_JOBS == {
         "hv": {JOB_FUNCTION},
         "flows": {OPERATION_JOB},
-        "control": {JOB_FUNCTION, HOUSEKEEPING_JOB, HEARTBEAT_JOB, REGISTER_JOB, DELIVER_JOB, POWER_REPORT_JOB},
+        "control": {JOB_FUNCTION, SWEEP_JOB, HEARTBEAT_JOB, REGISTER_JOB, DELIVER_JOB, POWER_REPORT_JOB},
     }
     for funcs in ROLE_JOBS.values():
         assert all(callable(import_attribute(f)) for f in funcs)
