@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from api.openapi.fragments import DRY_RUN, ERROR, IDEMPOTENCY, answer
+from api.openapi.health_paths import HEALTH_PATHS
 from api.openapi.host_paths import (
     HOST_IMAGE_PATHS,
     HOST_PATHS,
@@ -68,7 +69,7 @@ def all_paths() -> dict:
     """Every path of the API, in the document's order."""
     return {**HOST_PATHS, **OPERATION_PATHS, **HYPERVISOR_PATHS, **NETWORK_PATHS, **VOLUME_PATHS,
             **BACKUP_PATHS, **RESIZE_PATHS, **POWER_PATHS, **GENERIC_WEBHOOK_PATHS, **TICKET_PATHS, **HOST_IMAGE_PATHS,
-            **IMAGE_PATHS, **DNS_PATHS, **SHARE_PATHS, **IDENTITY_PATHS}
+            **IMAGE_PATHS, **DNS_PATHS, **SHARE_PATHS, **IDENTITY_PATHS, **HEALTH_PATHS}
 
 
 def document() -> dict:

@@ -9,6 +9,7 @@ from api.auth import services
 from api.ui import queries
 from api.ui.blueprint import bp, may_write
 from infra.db.operations import TERMINAL
+from operations import health
 from operations.approvals import may_approve
 from operations.image_access import only_seen, seen_image
 from operations.power import fitting_actions
@@ -33,7 +34,8 @@ def overview():
     svc = services()
     return render_template("ui/overview.html", hypervisors=queries.hypervisors(svc),
                            envs=queries.counts_per_env(svc, g.identity), images=queries.image_counts(_images(svc)),
-                           running=queries.running_operations(svc, g.identity))
+                           running=queries.running_operations(svc, g.identity),
+                           health=health.report(svc, health.probes(svc.settings)))
 
 
 @bp.get("/running")

@@ -13,8 +13,11 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from infra.db import migrate
+from infra.db.engine import database
+from infra.health_probes import Probes
 from infra.queue import mark_alive, queue, redis_from_url
 from infra.sweep_records import SweepRecords
+from operations.health import sweep_problem, sweep_view
 from workers import sweep_scheduler, sweeps
 from workers.process import make_worker
 from workers.sweep_scheduler import SWEEP_JOB, job_id, queue_sweep
@@ -65,6 +68,10 @@ def test_a_failing_sweep_records_its_error_and_the_next_still_records_its_succes
     assert broken["last_outcome"] == "failed" and "last_success" not in broken
     assert broken["last_error"] == "ConnectionError: could not reach the object store"
     assert fine["last_outcome"] == "succeeded" and fine["last_result"] == '["i1"]' and "last_error" not in fine
+    now = datetime.now(UTC)
+    seen = Probes(database(os.environ["HOSTFLOW_DATABASE_URL"]), os.environ["HOSTFLOW_REDIS_URL"], "").sweeps()
+    assert sweep_problem("broken", sweep_view(seen["broken"], now), now).startswith("sweep broken failed at ")
+    assert sweep_problem("fine", sweep_view(seen["fine"], now), now) is None
 
 
 def test_a_sweep_queued_twice_is_queued_once(redis):
@@ -116,3 +123,11 @@ def test_the_scheduler_publishes_its_schedule_and_queues_each_sweep_once(redis):
     thread.join(timeout=5)
     assert SweepRecords(redis).schedule() == {"reports": 60, "approvals": 60}
     assert sorted(queue(redis, "control").job_ids) == [job_id("approvals"), job_id("reports")]
+
+
+def test_the_health_probe_counts_live_workers_per_queue(redis):
+    mark_alive(redis, "flows-main-1", ["flows"])
+    mark_alive(redis, "flows-main-2", ["flows"])
+    mark_alive(redis, "hv-hv1-3", ["hv.hv1"])
+    found = Probes(database(os.environ["HOSTFLOW_DATABASE_URL"]), os.environ["HOSTFLOW_REDIS_URL"], "").workers()
+    assert found == {"flows": 2, "hv.hv1": 1}
