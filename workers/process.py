@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import itertools
 import logging
 import os
 import shutil
@@ -175,14 +176,38 @@ def main(argv: list[str] | None = None) -> None:
             threading.Thread(target=_clean_image_cache, args=(redis, settings, stop), daemon=True).start()
     if args.role == "control":
         threading.Thread(target=_housekeeping, args=(redis, settings, stop), daemon=True).start()
-    name = f"{args.role}-{args.node or 'main'}-{os.getpid()}"
-    queues = queue_names(args.role, args.node)
-    threading.Thread(target=_keep_alive, args=(redis, name, queues, stop), daemon=True).start()
-    worker = make_worker(redis, args.role, args.node, name, settings.worker_ttl)
     try:
-        worker.work(burst=args.burst, with_scheduler=False, logging_level="INFO")
+        work_until_stopped(redis, args.role, args.node, settings, args.burst, stop)
     finally:
         stop.set()
+
+
+def work_until_stopped(redis, role: str, node: str, settings: Settings, burst: bool, stop: threading.Event) -> None:
+    """Runs the role's RQ worker until it is asked to stop. RQ's worker quits on a Redis
+    error outside its dequeue (a restart of Redis as a job ends); then a new worker
+    starts after a backoff (1 s, doubling up to 30 s), under a new name: the old one's
+    registration may outlive it in Redis. A job the lost worker ran looks lost to its
+    dispatcher (its liveness key goes stale), as after any worker's death."""
+    queues, backoff = queue_names(role, node), 1.0
+    for incarnation in itertools.count():
+        name = f"{role}-{node or 'main'}-{os.getpid()}" + (f"-{incarnation}" if incarnation else "")
+        alive = threading.Event()
+        threading.Thread(target=_keep_alive, args=(redis, name, queues, alive), daemon=True).start()
+        worker = make_worker(redis, role, node, name, settings.worker_ttl)
+        started = time.monotonic()
+        try:
+            worker.work(burst=burst, with_scheduler=False, logging_level="INFO")
+        except Exception as exc:  # noqa: BLE001 - RQ's teardown raises what Redis did; the loop goes on
+            log.warning("worker %s ended on %s: %s", name, type(exc).__name__, exc)
+        finally:
+            alive.set()
+        if burst or worker._stop_requested or stop.is_set():
+            return
+        backoff = 1.0 if time.monotonic() - started > 60 else min(backoff * 2, 30.0)
+        log.warning("worker %s quit without being asked to; a new one starts in %.0f s", name, backoff)
+        time.sleep(backoff)
+        if worker._stop_requested:  # a SIGTERM during the backoff reaches the last worker's handler
+            return
 
 
 if __name__ == "__main__":
