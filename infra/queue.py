@@ -295,24 +295,35 @@ class RqOperationQueue:
 
 
 def enqueue_operation(redis: Redis, operation_id: str, attempt: int = 0) -> None:
-    """Hands an operation to a flow runner on the `flows` queue, once: a job for this
-    attempt still waiting or running stays as it is; one that ended (without taking the
-    operation, which is why it is handed over again) or whose worker is gone is replaced."""
-    job_id = operation_job_id(operation_id, attempt)
+    """Hands an operation to a flow runner on the `flows` queue, once (`enqueue_once`):
+    a job for this attempt that ended without taking the operation, which is why it is
+    handed over again, is replaced."""
+    enqueue_once(redis, "flows", OPERATION_JOB, operation_job_id(operation_id, attempt), args=(operation_id,),
+                 job_timeout=3600, result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL)
+
+
+def enqueue_once(redis: Redis, queue_name: str, func: str, job_id: str, args: tuple = (), **options) -> bool:
+    """Queues `func(*args)` as `job_id` on `queue_name` unless that job is still queued or
+    running; True if it was queued. `options` go to RQ's enqueue (timeouts, TTLs).
+
+    RQ's `unique=True` refuses an id while its job hash exists, which a finished job keeps
+    for its result TTL and a job started by a worker since killed keeps for good. So a
+    job that has ended, or that a worker no longer alive had started, is deleted and
+    queued again: a periodic job whose worker is busy or down waits as one job, and a
+    job Redis lost is queued afresh."""
     try:
-        if _operation_job_pending(redis, job_id):
-            return
-        queue(redis, "flows").enqueue(
-            OPERATION_JOB, args=(operation_id,), job_id=job_id, unique=True,
-            job_timeout=3600, result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL,
-        )
+        if _pending(redis, job_id):
+            return False
+        queue(redis, queue_name).enqueue(func, args=args, job_id=job_id, unique=True, **options)
     except DuplicateJobError:
-        return
+        return False  # queued by someone else since we looked
     except RedisError as exc:
-        raise QueueError(f"could not queue operation: {exc}") from exc
+        raise QueueError(f"could not queue {job_id}: {exc}") from exc
+    return True
 
 
-def _operation_job_pending(redis: Redis, job_id: str) -> bool:
+def _pending(redis: Redis, job_id: str) -> bool:
+    """Whether the job is queued or runs on a live worker; an ended or abandoned one is deleted."""
     try:
         job = Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
     except NoSuchJobError:
@@ -322,6 +333,6 @@ def _operation_job_pending(redis: Redis, job_id: str) -> bool:
         return True
     if status == JobStatus.STARTED and (not job.worker_name or is_alive(redis, job.worker_name)):
         return True
-    Result.delete_all(job)
+    Result.delete_all(job)  # job.delete() keeps results: the next run's would be read with them
     job.delete()
     return False

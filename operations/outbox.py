@@ -3,7 +3,7 @@ never lost between its record and its job.
 
 An operation is made `queued` (submitted, approved, retried) in the same transaction as
 its outbox entry; the relay then puts a job for it on the queue, at once where it can
-(the API's own request) and again from the housekeeping sweep, which also covers a
+(the API's own request) and again from the `outbox` sweep (every 5 s), which also covers a
 crash right after the commit, Redis down, and a Redis that came back without the job
 (an append-only file that lost its last second). An entry stays until a runner takes
 its operation, so a job lost after it was queued is queued again; the queue's job ids

@@ -4,7 +4,7 @@ A request recorded under a key it already used gets the same operation back (422
 the request differs). A new operation is recorded `queued` together with its outbox
 entry, which the relay (operations.outbox) turns into a job, or into a wait for
 approval where the policy says so. A queue that cannot take it now loses nothing:
-the entry stays and the housekeeping sweep relays it once the queue is back."""
+the entry stays and the `outbox` sweep relays it once the queue is back."""
 from __future__ import annotations
 
 import uuid

@@ -1,7 +1,7 @@
 """The control worker's thread that queues each sweep (workers/sweeps.py) on the control
 queue at its own interval, as the job `sweep_<name>`: once when the worker starts, then
 every interval. A sweep still queued or running is not queued again
-(infra.queue_once), so a busy or stopped control worker finds one job per sweep waiting,
+(infra.queue.enqueue_once), so a busy or stopped control worker finds one job per sweep waiting,
 not a pile. Light on purpose: the hypervisor workers import this module's job name."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from infra.queue_once import enqueue_once
+from infra.queue import enqueue_once
 from infra.sweep_records import SweepRecords
 
 log = logging.getLogger("hostflow.sweeps")

@@ -26,6 +26,7 @@ from infra.errors import Invalid
 from infra.http_report import send
 from infra.settings import Settings
 from infra.sweep_records import SweepRecords
+from operations import outbox
 from operations.approvals import reconcile
 from operations.image_upload import reap_interrupted
 from operations.resize import auto_confirm
@@ -35,6 +36,7 @@ from webhooks.notifier import deliver_due
 from workers.reaper import reap_lost_runs
 
 log = logging.getLogger("hostflow.sweeps")
+OUTBOX_EVERY_S = 5
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")  # a part of an RQ job id: letters, digits, _
 
 
@@ -72,6 +74,11 @@ def _reap_lost_runners(svc: Services) -> list[str]:
     return reap_lost_runs(svc.settings, svc.redis)
 
 
+def _outbox_every(settings: Settings) -> int:
+    """Often: an operation accepted while the queue was down waits for this sweep."""
+    return min(settings.sweep_interval_s, OUTBOX_EVERY_S)
+
+
 TABLE = (
     Sweep("resize_confirm", _confirm_resizes, every=_resize_every),
     Sweep("upload_reaper", _reap_uploads),
@@ -79,6 +86,7 @@ TABLE = (
     Sweep("approvals", reconcile),
     Sweep("lost_runners", _reap_lost_runners),
     Sweep("restart_policy", restart_due),
+    Sweep("outbox", outbox.sweep, every=_outbox_every),
 )
 
 

@@ -1,11 +1,19 @@
 import pytest
 
 from api.app import create_app
+from infra import queue
 from infra.db import migrate
 from infra.db.engine import Database
 from infra.db.images import ImageStore
 from infra.db.tokens import TokenStore
 from infra.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def redis_refuses_at_once(monkeypatch):
+    """Unit tests point Redis at a closed port: its refusal needs no retries here (the
+    retries are the integration suite's, tests/integration/test_operation_queue.py)."""
+    monkeypatch.setattr(queue, "RETRIES", 0)
 
 
 @pytest.fixture
