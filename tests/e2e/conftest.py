@@ -1,6 +1,7 @@
 """End-to-end: through the running stack's API (scripts/stack.sh up; openrc sourced)."""
 import json
 import os
+import signal
 import subprocess
 import time
 import uuid
@@ -94,6 +95,37 @@ def wait_for(probe, what: str, timeout: float = 60, until=bool, interval: float 
         if time.monotonic() >= deadline:
             raise AssertionError(f"{what}: not after {timeout}s; last seen: {last!r}")
         time.sleep(interval)
+
+
+RUN = REPO / ".hostflow" / "run"
+
+
+def service_pid(service: str) -> int:
+    """The pid scripts/stack.sh recorded for one of its services."""
+    return int((RUN / f"{service}.pid").read_text())
+
+
+def process_gone(pid: int, seconds: float = 20) -> None:
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    wait_for(gone, f"process {pid} to exit", timeout=seconds, interval=0.1)
+
+
+def stop_service(service: str) -> None:
+    """SIGTERM to one of the stack's services, and its exit waited for."""
+    pid = service_pid(service)
+    os.kill(pid, signal.SIGTERM)
+    process_gone(pid)
+
+
+def stack_up() -> None:
+    """scripts/stack.sh up: starts again whatever service is not running."""
+    subprocess.run(["bash", str(REPO / "scripts" / "stack.sh"), "up"], check=True, capture_output=True)
 
 
 def power_state(api, host: dict) -> str:

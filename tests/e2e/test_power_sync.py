@@ -3,44 +3,16 @@ libvirtd killed and started again (guests keep running; events resume), a hyperv
 worker restarted (its subscription resumes, nothing is reported twice), and a node
 "rebooted" (libvirtd starting afresh autostarts the guests hostflow defined)."""
 import os
-import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from infra.queue import node_job_id, redis_from_url
-from tests.e2e.conftest import REPO, power_state, recorded_within, wait_for
+from tests.e2e.conftest import RUN, power_state, recorded_within, stack_up, stop_service, wait_for
 from tests.e2e.test_power import act
 
-RUN = REPO / ".hostflow" / "run"
 AUTOSTARTED = Path("/run/libvirt/qemu/autostarted")  # libvirtd autostarts once per boot of the machine
-
-
-def _pid(service: str) -> int:
-    return int((RUN / f"{service}.pid").read_text())
-
-
-def _gone(pid: int, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"process {pid} still there")
-
-
-def _stack_up() -> None:
-    subprocess.run(["bash", str(REPO / "scripts" / "stack.sh"), "up"], check=True, capture_output=True)
-
-
-def _stop(service: str) -> None:
-    pid = _pid(service)
-    os.kill(pid, signal.SIGTERM)
-    _gone(pid)
 
 
 def events(api, host) -> list:
@@ -65,9 +37,9 @@ def own_libvirtd():
 
 def test_guests_keep_running_while_libvirtd_restarts_and_its_events_resume(api, libvirt, host, domain):
     qemu = int(Path(f"/run/libvirt/qemu/{domain}.pid").read_text())
-    _stop("libvirtd")
+    stop_service("libvirtd")
     os.kill(qemu, 0)  # the guest's QEMU outlives the daemon
-    _stack_up()
+    stack_up()
     libvirt.close()
     assert libvirt.state(domain) == "running" and power_state(api, host) == "running"
     libvirt.destroy(domain)
@@ -77,10 +49,10 @@ def test_guests_keep_running_while_libvirtd_restarts_and_its_events_resume(api, 
 
 def test_a_restarted_worker_resumes_its_events_and_reports_nothing_twice(api, libvirt, settings, host, domain):
     before, node = events(api, host), host["hypervisor"]
-    _stop(f"worker-{node}")
+    stop_service(f"worker-{node}")
     redis = redis_from_url(settings.redis_url)
     sent_before = set(_power_reports(redis, node))  # every report of the stopped worker, recorded or not
-    _stack_up()
+    stack_up()
     # the restarted worker's first report is a complete sync (workers.power_sync): recorded once its job finished
     wait_for(lambda: [key for key, status in _power_reports(redis, node).items()
                       if key not in sent_before and status == b"finished"],
@@ -94,9 +66,9 @@ def test_a_restarted_worker_resumes_its_events_and_reports_nothing_twice(api, li
 
 def test_a_node_starting_afresh_brings_back_a_guest_that_was_shut_off(api, libvirt, host, domain):
     assert libvirt.state(domain) == "shutoff" and libvirt.autostart(domain)
-    _stop("libvirtd")
+    stop_service("libvirtd")
     AUTOSTARTED.unlink(missing_ok=True)  # as a reboot of the machine empties /run
-    _stack_up()
+    stack_up()
     libvirt.close()
     assert libvirt.wait_state(domain, {"running"}, 30) == "running"
     recorded_within(api, host, "running", seconds=10)
