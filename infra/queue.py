@@ -145,9 +145,8 @@ class RqDispatcher:
     def _existing(self, job_id: str, reuse: bool, fence: fencing.Fence | None) -> Job | None:
         """A job with this id that may stand for this run: one finished well (if
         `reuse`), one of this attempt still waiting, or one still running."""
-        try:
-            job = Job.fetch(job_id, connection=self.redis, serializer=JSONSerializer)
-        except NoSuchJobError:
+        job = _fetch(self.redis, job_id)
+        if job is None:
             return None
         status = job.get_status()
         if status == JobStatus.FINISHED and reuse and (job.return_value() or {}).get("ok"):
@@ -324,9 +323,8 @@ def enqueue_once(redis: Redis, queue_name: str, func: str, job_id: str, args: tu
 
 def _pending(redis: Redis, job_id: str) -> bool:
     """Whether the job is queued or runs on a live worker; an ended or abandoned one is deleted."""
-    try:
-        job = Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
-    except NoSuchJobError:
+    job = _fetch(redis, job_id)
+    if job is None:
         return False
     status = job.get_status()
     if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
@@ -336,3 +334,14 @@ def _pending(redis: Redis, job_id: str) -> bool:
     Result.delete_all(job)  # job.delete() keeps results: the next run's would be read with them
     job.delete()
     return False
+
+
+def _fetch(redis: Redis, job_id: str) -> Job | None:
+    """The job, or None. A hash under the job's key that holds no job (a Redis restart
+    that lost part of what was written can leave one) is removed: RQ would refuse to
+    queue a job of that id while it exists."""
+    try:
+        return Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
+    except NoSuchJobError:
+        redis.delete(Job.key_for(job_id))
+        return None

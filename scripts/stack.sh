@@ -255,8 +255,8 @@ start_redis() {
     --appendonly yes --maxmemory-policy noeviction --aclfile "$REDIS_ACL_FILE" \
     --dir "$HOSTFLOW_STATE_DIR/redis" --daemonize no
 }
-# Users (docs/operations.md#redis-users): no default user (a connection without
-# credentials gets NOAUTH); admin (this script, openrc: operators and tests); api,
+# Users (docs/operations.md#redis-users): the default user has a password nobody is
+# given (a connection without credentials gets NOAUTH); admin (this script, openrc: operators and tests); api,
 # flows, control: every key, no admin commands; node-<node>: its own queue, its
 # registries and worker keys, push-only to control, the job, result and execution
 # keys of its own jobs (ids `<node>__...`: infra/queue.py node_job_id), its
@@ -278,7 +278,12 @@ redis_hash() { redis_password "$1" | sha256sum | cut -d' ' -f1; }
 write_redis_acl() {
   local user node
   {
-    printf 'user default off resetkeys resetchannels -@all\n'
+    # Not `off`: Redis 7.0 replays a MULTI/EXEC of its append-only file under the default
+    # user's rules and silently drops the transactions they refuse (redis#14541, fixed in
+    # later releases), so every RQ pipeline would be lost on a restart. On, with all
+    # rights and a password given to nobody: a connection without credentials still
+    # gets NOAUTH (a user with a password is never logged in without AUTH).
+    printf 'user default on #%s resetkeys resetchannels ~* &* +@all\n' "$(redis_hash default)"
     printf 'user admin on #%s ~* &* +@all\n' "$(redis_hash admin)"
     for user in api flows control; do
       printf 'user %s on #%s ~* &* +@all -@admin\n' "$user" "$(redis_hash "$user")"
@@ -421,15 +426,16 @@ ready_deployments() {
     grep -Eq '"paused": ?false'
 }
 
-# An RQ worker is ready once it has registered itself in Redis (the rq:workers
-# set; each worker's hash has its pid), i.e. after its imports (~4 s here).
+# A worker is ready once its liveness key is in Redis (hostflow:alive:<role>-<node>-<pid>,
+# a suffix -<n> on a worker it started again: infra/queue.py mark_alive, refreshed
+# every second), i.e. after its imports (~4 s here). Not RQ's registration
+# (rq:workers): a restart of Redis can expire that while the worker runs on.
 skip_worker() { module_missing workers.process; }
 start_worker() { SPAWN_ROLE="$3" SPAWN_NODE="${5:-}" spawn_py "$1" "$VENV/bin/python" -m workers.process "${@:2}"; }  # NAME --role ROLE ...
 ready_worker() {
-  local key keys=()
-  mapfile -t keys < <(redis_cli --raw smembers rq:workers 2>/dev/null)
-  for key in "${keys[@]}"; do
-    [[ "$(redis_cli --raw hget "$key" pid 2>/dev/null)" == "$1" ]] && return 0
+  local pattern
+  for pattern in "hostflow:alive:*-$1" "hostflow:alive:*-$1-*"; do
+    [[ -n "$(redis_cli --raw --scan --pattern "$pattern" 2>/dev/null)" ]] && return 0
   done
   return 1
 }

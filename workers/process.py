@@ -201,13 +201,18 @@ def work_until_stopped(redis, role: str, node: str, settings: Settings, burst: b
             log.warning("worker %s ended on %s: %s", name, type(exc).__name__, exc)
         finally:
             alive.set()
-        if burst or worker._stop_requested or stop.is_set():
+        if burst or _asked_to_stop(worker) or stop.is_set():
             return
         backoff = 1.0 if time.monotonic() - started > 60 else min(backoff * 2, 30.0)
         log.warning("worker %s quit without being asked to; a new one starts in %.0f s", name, backoff)
         time.sleep(backoff)
-        if worker._stop_requested:  # a SIGTERM during the backoff reaches the last worker's handler
+        if _asked_to_stop(worker):  # a SIGTERM during the backoff reaches the last worker's handler
             return
+
+
+def _asked_to_stop(worker) -> bool:
+    """RQ records the time of a SIGTERM or SIGINT; an idle worker then just quits."""
+    return worker._stop_requested or worker._shutdown_requested_date is not None
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Handing an operation to the flows queue is idempotent by its job id, against real
 Redis (a database of its own): a job still waiting or running stays, one that ended or
-whose worker is gone is replaced, and one Redis lost is queued again. The client itself
+whose worker is gone is replaced, and one Redis lost (whole or in part) is queued again. The client itself
 never hangs on a server that does not answer, and rides out a refused connection."""
 import os
 import socket
@@ -101,3 +101,9 @@ def test_a_refused_connection_is_tried_again_before_it_fails():
     with pytest.raises(RedisConnectionError):
         client.ping()
     assert time.monotonic() - started > 1.0  # the backoff between the retries
+
+
+def test_a_job_key_left_without_its_job_does_not_block_the_next(redis):
+    redis.hset(f"rq:job:{operation_job_id('op1', 0)}", "last_heartbeat", "2026-12-07T22:44:55Z")
+    enqueue_operation(redis, "op1", 0)
+    assert flows_jobs(redis) == [operation_job_id("op1", 0)]

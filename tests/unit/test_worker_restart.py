@@ -14,11 +14,11 @@ class QuittingWorker:
     does with Redis gone), then is asked to stop."""
 
     def __init__(self, log: list, quits: int):
-        self.log, self.quits, self._stop_requested = log, quits, False
+        self.log, self.quits, self._stop_requested, self._shutdown_requested_date = log, quits, False, None
 
     def work(self, **_kw):
         if len(self.log) > self.quits:
-            self._stop_requested = True
+            self._shutdown_requested_date = "now"  # as RQ's SIGTERM handler on an idle worker
             return
         if len(self.log) == self.quits:
             raise RedisConnectionError("Connection refused")
