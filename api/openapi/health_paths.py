@@ -1,4 +1,5 @@
-"""OpenAPI paths of the liveness probe and the health report (operations.health)."""
+"""The OpenAPI path of the health report (operations.health). The liveness probe
+`GET /healthz` is left out: it takes no token, and the document's operations all do."""
 from __future__ import annotations
 
 from api.openapi.fragments import answer, errors
@@ -24,8 +25,6 @@ HEALTH = {"type": "object", "required": ["status", "problems", "dependencies"], 
                "description": "each scheduled sweep by name; null when Redis does not answer"}}}
 
 HEALTH_PATHS = {
-    "/healthz": {"get": {"summary": "liveness: the API answers (no token, nothing else checked)", "security": [],
-                         "responses": {"200": answer("`{\"status\": \"ok\"}`")}}},
     "/v1/healthz": {"get": {
         "summary": "the control plane's health (any token): database, Redis, Prefect, live workers per queue, "
                    "each sweep's last success and error; `degraded` with its `problems` (a dependency down, a "
