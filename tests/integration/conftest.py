@@ -3,6 +3,7 @@
 PostgreSQL comes from HOSTFLOW_TEST_PG_URL (scripts/postgres.sh url), Redis and the
 rest from the stack's openrc, both exported by scripts/test.sh."""
 import os
+import signal
 
 import pytest
 from sqlalchemy import text
@@ -12,6 +13,17 @@ from infra.db.engine import Database
 from infra.db.models import Base
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(autouse=True)
+def signal_handlers_restored():
+    """A test that runs an RQ worker in this process leaves RQ's SIGTERM and SIGINT
+    handlers installed; a child pyroute2 forks for a namespace would inherit them, and
+    the SIGTERM that should end it would send it on running this session instead."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
 
 
 def _reset_postgres(url: str) -> None:
