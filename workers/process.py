@@ -182,7 +182,8 @@ def main(argv: list[str] | None = None) -> None:
         stop.set()
 
 
-def work_until_stopped(redis, role: str, node: str, settings: Settings, burst: bool, stop: threading.Event) -> None:
+def work_until_stopped(redis, role: str, node: str, settings: Settings, burst: bool, stop: threading.Event,
+                       sleep=time.sleep) -> None:
     """Runs the role's RQ worker until it is asked to stop. RQ's worker quits on a Redis
     error outside its dequeue (a restart of Redis as a job ends); then a new worker
     starts after a backoff (1 s, doubling up to 30 s), under a new name: the old one's
@@ -205,7 +206,7 @@ def work_until_stopped(redis, role: str, node: str, settings: Settings, burst: b
             return
         backoff = 1.0 if time.monotonic() - started > 60 else min(backoff * 2, 30.0)
         log.warning("worker %s quit without being asked to; a new one starts in %.0f s", name, backoff)
-        time.sleep(backoff)
+        sleep(backoff)
         if _asked_to_stop(worker):  # a SIGTERM during the backoff reaches the last worker's handler
             return
 

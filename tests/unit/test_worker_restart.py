@@ -38,8 +38,8 @@ def started(monkeypatch):
         return QuittingWorker(names, quits=2)
 
     monkeypatch.setattr(process, "make_worker", make_worker)
-    monkeypatch.setattr(process.time, "sleep", sleeps.append)
-    process.work_until_stopped(NoRedis(), "flows", "", Settings.from_env({}), False, threading.Event())
+    process.work_until_stopped(NoRedis(), "flows", "", Settings.from_env({}), False, threading.Event(),
+                               sleep=sleeps.append)
     return names, sleeps
 
 
