@@ -190,6 +190,10 @@ use = egg:swift#copy
 
 [filter:slo]
 use = egg:swift#slo
+# s3api deletes a multipart object with async=on: SLO then only queues its segments
+# for the object expirer, which this stack does not run, so every deleted image and
+# backup left its parts behind. Deleted synchronously, the parts go with the object.
+allow_async_delete = false
 
 [filter:dlo]
 use = egg:swift#dlo

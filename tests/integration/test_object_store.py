@@ -1,6 +1,9 @@
 """The S3 adapter and image downloads against the real Swift (s3api) of the stack."""
 import hashlib
+import json
 import os
+import urllib.parse
+import urllib.request
 import uuid
 
 import pytest
@@ -66,6 +69,29 @@ def test_delete_is_idempotent(objects, bucket, tmp_path):
     objects.upload_file(small, bucket, "small")
     assert objects.delete(bucket, "small")
     assert not objects.delete(bucket, "small")
+
+
+def segments(bucket: str, key: str) -> list[str]:
+    """The parts Swift keeps for key in the bucket's `+segments` container (Swift's own
+    API: S3 does not show that container)."""
+    settings = Settings.from_env()
+    auth = urllib.request.Request(f"{settings.s3_endpoint}/auth/v1.0", headers={
+        "X-Auth-User": settings.s3_access_key, "X-Auth-Key": settings.s3_secret_key})
+    with urllib.request.urlopen(auth, timeout=10) as response:
+        url, token = response.headers["X-Storage-Url"], response.headers["X-Auth-Token"]
+    query = urllib.parse.urlencode({"format": "json", "prefix": key + "/"})
+    listing = urllib.request.Request(f"{url}/{urllib.parse.quote(bucket + '+segments')}?{query}",
+                                     headers={"X-Auth-Token": token})
+    with urllib.request.urlopen(listing, timeout=10) as response:
+        return [item["name"] for item in json.loads(response.read() or b"[]")]
+
+
+def test_deleting_a_multipart_object_deletes_its_parts(objects, bucket, big):
+    path, _ = big
+    objects.upload_file(path, bucket, "parts")
+    assert len(segments(bucket, "parts")) == 3
+    assert objects.delete(bucket, "parts")
+    assert segments(bucket, "parts") == []
 
 
 def test_registering_an_image_dir_uploads_each_file_once(objects, tmp_path):
