@@ -14,6 +14,7 @@ from api.routes import (
     chat,
     console,
     dns,
+    drift,
     hosts,
     images,
     misc,
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.before_request(check_query)
     blueprints = (hosts, operations, misc, volumes, backups, resize, power, console,
                   webhooks, images, snapshots, networks,
-                  dns, shares, tickets, tokens, audit, chat,
+                  dns, shares, tickets, tokens, audit, drift, chat,
                   slack_interactive, ui)
     for module in blueprints:
         app.register_blueprint(module.bp)

@@ -30,6 +30,7 @@ TAKES: dict[str, frozenset[str]] = {
     "operations.list_operations": ANY,
     "images.list_images": ANY,
     "audit.audit": ANY,
+    "drift.report": ANY,
 }
 # Signed sources: their senders build the URL and may add parameters of their own.
 SOURCES = frozenset({"webhooks", "tickets", "chat", "slack_interactive"})

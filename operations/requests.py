@@ -205,3 +205,21 @@ class CreateToken(Strict):
     name: StrictStr = Field(min_length=1, max_length=120)
     role: Literal["admin", "operator", "viewer"]
     projects: list[Project] = Field(default_factory=list, max_length=64)
+
+
+# The kinds of the drift report's findings (operations.drift), by source;
+# tests/unit/test_drift_api.py checks the list against the checks.
+DRIFT_KINDS = (
+    "leaked_claim", "host_without_claim", "claim_totals_differ", "leaked_lease", "address_without_lease",
+    "dns_record_of_gone_host", "dns_record_missing", "dns_record_differs", "dns_record_left",
+    "image_object_missing", "backup_object_missing", "orphan_object", "export_of_gone_host", "export_missing",
+    "domain_without_host", "host_without_domain", "instance_files_without_host", "volume_without_record",
+    "volume_missing", "temp_file_left",
+)
+FindingId = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9a-f]{16}$")]
+
+
+class RepairDrift(Strict):
+    findings: list[FindingId] = Field(default=None, max_length=1000, description=(
+        "repair only these findings, by their `id` in GET /v1/drift (an unsafe one is listed in `left`); "
+        "absent: every safe finding; empty: none"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from api.openapi.drift_paths import DRIFT_PATHS
 from api.openapi.fragments import DRY_RUN, ERROR, IDEMPOTENCY, answer
 from api.openapi.health_paths import HEALTH_PATHS
 from api.openapi.host_paths import (
@@ -69,7 +70,7 @@ def all_paths() -> dict:
     """Every path of the API, in the document's order."""
     return {**HOST_PATHS, **OPERATION_PATHS, **HYPERVISOR_PATHS, **NETWORK_PATHS, **VOLUME_PATHS,
             **BACKUP_PATHS, **RESIZE_PATHS, **POWER_PATHS, **GENERIC_WEBHOOK_PATHS, **TICKET_PATHS, **HOST_IMAGE_PATHS,
-            **IMAGE_PATHS, **DNS_PATHS, **SHARE_PATHS, **IDENTITY_PATHS, **HEALTH_PATHS}
+            **IMAGE_PATHS, **DNS_PATHS, **SHARE_PATHS, **IDENTITY_PATHS, **DRIFT_PATHS, **HEALTH_PATHS}
 
 
 def document() -> dict:

@@ -16,6 +16,7 @@ from operations.requests import (
     RebuildHost,
     ReclaimOptions,
     RegisterName,
+    RepairDrift,
     ResizeHost,
     RestoreBackup,
     SnapshotHost,
@@ -43,4 +44,5 @@ def component_schemas() -> dict:
             "RegisterName": RegisterName.model_json_schema(),
             "CreateNetwork": CreateNetwork.model_json_schema(),
             "CreateShare": CreateShare.model_json_schema(),
-            "AttachShare": AttachShare.model_json_schema()}
+            "AttachShare": AttachShare.model_json_schema(),
+            "RepairDrift": RepairDrift.model_json_schema()}
