@@ -19,6 +19,7 @@ OPS_USAGE = """\
   ops cancel <id>                                stop it after its current step and undo what it did
   ops approve|reject <id> [--note TEXT]          answer an operation awaiting approval
   tokens list | tokens create <name> <role> [--project P ...] | tokens revoke <id>   (admin)
+  drift [--kind K ...] [--repair]                what drifted from the record; exit 1 if anything did (admin)
 Flags: --json (the API's answers, for scripts), --wait (follow what a command started)."""
 
 

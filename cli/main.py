@@ -1,6 +1,6 @@
 """The `hostflow` command (also `python -m cli.main`): the chat grammar (cli.grammar),
-`ops list|show|watch`, `tokens`, and the resource subcommands (`create`, `delete`, `backup`, ...:
-cli.subcommands, parsed by cli.parser, run by cli.handlers).
+`ops list|show|watch`, `tokens`, `drift` (cli.drift), and the resource subcommands
+(`create`, `delete`, `backup`, ...: cli.subcommands, parsed by cli.parser, run by cli.handlers).
 
 URL and token: HOSTFLOW_API_URL and HOSTFLOW_TOKEN, else a config file (cli.client)."""
 from __future__ import annotations
@@ -10,6 +10,7 @@ import sys
 from cli import client as api_client
 from cli.client import ApiError
 from cli.commands import full_usage, run_grammar, run_ops, run_tokens
+from cli.drift import run_drift
 from cli.follow import Client
 from cli.grammar import VERBS, UsageError
 from cli.runner import CommandFailed
@@ -29,6 +30,8 @@ def dispatch(argv: list[str]) -> int:
         return run_ops(connect, argv[1:])
     if verb == "tokens":
         return run_tokens(connect, argv[1:])
+    if verb == "drift":
+        return run_drift(connect, argv[1:])
     if verb.lower() in VERBS or verb not in subcommand_names():
         return run_grammar(connect, argv)
     return run_subcommand(connect, argv)

@@ -59,3 +59,45 @@ def tokens(answer: dict) -> str:
     rows = [[t["id"], t["name"], t["role"], ",".join(t.get("projects") or []) or "*", t.get("created"),
              t.get("revoked")] for t in answer["tokens"]]
     return table(["ID", "NAME", "ROLE", "PROJECTS", "CREATED", "REVOKED"], rows)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _sources(answer: dict) -> str:
+    unread = [f"{name} ({s['code']}: {s['error']})" for name, s in answer["sources"].items() if not s["ok"]]
+    return "sources not read: " + ", ".join(unread) if unread else "every source read"
+
+
+def _remedy(finding: dict) -> str:
+    return f"safe: {finding['repair']['function']}" if finding["safe"] else finding["suggestion"]
+
+
+def _findings(found: list[dict], last: str) -> list[str]:
+    """A table of the findings grouped by kind, or nothing when there are none."""
+    rows = [[f["kind"], f["subject"], f["evidence"], _remedy(f)] for f in sorted(found, key=lambda f: f["kind"])]
+    return [table(["KIND", "SUBJECT", "EVIDENCE", last], rows)] if rows else []
+
+
+def drift_report(answer: dict) -> str:
+    safe = sum(1 for f in answer["findings"] if f["safe"])
+    hint = " (hostflow drift --repair)" if safe else ""
+    return "\n".join([*_findings(answer["findings"], "SAFE REPAIR OR SUGGESTION"),
+                      f"{_plural(len(answer['findings']), 'finding')}, {safe} safe{hint}; {_sources(answer)}"])
+
+
+UNDONE = {"failed", "rolled_back", "cancelled", "rejected"}  # a repair that ended without repairing
+
+
+def drift_repairs(answer: dict) -> str:
+    rows = [[r["operation"], r["state"], r["kind"], r["subject"], r["finding"]] for r in answer["repairs"]]
+    lines = [table(["OPERATION", "STATE", "KIND", "SUBJECT", "FINDING"], rows)] if rows else []
+    if any(r["state"] in UNDONE for r in answer["repairs"]):
+        lines.append("a repair that ended undone stays so when asked again: retry it with `hostflow retry <operation>`")
+    if answer["left"]:
+        lines += ["left for an operator:", *_findings(answer["left"], "SUGGESTION")]
+    read = "every source read" if answer["complete"] else "some sources not read (hostflow drift says which)"
+    lines.append(f"{_plural(len(rows), 'repair')} submitted, {_plural(len(answer['left']), 'finding')} left for an "
+                 f"operator; {read}")
+    return "\n".join(lines)
