@@ -3,6 +3,7 @@ from api.ui import (  # noqa: F401  (they add their routes to bp)
     backups,
     console,
     dns,
+    drift,
     forms,
     host_actions,
     host_requests,

@@ -136,9 +136,19 @@ def require_write() -> None:
         abort(403, "this token may only read")
 
 
+def is_admin() -> bool:
+    return g.get("identity") is not None and g.identity["role"] == "admin"
+
+
+def require_admin() -> None:
+    if not is_admin():
+        abort(403, "this page needs an admin token")
+
+
 @bp.app_context_processor
 def _template_globals() -> dict:
-    return {"csrf_token": csrf_token, "may_write": may_write, "identity": lambda: g.get("identity")}
+    return {"csrf_token": csrf_token, "may_write": may_write, "is_admin": is_admin,
+            "identity": lambda: g.get("identity")}
 
 
 @bp.errorhandler(HostflowError)
