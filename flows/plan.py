@@ -50,6 +50,12 @@ class Planner:
                                      {"host_id": host["id"], "lines": lines}, reuse=False)
         return result["outcome"]["data"]
 
+    def inventory(self, hypervisor: str) -> dict:
+        """What the hypervisor holds, as its node reads it (functions.inventory.node_inventory)."""
+        result = self.dispatcher.run(f"hv.{hypervisor}", f"inventory_{uuid.uuid4()}", "node_inventory", {},
+                                     reuse=False)
+        return result["outcome"]["data"]
+
     def volume(self, kind: str, ctx: dict) -> dict:
         steps = {"create_volume": volumes.CREATE, "delete_volume": volumes.DELETE,
                  "attach_volume": volumes.ATTACH, "detach_volume": volumes.DETACH,

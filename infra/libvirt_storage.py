@@ -75,6 +75,24 @@ def volume_xml(name: str, capacity: int, kind: str = "dir") -> str:
     return ET.tostring(vol, encoding="unicode")
 
 
+def _volume_info(vol) -> dict | None:
+    """None for a volume deleted since the pool was listed."""
+    try:
+        _kind, capacity, allocation = vol.info()
+        return {"name": vol.name(), "path": vol.path(), "capacity": capacity, "allocation": allocation}
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
+            return None
+        raise
+
+
+def _files_in(directory: Path) -> list[dict]:
+    if not directory.is_dir():
+        return []
+    return [{"name": f.name, "path": str(f), "capacity": f.stat().st_size, "allocation": None}
+            for f in sorted(directory.iterdir()) if f.is_file()]
+
+
 class LibvirtStorage:
     """Opens its connection on first use, or borrows one (e.g. the compute adapter's)."""
 
@@ -184,6 +202,23 @@ class LibvirtStorage:
         with _translated("volume info"):
             _kind, capacity, allocation = vol.info()
             return {"path": vol.path(), "capacity": capacity, "allocation": allocation}
+
+    def volumes(self, pool_name: str) -> list[dict]:
+        """[{"name", "path", "capacity", "allocation"}] of every volume in the pool, by name;
+        [] if the pool is absent. An inactive pool is not started: its directory's files are
+        listed, allocation None (as `volume`)."""
+        pool = self._pool(pool_name)
+        if pool is None:
+            return []
+        with _translated("pool isActive"):
+            active = pool.isActive()
+        if not active:
+            return _files_in(self._pool_path(pool))
+        with _translated("pool refresh"):
+            pool.refresh(0)
+        with _translated("pool listAllVolumes"):
+            found = [_volume_info(vol) for vol in pool.listAllVolumes(0)]
+        return sorted((v for v in found if v is not None), key=lambda v: v["name"])
 
     def _lookup_volume(self, pool, name: str):
         with _translated("pool refresh"):
