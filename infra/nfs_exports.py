@@ -16,6 +16,12 @@ class ExportsDir:
     def path(self, host_id: str) -> Path:
         return self.directory / f"{host_id}.exports"
 
+    def hosts(self) -> list[str]:
+        """The hosts that have an export file."""
+        if not self.directory.is_dir():
+            return []
+        return sorted(p.name.removesuffix(".exports") for p in self.directory.glob("*.exports"))
+
     def read(self, host_id: str) -> str | None:
         path = self.path(host_id)
         return path.read_text() if path.exists() else None

@@ -97,6 +97,15 @@ class ObjectStore:
                 found.extend(item["Key"] for item in page.get("Contents", []))
         return found
 
+    def objects(self, bucket: str, prefix: str = "") -> list[dict]:
+        """Each object under prefix: {"key", "size", "modified"} (an aware datetime)."""
+        found: list[dict] = []
+        with _translated("list", bucket, prefix):
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                found.extend({"key": item["Key"], "size": item["Size"], "modified": item["LastModified"]}
+                             for item in page.get("Contents", []))
+        return found
+
     def delete_keys(self, bucket: str, keys: list[str]) -> None:
         """Deletes up to 1000 objects per request; absent ones are no error."""
         for start in range(0, len(keys), 1000):

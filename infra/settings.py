@@ -51,6 +51,7 @@ class Settings:
     resize_auto_confirm_s: int = 86400
     upload_stale_s: int = 1800
     sweep_interval_s: int = 60  # seconds between two runs of each of the control worker's sweeps
+    drift_object_grace_s: int = 86400  # an object no record names is an orphan only past this age
     sweep_intervals: str = ""  # per sweep, overriding sweep_interval_s: `reports=30,upload_reaper=300`; 0: off
     volume_pool_type: str = "dir"
     volume_pool_devices: str = ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from infra.db.engine import Database
 from infra.db.models import CapacityClaim, Hypervisor
@@ -101,6 +101,22 @@ class CapacityStore:
                                  f"{disk_gb} GiB disk for host {host_id}")
             row.vcpus, row.ram_mb, row.disk_gb = vcpus, ram_mb, disk_gb
             return _claim_from_row(row)
+
+    def claims(self) -> list[Claim]:
+        with self.db.session() as s:
+            return [_claim_from_row(r) for r in s.scalars(select(CapacityClaim).order_by(CapacityClaim.host_id))]
+
+    def totals(self) -> list[dict]:
+        """Per node, its claimed counters and the sums of its claims, read together."""
+        zero = {"vcpus": 0, "ram_mb": 0, "disk_gb": 0}
+        with self.db.session() as s:
+            sums = {r[0]: {"vcpus": int(r[1]), "ram_mb": int(r[2]), "disk_gb": int(r[3])} for r in s.execute(
+                select(CapacityClaim.hypervisor, func.sum(CapacityClaim.vcpus), func.sum(CapacityClaim.ram_mb),
+                       func.sum(CapacityClaim.disk_gb)).group_by(CapacityClaim.hypervisor))}
+            nodes = s.scalars(select(Hypervisor).order_by(Hypervisor.name)).all()
+            return [{"node": h.name, "summed": sums.get(h.name, zero),
+                     "counted": {"vcpus": h.vcpus_claimed, "ram_mb": h.ram_mb_claimed, "disk_gb": h.disk_gb_claimed}}
+                    for h in nodes]
 
     def release(self, host_id: str) -> Claim | None:
         """Gives back a claim; releasing one that is gone returns None."""

@@ -84,6 +84,10 @@ class IpamStore:
             rows = s.scalars(select(IpAllocation).where(IpAllocation.host_id == host_id).order_by(IpAllocation.id))
             return [_lease(r) for r in rows]
 
+    def leases(self) -> list[Lease]:
+        with self.db.session() as s:
+            return [_lease(r) for r in s.scalars(select(IpAllocation).order_by(IpAllocation.id))]
+
     def release_host(self, host_id: str) -> list[Lease]:
         """Every address the host holds, on any network."""
         with self.db.session() as s:

@@ -112,6 +112,14 @@ class OperationStore:
                                                   Operation.state.not_in(TERMINAL)).limit(1))
             return self._full(s, op) if op else None
 
+    def in_flight(self) -> dict[str, set[str]]:
+        """The hosts, volumes and backups that an operation not yet ended concerns."""
+        with self.db.reading() as s:
+            rows = s.execute(select(Operation.host_id, Operation.volume_id, Operation.backup_id)
+                             .where(Operation.state.not_in(TERMINAL))).all()
+        return {"hosts": {r[0] for r in rows if r[0]}, "volumes": {r[1] for r in rows if r[1]},
+                "backups": {r[2] for r in rows if r[2]}}
+
     def active_for_host(self, host_id: str) -> dict | None:
         with self.db.reading() as s:
             op = s.scalar(select(Operation).where(Operation.host_id == host_id,
