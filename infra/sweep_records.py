@@ -17,7 +17,7 @@ from infra.errors import HostflowError
 
 SCHEDULE = "hostflow:sweeps"
 PREFIX = "hostflow:sweep:"
-SUMMARY_CHARS = 500
+SUMMARY_CHARS = 2000
 ERROR_CHARS = 500
 
 

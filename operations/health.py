@@ -8,6 +8,7 @@ whose last success (or, never having succeeded, its scheduling) is older than
 STALE_INTERVALS of its intervals."""
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -39,7 +40,7 @@ def report(svc: Services, found: Probes, now: datetime | None = None) -> dict:
     if deps["redis"]["ok"]:
         workers, sweeps = _workers_and_sweeps(svc, found, deps["database"]["ok"], now, problems)
     return {"status": "degraded" if problems else "ok", "problems": problems, "checked_at": now.isoformat(),
-            "dependencies": deps, "workers": workers, "sweeps": sweeps}
+            "dependencies": deps, "workers": workers, "sweeps": sweeps, "drift": drift_view(sweeps)}
 
 
 def _workers_and_sweeps(svc: Services, found: Probes, db_ok: bool, now: datetime, problems: list) -> tuple:
@@ -93,6 +94,19 @@ def sweep_problem(name: str, view: dict, now: datetime) -> str | None:
     if since and (now - since).total_seconds() > limit:
         return f"sweep {name} has not succeeded since it was scheduled at {view['scheduled_since']} (every {every} s)"
     return None
+
+
+def drift_view(sweeps: dict | None) -> dict | None:
+    """The findings of the `drift` sweep's last successful report (workers/sweeps.py)."""
+    view = (sweeps or {}).get("drift")
+    if not view or not view["last_success"] or not view["last_result"]:
+        return None
+    try:
+        found = json.loads(view["last_result"])
+    except ValueError:
+        return None
+    return {"findings": found.get("findings"), "counts": found.get("counts"), "complete": found.get("complete"),
+            "checked_at": view["last_success"]}
 
 
 def _check(probe) -> dict:

@@ -26,7 +26,7 @@ from infra.errors import Invalid
 from infra.http_report import send
 from infra.settings import Settings
 from infra.sweep_records import SweepRecords
-from operations import outbox
+from operations import drift, outbox
 from operations.approvals import reconcile
 from operations.image_upload import reap_interrupted
 from operations.resize import auto_confirm
@@ -37,6 +37,7 @@ from workers.reaper import reap_lost_runs
 
 log = logging.getLogger("hostflow.sweeps")
 OUTBOX_EVERY_S = 5
+DRIFT_EVERY_S = 900  # at least: the report lists every bucket and asks every node
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")  # a part of an RQ job id: letters, digits, _
 
 
@@ -79,6 +80,19 @@ def _outbox_every(settings: Settings) -> int:
     return min(settings.sweep_interval_s, OUTBOX_EVERY_S)
 
 
+def _drift_every(settings: Settings) -> int:
+    return max(settings.sweep_interval_s, DRIFT_EVERY_S)
+
+
+def _report_drift(svc: Services) -> dict:
+    """The drift report's counts (the health report shows them); repairing is an operator's call."""
+    found = drift.report(svc)
+    if found["findings"]:
+        log.warning("drift: %s", ", ".join(f"{n} {kind}" for kind, n in sorted(found["counts"].items())))
+    return {"findings": len(found["findings"]), "counts": found["counts"], "complete": found["complete"],
+            "unread": [name for name, source in found["sources"].items() if not source["ok"]]}
+
+
 TABLE = (
     Sweep("resize_confirm", _confirm_resizes, every=_resize_every),
     Sweep("upload_reaper", _reap_uploads),
@@ -87,6 +101,7 @@ TABLE = (
     Sweep("lost_runners", _reap_lost_runners),
     Sweep("restart_policy", restart_due),
     Sweep("outbox", outbox.sweep, every=_outbox_every),
+    Sweep("drift", _report_drift, every=_drift_every),
 )
 
 

@@ -22,7 +22,12 @@ HEALTH = {"type": "object", "required": ["status", "problems", "dependencies"], 
     "workers": {"type": ["object", "null"], "additionalProperties": {"type": "integer"},
                 "description": "live workers per queue; null when Redis does not answer"},
     "sweeps": {"type": ["object", "null"], "additionalProperties": _SWEEP,
-               "description": "each scheduled sweep by name; null when Redis does not answer"}}}
+               "description": "each scheduled sweep by name; null when Redis does not answer"},
+    "drift": {"type": ["object", "null"], "description": "the last drift report of the `drift` sweep "
+              "(GET /v1/drift has its findings); null before its first success",
+              "properties": {"findings": {"type": "integer"}, "complete": {"type": "boolean"},
+                             "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                             "checked_at": _TIME}}}}
 
 HEALTH_PATHS = {
     "/v1/healthz": {"get": {

@@ -76,6 +76,18 @@ def test_all_answering_with_fresh_sweeps_is_ok_with_no_problems():
     assert found["sweeps"]["reports"]["age_s"] == 30.0 and found["sweeps"]["reports"]["interval_s"] == 60
 
 
+def test_the_last_drift_report_is_counted_without_degrading_the_report():
+    last = '{"findings":2,"counts":{"leaked_claim":2},"complete":true,"unread":[]}'
+    found = report(FakeProbes(sweeps={"drift": fresh(interval_s=900, last_result=last)}))
+    assert found["status"] == "ok"
+    assert found["drift"] == {"findings": 2, "counts": {"leaked_claim": 2}, "complete": True,
+                              "checked_at": ago(30)}
+
+
+def test_before_the_first_drift_report_there_is_no_count():
+    assert report(FakeProbes())["drift"] is None
+
+
 def test_prefect_down_is_degraded_and_says_so():
     found = report(FakeProbes(down={"prefect"}))
     assert found["status"] == "degraded"

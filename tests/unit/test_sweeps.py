@@ -96,15 +96,20 @@ def test_a_name_used_twice_is_refused_when_the_table_is_built():
 
 def test_each_sweep_of_the_table_has_a_job_id_rq_accepts():
     assert list(sweeps.SWEEPS) == ["resize_confirm", "upload_reaper", "reports", "approvals", "lost_runners",
-                                   "restart_policy", "outbox"]
+                                   "restart_policy", "outbox", "drift"]
     assert all(re.fullmatch(r"[A-Za-z0-9_-]+", job_id(name)) for name in sweeps.SWEEPS)
 
 
 # --- intervals -----------------------------------------------------------------------
 
-def test_every_sweep_but_the_outbox_runs_once_a_minute_by_default():
+def test_every_sweep_but_the_outbox_and_the_drift_report_runs_once_a_minute_by_default():
     chosen = intervals(Settings())
-    assert chosen.pop("outbox") == 5 and set(chosen.values()) == {60}
+    assert chosen.pop("outbox") == 5 and chosen.pop("drift") == 900 and set(chosen.values()) == {60}
+
+
+def test_the_drift_report_runs_at_most_every_15_minutes_and_follows_a_longer_default():
+    assert intervals(Settings(sweep_interval_s=20))["drift"] == 900
+    assert intervals(Settings(sweep_interval_s=1800))["drift"] == 1800
 
 
 def test_the_resize_sweep_follows_a_confirm_window_shorter_than_its_interval():
@@ -117,7 +122,7 @@ def test_the_resize_sweep_is_off_when_resizes_are_never_confirmed_on_their_own()
 
 
 def test_the_default_interval_is_a_setting():
-    assert set(intervals(Settings(sweep_interval_s=20)).values()) == {20, 5}
+    assert set(intervals(Settings(sweep_interval_s=20)).values()) == {20, 5, 900}
 
 
 def test_the_outbox_sweep_is_never_slower_than_the_default_interval():
