@@ -24,7 +24,9 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from functions.networks import ensure_networks
+from functions.recovery import recover_node
 from infra.db.networks import default_network
+from infra.errors import HostflowError
 from infra.queue import (
     JOB_FUNCTION,
     NODE_NAME,
@@ -63,10 +65,23 @@ def prepare_node(settings: Settings) -> dict:
     node.make_dir(node.root / "instances")
     node.make_dir(node.root / "images")
     ensure_default_network(node, settings)
+    recover(node)
     info = node.compute.node_info()
     node.compute.close()
     disk = _disk_gb(settings.storage_root)
     return {"vcpus": info["vcpus"], "ram_mb": info["ram_mb"], "disk_gb": disk}
+
+
+def recover(node) -> None:
+    """What a worker that died mid-step left (functions.recovery), before the first job.
+    A failure is logged and the worker starts anyway: the drift report names what is left."""
+    try:
+        outcome = recover_node(node, {})
+    except HostflowError as exc:
+        log.error("start-up recovery of %s failed: %s", node.name, exc.message)
+        return
+    log.log(logging.WARNING if outcome.changed else logging.INFO, "start-up recovery of %s: %s (%s)", node.name,
+            outcome.note, {k: v for k, v in outcome.data.items() if v})
 
 
 def ensure_default_network(node, settings: Settings) -> None:
