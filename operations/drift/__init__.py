@@ -5,14 +5,16 @@ the repair of the findings that are safe to repair unattended.
 A source that cannot be read is reported as such (`complete` false) and the others are
 still compared. Each safe repair is an operation of its own (`repair_drift`), recorded,
 journalled and retried like any other, under a key made from the finding, so asking
-twice repairs once."""
+again while a repair is on its way gets that repair; once it has ended, a finding still
+there gets a new one."""
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from infra.errors import HostflowError
+from infra.db.operations import TERMINAL
+from infra.errors import Conflict, HostflowError
 from operations import record
 from operations.drift.claims import claims, leases
 from operations.drift.exports import exports
@@ -76,7 +78,17 @@ def repair(svc: Services, origin: Origin, only: set[str] | None = None) -> dict:
 def _submit(svc: Services, origin: Origin, finding: Finding) -> dict:
     params = {"finding": finding.id, "finding_kind": finding.kind, "subject": finding.subject,
               "function": finding.repair.function, "request": finding.repair.request}
-    keyed = Origin(origin.source, origin.requester, f"drift-repair:{finding.id}", origin.reply_to, origin.sees)
+    keyed = Origin(origin.source, origin.requester, _key(svc, finding), origin.reply_to, origin.sees)
     op = record.submit(svc, KIND, keyed, params, host_id=finding.host_id)
     return {"finding": finding.id, "kind": finding.kind, "subject": finding.subject, "operation": op["id"],
             "state": op["state"]}
+
+
+def _key(svc: Services, finding: Finding) -> str:
+    """The key of the finding's repair on its way, or a new one after those that ended."""
+    for n in range(1, 1000):
+        key = f"drift-repair:{finding.id}" + (f"#{n}" if n > 1 else "")
+        op = svc.operations.by_key(key)
+        if op is None or op["state"] not in TERMINAL:
+            return key
+    raise Conflict(f"finding {finding.id} was repaired 999 times and is back", code="repair_exhausted")

@@ -312,3 +312,11 @@ def test_a_repair_run_leaves_the_report_without_its_finding(world):
         assert world.svc.operations.get(r["operation"])["state"] == "succeeded"
     assert set(world.kinds()) == {"instance_files_without_host", "domain_without_host"}
     assert world.bucket.objects("hostflow-images") == []
+
+
+def test_a_finding_back_after_its_repair_ended_gets_a_new_repair(world):
+    world.bucket.put("hostflow-images", "images/old")
+    (first,) = drift.repair(world.svc, Origin("cli", "admin"))["repairs"]
+    world.svc.operations.transition(first["operation"], {"queued"}, "failed")
+    (second,) = drift.repair(world.svc, Origin("cli", "admin"))["repairs"]
+    assert second["operation"] != first["operation"] and second["state"] == "queued"
