@@ -215,6 +215,8 @@ SERVICES=(
   "swift-container  bg-par   swift-container-server    30"
   "swift-object     bg-par   swift-object-server       30"
   "swift-proxy      bg       swift-proxy-server        30"
+  "swift-updater    bg       swift_daemon[.]py          30"
+  "swift-expirer    bg       swift_daemon[.]py          30"
   "s3-buckets       once     -                         -"
   "bind-config      once     -                         -"
   "named            bg       named                     30"
@@ -364,6 +366,15 @@ ready_swift_container() { ready_swift_server "$HOSTFLOW_SWIFT_CONTAINER_PORT"; }
 skip_swift_object() { swift_absent; }
 start_swift_object() { start_swift_server object; }
 ready_swift_object() { ready_swift_server "$HOSTFLOW_SWIFT_OBJECT_PORT"; }
+# The container updater and the object expirer delete the parts of deleted multipart
+# objects (scripts/swift_daemon.py).
+start_swift_daemon() { PYTHONUNBUFFERED=1 spawn "$1" "$SWIFT_VENV/bin/python" "$REPO/scripts/swift_daemon.py" "$2" "$3" -v; }
+skip_swift_updater() { swift_absent; }
+start_swift_updater() { start_swift_daemon swift-updater container-updater "$SWIFT_ETC/container-server.conf"; }
+ready_swift_updater() { alive "$1"; }
+skip_swift_expirer() { swift_absent; }
+start_swift_expirer() { start_swift_daemon swift-expirer object-expirer "$SWIFT_ETC/object-expirer.conf"; }
+ready_swift_expirer() { alive "$1"; }
 skip_swift_proxy() { swift_absent; }
 start_swift_proxy() { start_swift_server proxy; }
 # Ready when a signed S3 ListBuckets succeeds (s3api, tempauth, memcached and the

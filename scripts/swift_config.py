@@ -8,6 +8,7 @@ Run with the Swift virtualenv's python (scripts/stack.sh does, as the
 Everything goes under $HOSTFLOW_STATE_DIR/swift:
 
     etc/   swift.conf, proxy-server.conf, {account,container,object}-server.conf,
+           object-expirer.conf (scripts/swift_daemon.py runs the expirer with it),
            {account,container,object}.ring.gz and .builder
     data/  the devices directory, one device 'd1' (mount_check = false)
 
@@ -127,6 +128,8 @@ use = egg:swift#recon
 [{kind}-auditor]
 
 [{kind}-updater]
+# only the container updater runs (scripts/swift_daemon.py): it lists the expirer's queue
+interval = 15
 """
 
 
@@ -190,16 +193,46 @@ use = egg:swift#copy
 
 [filter:slo]
 use = egg:swift#slo
-# s3api deletes a multipart object with async=on: SLO then only queues its segments
-# for the object expirer, which this stack does not run, so every deleted image and
-# backup left its parts behind. Deleted synchronously, the parts go with the object.
-allow_async_delete = false
 
 [filter:dlo]
 use = egg:swift#dlo
 
 [filter:versioned_writes]
 use = egg:swift#versioned_writes
+"""
+
+
+def expirer_conf() -> str:
+    """The object expirer, in its own file, which is also its internal client's pipeline
+    (scripts/swift_daemon.py says why it runs). SLO's synchronous delete is no way out:
+    s3api answers it 204 even when the delete was refused."""
+    return f"""\
+# Written by scripts/swift_config.py; regenerated on every 'scripts/stack.sh up'.
+[DEFAULT]
+swift_dir = {ETC}
+user = root
+log_name = swift-expirer
+log_level = INFO
+recon_cache_path = {CACHE}
+
+[object-expirer]
+interval = 5
+
+[pipeline:main]
+pipeline = catch_errors proxy-logging cache proxy-server
+
+[app:proxy-server]
+use = egg:swift#proxy
+
+[filter:cache]
+use = egg:swift#memcache
+memcache_servers = {MEMCACHE}
+
+[filter:catch_errors]
+use = egg:swift#catch_errors
+
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
 """
 
 
@@ -230,6 +263,7 @@ def main() -> int:
         d.mkdir(parents=True, exist_ok=True)
     write_if_changed(ETC / "swift.conf", swift_conf(), 0o600)
     write_if_changed(ETC / "proxy-server.conf", proxy_conf(), 0o600)
+    write_if_changed(ETC / "object-expirer.conf", expirer_conf())
     for kind in ("account", "container", "object"):
         write_if_changed(ETC / f"{kind}-server.conf", storage_server_conf(kind))
         ensure_ring(kind)

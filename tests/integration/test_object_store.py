@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -86,11 +87,16 @@ def segments(bucket: str, key: str) -> list[str]:
         return [item["name"] for item in json.loads(response.read() or b"[]")]
 
 
-def test_deleting_a_multipart_object_deletes_its_parts(objects, bucket, big):
+def test_deleting_a_multipart_object_deletes_its_parts_soon_after(objects, bucket, big):
+    """The object at once; its parts within seconds, by the stack's object expirer."""
     path, _ = big
     objects.upload_file(path, bucket, "parts")
     assert len(segments(bucket, "parts")) == 3
     assert objects.delete(bucket, "parts")
+    assert objects.head(bucket, "parts") is None
+    deadline = time.monotonic() + 60
+    while segments(bucket, "parts") and time.monotonic() < deadline:
+        time.sleep(1)
     assert segments(bucket, "parts") == []
 
 
