@@ -136,7 +136,10 @@ def run_steps(op_id: str, steps: list[Step], ctx: dict) -> dict:
 def _do(op_id: str, seq: int, step: Step, ctx: dict, completed: list[Step], journal) -> dict:
     """Runs one step, journalled. A lost node or queue leaves the outcome unknown and
     nothing is compensated; any other error, a library's included, compensates what
-    was done. Either way the operation's end is a FlowFailed."""
+    was done: the failed step's own inverse first (it may have acted before it failed:
+    inverses observe before they act, so one that did nothing undoes nothing), then the
+    completed steps'. Either way the operation's end is a FlowFailed; it is rolled back
+    when a completed step was undone."""
     queue = step.node(ctx)
     prior = journal.step_state(op_id, step.name, "do")
     journal.step_started(op_id, seq, step.name, "do", queue)
@@ -149,6 +152,7 @@ def _do(op_id: str, seq: int, step: Step, ctx: dict, completed: list[Step], jour
         _logger().error("%s failed: %s: %s", step.name, err.code, err.message)
         if isinstance(err, WorkerLost):
             raise FlowFailed(err, rolled_back=False, step=step.name) from exc
+        _undo(op_id, seq, step, ctx, journal)
         compensate(op_id, completed, ctx, journal)
         raise FlowFailed(err, rolled_back=any(s.undo is not None for s in completed), step=step.name) from exc
     journal.step_finished(op_id, step.name, "do", "succeeded", outcome=outcome)
@@ -196,18 +200,24 @@ def run_recorded(op_id: str, steps: list[Step], ctx: dict) -> dict:
 def compensate(op_id: str, completed: list[Step], ctx: dict, journal) -> None:
     """Runs the inverses of completed steps, newest first; their journal rows turn
     `compensated` so a retry runs them again."""
-    log = _logger()
     for seq, step in reversed(list(enumerate(completed))):
-        if step.undo is not None:
-            queue = step.node(ctx)
-            journal.step_started(op_id, seq, step.name, "undo", queue)
-            try:
-                outcome = _call(f"undo {step.name}", queue, step_job_id(op_id, step.name, "undo"), step.undo,
-                                step.request(ctx), reuse=False)
-            except Exception as exc:
-                err = exc if isinstance(exc, HostflowError) else HostflowError(f"internal error: {exc!r}")
-                journal.step_finished(op_id, step.name, "undo", "failed", error=err.to_dict())
-                log.error("undo %s failed: %s", step.name, err.message)
-                raise
-            journal.step_finished(op_id, step.name, "undo", "succeeded", outcome=outcome)
+        _undo(op_id, seq, step, ctx, journal)
         journal.step_finished(op_id, step.name, "do", "compensated")
+
+
+def _undo(op_id: str, seq: int, step: Step, ctx: dict, journal) -> dict | None:
+    """The step's inverse, journalled; its outcome, or None for a step without one."""
+    if step.undo is None:
+        return None
+    queue = step.node(ctx)
+    journal.step_started(op_id, seq, step.name, "undo", queue)
+    try:
+        outcome = _call(f"undo {step.name}", queue, step_job_id(op_id, step.name, "undo"), step.undo,
+                        step.request(ctx), reuse=False)
+    except Exception as exc:
+        err = exc if isinstance(exc, HostflowError) else HostflowError(f"internal error: {exc!r}")
+        journal.step_finished(op_id, step.name, "undo", "failed", error=err.to_dict())
+        _logger().error("undo %s failed: %s", step.name, err.message)
+        raise
+    journal.step_finished(op_id, step.name, "undo", "succeeded", outcome=outcome)
+    return outcome

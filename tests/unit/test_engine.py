@@ -66,16 +66,24 @@ def test_job_ids_are_operation_and_step(ops):
 
 
 @pytest.mark.parametrize("failing", STEP_NAMES)
-def test_failure_compensates_completed_steps_in_reverse(ops, failing):
+def test_failure_undoes_the_failed_step_then_the_completed_ones_in_reverse(ops, failing):
     d = FakeDispatcher(fail_at=failing)
     with pytest.raises(FlowFailed) as info:
         run(ops, d)
     done = STEP_NAMES[:STEP_NAMES.index(failing)]
-    undos = [s.undo for s in reversed(allocate_host.STEPS) if s.name in done and s.undo]
+    undos = [s.undo for s in reversed(allocate_host.STEPS) if (s.name in done or s.name == failing) and s.undo]
     called_after = [c[2] for c in d.calls[len(done) + 1:]]
     assert called_after == undos
     assert info.value.rolled_back == bool(done)
     assert ops.done_outcomes("op") == {}
+
+
+def test_the_first_step_failing_is_undone_and_nothing_is_rolled_back(ops):
+    with pytest.raises(FlowFailed) as info:
+        run(ops, FakeDispatcher(fail_at="claim_capacity"))
+    assert not info.value.rolled_back
+    steps = {(s["name"], s["direction"]): s["state"] for s in ops.steps("op")}
+    assert steps == {("claim_capacity", "do"): "failed", ("claim_capacity", "undo"): "succeeded"}
 
 
 def test_journal_records_failure_code(ops):
@@ -110,7 +118,8 @@ def test_a_library_error_escaping_a_step_compensates_what_was_done(ops):
     with pytest.raises(FlowFailed) as info:
         run(ops, d)
     assert info.value.rolled_back and info.value.code == "internal_error"
-    assert [c[2] for c in d.calls if c[1].endswith("_undo")] == ["release_ip", "release_capacity"]
+    assert [c[2] for c in d.calls if c[1].endswith("_undo")] == [
+        "delete_instance_files", "release_ip", "release_capacity"]
     assert ops.done_outcomes("op") == {}
 
 

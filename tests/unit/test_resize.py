@@ -162,7 +162,7 @@ def test_a_resize_the_node_cannot_hold_leaves_the_host_untouched(api, queued):
     nodes = Nodes(fail_at="resize_claim", error=NoCapacity)
     op = _resize(api, nodes)
     assert op["state"] == "failed" and op["error"]["code"] == "no_capacity"
-    assert nodes.calls == ["resize_claim"]
+    assert nodes.calls == ["resize_claim", "undo_resize_claim"]
     host = api.svc.hosts.get("h1")
     assert host["state"] == "active" and host["flavor"] == {"vcpus": 1, "ram_mb": 256, "disk_gb": 1}
 
