@@ -23,7 +23,9 @@ def svc(tmp_path, objects):
     stack = Settings.from_env()
     buckets = {name: f"it-drift-{name[:5]}-{uuid.uuid4().hex[:8]}"
                for name in ("image_bucket", "snapshot_bucket", "backup_bucket")}
-    settings = dataclasses.replace(stack, database_url=f"sqlite:///{tmp_path / 'drift.db'}", drift_object_grace_s=0,
+    # grace -60: every object counts as past it (S3's LastModified is whole seconds, it can
+    # read a moment ahead of this clock)
+    settings = dataclasses.replace(stack, database_url=f"sqlite:///{tmp_path / 'drift.db'}", drift_object_grace_s=-60,
                                    exports_dir=str(tmp_path / "exports.d"), **buckets)
     migrate.upgrade(settings.database_url)
     for bucket in buckets.values():
