@@ -214,7 +214,7 @@ DRIFT_KINDS = (
     "dns_record_of_gone_host", "dns_record_missing", "dns_record_differs", "dns_record_left",
     "image_object_missing", "backup_object_missing", "orphan_object", "export_of_gone_host", "export_missing",
     "domain_without_host", "host_without_domain", "instance_files_without_host", "volume_without_record",
-    "volume_missing", "temp_file_left",
+    "volume_missing", "temp_file_left", "host_state_stuck",
 )
 FindingId = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9a-f]{16}$")]
 

@@ -19,6 +19,7 @@ from operations import record
 from operations.drift.claims import claims, leases
 from operations.drift.exports import exports
 from operations.drift.findings import Finding, Record
+from operations.drift.hosts import hosts
 from operations.drift.names import names
 from operations.drift.nodes import node
 from operations.drift.objects import objects
@@ -27,6 +28,7 @@ from operations.services import Services
 
 KIND = "repair_drift"
 CHECKS: dict[str, Callable[[Services, Record, datetime], list[Finding]]] = {
+    "hosts": lambda _svc, rec, _now: hosts(rec),
     "claims": lambda svc, rec, _now: claims(svc, rec),
     "leases": lambda svc, rec, _now: leases(svc, rec),
     "dns": lambda svc, rec, _now: names(svc, rec),

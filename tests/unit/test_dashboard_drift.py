@@ -37,7 +37,7 @@ def repair(api, ids: list[str]):
 
 def test_an_admin_sees_each_source_and_each_finding(drifted):
     shown = page(drifted)
-    assert "<th scope=\"row\">node:hv1</th>" in shown and shown.count("state-ok\">read</span>") == 6
+    assert "<th scope=\"row\">node:hv1</th>" in shown and shown.count("state-ok\">read</span>") == 7
     assert "claim of host h1 on hv1" in shown and "host h1 is deleted" in shown
     assert "<code>release_capacity</code>" in shown
     assert "check the guest, then reclaim it" in shown

@@ -120,7 +120,18 @@ def world(api):
 def test_a_world_as_recorded_has_no_findings(world):
     report = world.report()
     assert report["findings"] == [] and report["complete"]
-    assert set(report["sources"]) == {"claims", "leases", "dns", "objects", "exports", "node:hv1"}
+    assert set(report["sources"]) == {"hosts", "claims", "leases", "dns", "objects", "exports", "node:hv1"}
+
+
+def test_a_host_left_building_with_no_operation_on_it_is_stuck(world):
+    world.svc.hosts.update("h1", state="building")
+    assert world.finding("host_state_stuck")["host_id"] == "h1"
+
+
+def test_a_host_building_under_its_operation_is_not_stuck(world):
+    world.svc.hosts.update("h1", state="building")
+    world.busy("h1")
+    assert "host_state_stuck" not in world.kinds()
 
 
 def test_a_claim_of_a_deleted_host_is_leaked_and_safe_to_release(world):

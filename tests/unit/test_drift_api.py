@@ -45,7 +45,7 @@ def test_an_admin_gets_the_report(world):
     resp = get(world)
     assert resp.status_code == 200
     assert kinds(resp.json["findings"]) == sorted(SAFE + UNSAFE)
-    assert resp.json["complete"] and set(resp.json["sources"]) == {"claims", "leases", "dns", "objects", "exports",
+    assert resp.json["complete"] and set(resp.json["sources"]) == {"hosts", "claims", "leases", "dns", "objects", "exports",
                                                                    "node:hv1"}
 
 
