@@ -55,8 +55,10 @@ class Record:
         return host if host and host["state"] != "deleted" else None
 
     def gone(self, host_id: str) -> bool:
-        """No live host has this id and no operation is working on it."""
-        return self.live(host_id) is None and host_id not in self.busy["hosts"]
+        """The record says the host holds nothing (none has this id, it is deleted, or its
+        allocation failed and was undone) and no operation is working on it."""
+        host = self.live(host_id)
+        return (host is None or host["state"] == "failed") and host_id not in self.busy["hosts"]
 
     def settled(self) -> list[dict]:
         """Live hosts no operation is working on."""

@@ -141,6 +141,11 @@ def test_a_claim_of_a_deleted_host_is_leaked_and_safe_to_release(world):
     assert "host h1 is deleted" in found["evidence"]
 
 
+def test_a_host_whose_allocation_failed_holds_nothing(world):
+    world.svc.hosts.update("h1", state="failed")
+    assert {"leaked_claim", "leaked_lease", "dns_record_of_gone_host"} <= set(world.kinds())
+
+
 def test_what_an_operation_is_working_on_is_left_out(world):
     world.delete_host("h1")
     world.busy("h1")
