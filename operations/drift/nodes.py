@@ -40,7 +40,7 @@ def _domains(rec: Record, name: str, inventory: dict) -> list[Finding]:
 
 def _where(rec: Record, host_id: str | None) -> str:
     host = rec.live(host_id) if host_id else None
-    if host:
+    if host and host["hypervisor"]:
         return f"the host is recorded on {host['hypervisor']}"
     return rec.describe(host_id) if host_id else "no host mark"
 

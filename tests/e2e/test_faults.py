@@ -1,5 +1,6 @@
-"""Faults: every allocate step failing in turn leaves nothing behind; a hypervisor
-worker killed mid-allocation is resumed by a retry to exactly one domain."""
+"""Faults: every allocate step failing in turn, before it acts and after it acted, leaves
+nothing behind (and nothing the drift report finds); a hypervisor worker killed
+mid-allocation is resumed by a retry to exactly one domain."""
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ from flows import allocate_host
 from flows.runner import run_operation
 from infra.errors import StepFailed
 from infra.queue import RqDispatcher, job_id_on
+from operations import drift
 from operations.bootstrap import api_services
 from operations.hosts import submit_allocate
 from operations.origin import Origin
@@ -30,6 +32,17 @@ class FailAt:
         if function == self.function and not job_id.endswith("_undo"):
             raise StepFailed(f"injected fault in {function}", code="injected_fault")
         return self.inner.run(queue, job_id, function, request, reuse=reuse, mode=mode)
+
+
+class FailAfter(FailAt):
+    """The real dispatcher, except that one step acts on its node and is then reported
+    failed (a timeout or a lost answer after the act)."""
+
+    def run(self, queue, job_id, function, request, reuse=True, mode="do", **kw):
+        outcome = self.inner.run(queue, job_id, function, request, reuse=reuse, mode=mode, **kw)
+        if function == self.function and not job_id.endswith("_undo"):
+            raise StepFailed(f"injected fault after {function} acted", code="injected_fault")
+        return outcome
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +69,17 @@ def test_a_failing_step_leaves_nothing_behind(failing, services, settings, libvi
     assert final["state"] == ("failed" if failing == "claim_capacity" else "rolled_back")
     assert leftovers(settings, libvirt, op["host_id"]) == NOTHING
     assert services.hosts.get(op["host_id"])["state"] == "failed"
+
+
+@pytest.mark.parametrize("failing", list(dict.fromkeys(s.function for s in allocate_host.STEPS)))
+def test_a_step_failing_after_it_acted_leaves_nothing_behind(failing, services, settings, libvirt, monkeypatch):
+    op = record_allocation(services, monkeypatch)
+    dispatcher = FailAfter(RqDispatcher(services.redis, settings.step_timeout), failing)
+    run_operation(op["id"], settings, dispatcher=dispatcher)
+    final = services.operations.get(op["id"])
+    assert final["error"]["code"] == "injected_fault"
+    assert leftovers(settings, libvirt, op["host_id"]) == NOTHING
+    assert [f["kind"] for f in drift.report(services)["findings"] if f["host_id"] == op["host_id"]] == []
 
 
 def _node_has_taken(redis, step: str):
