@@ -45,8 +45,8 @@ def test_an_admin_gets_the_report(world):
     resp = get(world)
     assert resp.status_code == 200
     assert kinds(resp.json["findings"]) == sorted(SAFE + UNSAFE)
-    assert resp.json["complete"] and set(resp.json["sources"]) == {"hosts", "claims", "leases", "dns", "objects", "exports",
-                                                                   "node:hv1"}
+    assert resp.json["complete"]
+    assert set(resp.json["sources"]) == {"hosts", "claims", "leases", "dns", "objects", "exports", "node:hv1"}
 
 
 @pytest.mark.parametrize("role", ["viewer", "operator"])
