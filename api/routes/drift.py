@@ -2,7 +2,7 @@
 repair of the safe findings (admin; operations.drift).
 
 The POST takes no Idempotency-Key: each repair is its own operation keyed by its finding,
-so the same request sent again answers the same operations."""
+so the same request sent again while those run answers the same operations."""
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
