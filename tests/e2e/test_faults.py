@@ -59,12 +59,17 @@ def record_allocation(services, monkeypatch) -> dict:
     return op
 
 
+def fail_allocation(services, settings, monkeypatch, fault: type[FailAt], failing: str) -> tuple[dict, dict]:
+    """An allocation run with `fault` injected at the step `failing`: (operation as
+    recorded, operation as it ended)."""
+    op = record_allocation(services, monkeypatch)
+    run_operation(op["id"], settings, dispatcher=fault(RqDispatcher(services.redis, settings.step_timeout), failing))
+    return op, services.operations.get(op["id"])
+
+
 @pytest.mark.parametrize("failing", [s.function for s in allocate_host.STEPS])
 def test_a_failing_step_leaves_nothing_behind(failing, services, settings, libvirt, monkeypatch):
-    op = record_allocation(services, monkeypatch)
-    dispatcher = FailAt(RqDispatcher(services.redis, settings.step_timeout), failing)
-    run_operation(op["id"], settings, dispatcher=dispatcher)
-    final = services.operations.get(op["id"])
+    op, final = fail_allocation(services, settings, monkeypatch, FailAt, failing)
     assert final["error"]["code"] == "injected_fault"
     assert final["state"] == ("failed" if failing == "claim_capacity" else "rolled_back")
     assert leftovers(settings, libvirt, op["host_id"]) == NOTHING
@@ -73,10 +78,7 @@ def test_a_failing_step_leaves_nothing_behind(failing, services, settings, libvi
 
 @pytest.mark.parametrize("failing", list(dict.fromkeys(s.function for s in allocate_host.STEPS)))
 def test_a_step_failing_after_it_acted_leaves_nothing_behind(failing, services, settings, libvirt, monkeypatch):
-    op = record_allocation(services, monkeypatch)
-    dispatcher = FailAfter(RqDispatcher(services.redis, settings.step_timeout), failing)
-    run_operation(op["id"], settings, dispatcher=dispatcher)
-    final = services.operations.get(op["id"])
+    op, final = fail_allocation(services, settings, monkeypatch, FailAfter, failing)
     assert final["error"]["code"] == "injected_fault"
     assert leftovers(settings, libvirt, op["host_id"]) == NOTHING
     assert [f["kind"] for f in drift.report(services)["findings"] if f["host_id"] == op["host_id"]] == []
